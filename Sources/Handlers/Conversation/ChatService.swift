@@ -1,0 +1,131 @@
+/// One chat turn as both entry points (the HTTP `chat` POST and the WebSocket `sendMessage`) see it.
+public struct ChatTurnRequest: Sendable {
+    public var widget: WidgetConfig
+    public var conversationId: String
+    /// The user's new message, as typed (redaction happens inside the service).
+    public var message: String
+    /// Earlier turns supplied by a stateless client (`messages` in the chat POST); nil to use the
+    /// stored conversation.
+    public var clientHistory: [ChatTurn]?
+    public var client: SecurityEventRecorder.Client
+    /// Whether the per-IP limit across widgets applies (the public POST endpoint).
+    public var perIPLimit: Bool
+    public var deadline: Date
+
+    public init(widget: WidgetConfig, conversationId: String, message: String, clientHistory: [ChatTurn]?,
+                client: SecurityEventRecorder.Client, perIPLimit: Bool, deadline: Date) {
+        self.widget = widget
+        self.conversationId = conversationId
+        self.message = message
+        self.clientHistory = clientHistory
+        self.client = client
+        self.perIPLimit = perIPLimit
+        self.deadline = deadline
+    }
+}
+
+public struct ChatTurnResult: Sendable, Equatable {
+    public var reply: String
+    public var usage: Usage
+}
+
+/// The policy and memory of a chat turn, in the order that keeps abuse cheap: length, limits,
+/// content, then redaction, storage and the provider. Every refusal is recorded as a security event.
+public struct ChatService: Sendable {
+    public var dependencies: Dependencies
+
+    public init(dependencies: Dependencies) {
+        self.dependencies = dependencies
+    }
+
+    /// Runs one turn. `onPiece` receives each piece of the reply as the provider produces it.
+    public func respond(
+        to request: ChatTurnRequest, onPiece: @Sendable (String) async throws -> Void = { _ in }
+    ) async throws -> Result<ChatTurnResult, Refusal> {
+        let store = dependencies.store
+        let recorder = SecurityEventRecorder(store: store, clock: dependencies.clock)
+        let widget = request.widget
+        let now = dependencies.clock.now()
+
+        let length = request.message.count
+        if length > widget.limits.maxMessageLength {
+            try await recorder.record(.messageTooLong, client: request.client,
+                                      details: ["length": "\(length)", "max": "\(widget.limits.maxMessageLength)"])
+            return .failure(Refusal(.messageTooLong, "Messages can be at most \(widget.limits.maxMessageLength) characters."))
+        }
+
+        let limiter = RateLimiter(store: store, configuration: dependencies.configuration)
+        let usage: Usage
+        switch try await limiter.admit(widget: widget, ip: request.client.sourceIp, now: now, perIPLimit: request.perIPLimit) {
+        case .success(let admitted):
+            usage = admitted
+        case .failure(let denial):
+            try await record(denial, recorder: recorder, client: request.client)
+            return .failure(denial.refusal)
+        }
+
+        let filter = ContentFilter(blockedKeywords: widget.settings.blockedKeywords)
+        if let rule = filter.violation(in: request.message) {
+            try await recorder.record(.suspiciousContent, client: request.client, details: ["rule": rule])
+            let denial = RateLimiter.Denial(
+                refusal: Refusal(.contentFiltered, "Your message couldn't be sent. Please remove links, markup or unusual characters."),
+                eventType: .suspiciousContent, limitType: rule)
+            let warned = try await limiter.warn(subject: "\(widget.widgetId):\(request.client.sourceIp)", now: now, denial: denial)
+            if let until = warned.autoBlockedUntil { try await recordBlock(until: until, recorder: recorder, client: request.client) }
+            return .failure(denial.refusal)
+        }
+
+        let redactor = PIIRedactor()
+        let message = redactor.redact(request.message)
+        let history = try await conversationHistory(for: request, redactor: redactor, now: now)
+        try await store.appendMessage(stored(.user, message, request: request, at: now))
+
+        let completion = CompletionRequest(widget: widget, history: history + [ChatTurn(role: .user, content: message)],
+                                           deadline: request.deadline)
+        var reply = ""
+        do {
+            for try await piece in dependencies.ai.streamReply(completion) {
+                reply += piece
+                try await onPiece(piece)
+            }
+        } catch let gone as ConnectionGoneError {
+            throw gone
+        } catch {
+            return .failure(.providerFailed)
+        }
+        if reply.isEmpty { return .failure(.providerFailed) }
+        try await store.appendMessage(stored(.assistant, redactor.redact(reply), request: request, at: dependencies.clock.now()))
+        return .success(ChatTurnResult(reply: reply, usage: usage))
+    }
+
+    /// The earlier turns sent to the provider: the client's own (user and assistant turns only, so a
+    /// page cannot inject a system prompt), or the stored conversation while the session is alive,
+    /// bounded by `max_conversation_length`.
+    private func conversationHistory(for request: ChatTurnRequest, redactor: PIIRedactor, now: Date) async throws -> [ChatTurn] {
+        let bound = max(0, request.widget.limits.maxConversationLength - 1)
+        if let supplied = request.clientHistory {
+            return supplied.filter { $0.role != .system }.suffix(bound).map { ChatTurn(role: $0.role, content: redactor.redact($0.content)) }
+        }
+        let stored = try await dependencies.store.messages(widgetId: request.widget.widgetId,
+                                                            conversationId: request.conversationId, limit: bound)
+        let timeout = TimeInterval(request.widget.limits.sessionTimeoutMinutes * 60)
+        guard let last = stored.last, now.timeIntervalSince(last.createdAt) <= timeout else { return [] }
+        return stored.map { ChatTurn(role: $0.role, content: $0.content) }
+    }
+
+    private func stored(_ role: ChatRole, _ content: String, request: ChatTurnRequest, at date: Date) -> StoredMessage {
+        StoredMessage(widgetId: request.widget.widgetId, conversationId: request.conversationId, role: role, content: content,
+                      domain: request.client.origin.origin?.host, sourceIp: request.client.sourceIp, createdAt: date)
+    }
+
+    private func record(_ denial: RateLimiter.Denial, recorder: SecurityEventRecorder, client: SecurityEventRecorder.Client) async throws {
+        var details = ["limit_type": denial.limitType]
+        if let retry = denial.refusal.retryAfter { details["retry_after"] = "\(retry)" }
+        try await recorder.record(denial.eventType, client: client, details: details)
+        if let until = denial.autoBlockedUntil { try await recordBlock(until: until, recorder: recorder, client: client) }
+    }
+
+    private func recordBlock(until: Date, recorder: SecurityEventRecorder, client: SecurityEventRecorder.Client) async throws {
+        try await recorder.record(.blocked, client: client, details: ["block_expires_at": ISO8601.string(until), "reason": "auto_block"])
+    }
+}

@@ -1,0 +1,48 @@
+/// Header fields compared case-insensitively, as HTTP requires.
+///
+/// API Gateway lower-cases header names in HTTP API (2.0) events but keeps the client's spelling in
+/// REST (1.0) and WebSocket events, so handlers must never look a header up by exact key.
+public struct HTTPHeaders: Sendable, Equatable, Sequence {
+    private var fields: [(name: String, value: String)]
+
+    public init(_ pairs: [(String, String)] = []) {
+        fields = pairs.map { (name: $0.0, value: $0.1) }
+    }
+
+    public init(_ dictionary: [String: String]?) {
+        self.init((dictionary ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    }
+
+    /// The first value for `name`, whatever its case.
+    public subscript(name: String) -> String? {
+        let wanted = name.lowercased()
+        return fields.first { $0.name.lowercased() == wanted }?.value
+    }
+
+    public mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        fields.append((name: name, value: value))
+    }
+
+    public mutating func remove(_ name: String) {
+        let wanted = name.lowercased()
+        fields.removeAll { $0.name.lowercased() == wanted }
+    }
+
+    public var isEmpty: Bool { fields.isEmpty }
+
+    /// One value per name (later values win), in the shape API Gateway responses use.
+    public var dictionary: [String: String] {
+        var result: [String: String] = [:]
+        for field in fields { result[field.name] = field.value }
+        return result
+    }
+
+    public func makeIterator() -> some IteratorProtocol<(name: String, value: String)> {
+        fields.makeIterator()
+    }
+
+    public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
+        lhs.dictionary == rhs.dictionary
+    }
+}

@@ -1,0 +1,136 @@
+/// One view of an HTTP request whichever API Gateway payload format carried it.
+///
+/// The `chat` and `admin` functions are reachable through an HTTP API (2.0) and, for users who deploy
+/// them behind a REST API, through proxy payload 1.0. Decoding detects the format from the event and
+/// the response is encoded back in the same format.
+public struct HTTPRequest: Sendable, Equatable {
+    public enum PayloadFormat: String, Sendable, Equatable { case v1 = "1.0", v2 = "2.0" }
+
+    public var format: PayloadFormat
+    public var method: String
+    public var path: String
+    public var headers: HTTPHeaders
+    public var queryParameters: [String: String]
+    public var pathParameters: [String: String]
+    public var sourceIp: String
+    public var userAgent: String?
+    public var requestId: String
+    /// When API Gateway received the request (`timeEpoch` / `requestTimeEpoch`), in milliseconds.
+    public var timeEpochMillis: Int64?
+    public var body: String?
+    public var isBase64Encoded: Bool
+
+    public init(
+        format: PayloadFormat = .v2, method: String, path: String, headers: HTTPHeaders = HTTPHeaders(),
+        queryParameters: [String: String] = [:], pathParameters: [String: String] = [:],
+        sourceIp: String = "127.0.0.1", userAgent: String? = nil, requestId: String = "local",
+        timeEpochMillis: Int64? = nil, body: String? = nil, isBase64Encoded: Bool = false
+    ) {
+        self.format = format
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.queryParameters = queryParameters
+        self.pathParameters = pathParameters
+        self.sourceIp = sourceIp
+        self.userAgent = userAgent
+        self.requestId = requestId
+        self.timeEpochMillis = timeEpochMillis
+        self.body = body
+        self.isBase64Encoded = isBase64Encoded
+    }
+
+    public init(_ event: APIGatewayV2Request) {
+        let context = event.requestContext
+        self.init(
+            format: .v2,
+            method: context.http.method.uppercased(),
+            path: event.rawPath ?? context.http.path ?? "/",
+            headers: HTTPHeaders(event.headers),
+            queryParameters: event.queryStringParameters ?? [:],
+            pathParameters: event.pathParameters ?? [:],
+            sourceIp: context.http.sourceIp ?? "0.0.0.0",
+            userAgent: context.http.userAgent ?? HTTPHeaders(event.headers)["user-agent"],
+            requestId: context.requestId ?? "unknown",
+            timeEpochMillis: context.timeEpoch,
+            body: event.body,
+            isBase64Encoded: event.isBase64Encoded ?? false
+        )
+    }
+
+    public init(_ event: APIGatewayRequest) {
+        var headers = HTTPHeaders(event.headers)
+        for (name, values) in (event.multiValueHeaders ?? [:]).sorted(by: { $0.key < $1.key })
+        where headers[name] == nil {
+            if let first = values.first { headers.set(name, first) }
+        }
+        var query = event.queryStringParameters ?? [:]
+        for (name, values) in event.multiValueQueryStringParameters ?? [:] where query[name] == nil {
+            query[name] = values.last
+        }
+        let identity = event.requestContext?.identity
+        self.init(
+            format: .v1,
+            method: event.httpMethod.uppercased(),
+            path: event.path ?? event.requestContext?.path ?? "/",
+            headers: headers,
+            queryParameters: query,
+            pathParameters: event.pathParameters ?? [:],
+            sourceIp: identity?.sourceIp ?? "0.0.0.0",
+            userAgent: identity?.userAgent ?? headers["user-agent"],
+            requestId: event.requestContext?.requestId ?? "unknown",
+            timeEpochMillis: event.requestContext?.requestTimeEpoch,
+            body: event.body,
+            isBase64Encoded: event.isBase64Encoded ?? false
+        )
+    }
+
+    /// The request body as bytes, refused above `limit`.
+    public func bodyBytes(limit: Int) throws(BodyError) -> [UInt8] {
+        try EventBody.bytes(body, isBase64Encoded: isBase64Encoded, limit: limit)
+    }
+}
+
+extension HTTPRequest: Decodable {
+    private enum FormatKeys: String, CodingKey { case version, httpMethod }
+
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: FormatKeys.self)
+        if keys.contains(.httpMethod), (try? keys.decode(String.self, forKey: .version)) != "2.0" {
+            self.init(try APIGatewayRequest(from: decoder))
+        } else {
+            self.init(try APIGatewayV2Request(from: decoder))
+        }
+    }
+}
+
+/// A handler's HTTP answer, encoded in the payload format of the request it answers.
+public struct HTTPResponse: Sendable, Equatable {
+    public var statusCode: Int
+    public var headers: HTTPHeaders
+    public var body: String
+    public var format: HTTPRequest.PayloadFormat
+
+    public init(statusCode: Int, headers: HTTPHeaders = HTTPHeaders(), body: String = "", format: HTTPRequest.PayloadFormat = .v2) {
+        self.statusCode = statusCode
+        self.headers = headers
+        self.body = body
+        self.format = format
+    }
+}
+
+extension HTTPResponse: Encodable {
+    public func encode(to encoder: any Encoder) throws {
+        let headers = headers.dictionary
+        switch format {
+        case .v2:
+            try APIGatewayV2Response(statusCode: statusCode, headers: headers, body: body, isBase64Encoded: false)
+                .encode(to: encoder)
+        case .v1:
+            try APIGatewayResponse(
+                statusCode: statusCode, headers: headers, multiValueHeaders: headers.mapValues { [$0] },
+                body: body, isBase64Encoded: false
+            ).encode(to: encoder)
+        }
+    }
+}

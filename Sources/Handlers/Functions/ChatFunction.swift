@@ -1,0 +1,198 @@
+/// `chat`: the public HTTP endpoint `POST /api/chat` (and its `OPTIONS` preflight). It needs no
+/// CSRF token — it is a cross-origin API protected by the widget's domain allowlist and server-side
+/// limits, not a cookie-authenticated form (seed 000).
+public struct ChatFunction: LambdaFunction {
+    public let dependencies: Dependencies
+
+    public init(dependencies: Dependencies) {
+        self.dependencies = dependencies
+    }
+
+    struct Body: Decodable {
+        var widgetId: String?
+        var conversationId: String?
+        var message: String?
+        var messages: [ChatTurn]?
+
+        enum CodingKeys: String, CodingKey {
+            case message, messages
+            case widgetId = "widget_id"
+            case conversationId = "conversation_id"
+            case sessionId
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            widgetId = try c.decodeIfPresent(String.self, forKey: .widgetId)
+            conversationId = try c.decodeIfPresent(String.self, forKey: .conversationId)
+                ?? c.decodeIfPresent(String.self, forKey: .sessionId)
+            message = try c.decodeIfPresent(String.self, forKey: .message)
+            messages = try c.decodeIfPresent([ChatTurn].self, forKey: .messages)
+        }
+    }
+
+    struct Success: Encodable {
+        let success = true
+        var response: String
+        var conversationId: String
+        var usage: Usage
+
+        enum CodingKeys: String, CodingKey {
+            case success, response, usage
+            case conversationId = "conversation_id"
+        }
+    }
+
+    struct Failure: Encodable {
+        let success = false
+        var error: String
+        var message: String
+        var retryAfter: Int?
+        var blockExpiresAt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case success, error, message
+            case retryAfter = "retry_after"
+            case blockExpiresAt = "block_expires_at"
+        }
+    }
+
+    public func handle(_ request: HTTPRequest, context: InvocationContext) async throws -> HTTPResponse {
+        let client = SecurityEventRecorder.Client(
+            widgetId: nil, origin: RequestOrigin(headers: request.headers), sourceIp: request.sourceIp,
+            userAgent: request.userAgent, requestId: context.requestId)
+        let headerWidgetId = request.headers["x-widget-id"] ?? request.queryParameters["widget_id"]
+
+        if request.method == "OPTIONS" {
+            return try await preflight(request, client: client, widgetId: headerWidgetId)
+        }
+        guard request.method == "POST" else {
+            var response = try await failure(.invalidRequest("Use POST to send a chat message."), request, client: client, widgetId: headerWidgetId)
+            response.statusCode = 405
+            response.headers.set("Allow", "POST, OPTIONS")
+            return response
+        }
+
+        let body: Body
+        do {
+            let bytes = try request.bodyBytes(limit: dependencies.configuration.maxBodyBytes)
+            body = try JSONDecoder().decode(Body.self, from: Data(bytes))
+        } catch BodyError.tooLarge(let limit) {
+            return try await failure(Refusal(.payloadTooLarge, "The request body must be at most \(limit) bytes."), request,
+                                     client: client, widgetId: headerWidgetId)
+        } catch {
+            return try await failure(.invalidRequest("The request body must be JSON: \(DecodingErrorSummary(error))."), request,
+                                     client: client, widgetId: headerWidgetId)
+        }
+        let widgetId = headerWidgetId ?? body.widgetId
+
+        let (widget, origin): (WidgetConfig, Origin?)
+        switch try await WidgetGate(dependencies: dependencies).admit(widgetId: widgetId, client: client) {
+        case .failure(let refusal):
+            return try await failure(refusal, request, client: client, widgetId: widgetId)
+        case .success(let admitted):
+            (widget, origin) = admitted
+        }
+        let cors = origin.map { CORS().headers(for: $0) } ?? HTTPHeaders()
+
+        switch Self.validate(body) {
+        case .failure(let refusal):
+            return Self.respond(refusal, cors: cors, format: request.format)
+        case .success(let (conversationId, message, history)):
+            var eventClient = client
+            eventClient.widgetId = widget.widgetId
+            let turn = ChatTurnRequest(widget: widget, conversationId: conversationId, message: message, clientHistory: history,
+                                       client: eventClient, perIPLimit: true, deadline: context.deadline)
+            switch try await ChatService(dependencies: dependencies).respond(to: turn) {
+            case .failure(let refusal):
+                return Self.respond(refusal, cors: cors, format: request.format)
+            case .success(let result):
+                var headers = cors
+                headers.set("Content-Type", "application/json")
+                let body = Success(response: result.reply, conversationId: conversationId, usage: result.usage)
+                return HTTPResponse(statusCode: 200, headers: headers, body: JSONCoding.string(body), format: request.format)
+            }
+        }
+    }
+
+    /// The conversation id, the new message and any client-supplied history, or why the body is invalid.
+    static func validate(_ body: Body) -> Result<(String, String, [ChatTurn]?), Refusal> {
+        guard let conversationId = body.conversationId else {
+            return .failure(.invalidRequest("conversation_id is required."))
+        }
+        guard Identifiers.isValidConversationId(conversationId) else {
+            return .failure(.invalidRequest("conversation_id must be 1-128 letters, digits or _-.:"))
+        }
+        let message: String
+        var history: [ChatTurn]?
+        switch (body.message, body.messages) {
+        case (.some, .some):
+            return .failure(.invalidRequest("Send either message or messages, not both."))
+        case (nil, nil):
+            return .failure(.invalidRequest("message is required."))
+        case (.some(let text), nil):
+            message = text
+        case (nil, .some(let turns)):
+            guard (1...50).contains(turns.count) else {
+                return .failure(.invalidRequest("messages must hold 1 to 50 items."))
+            }
+            guard let last = turns.last, last.role == .user else {
+                return .failure(.invalidRequest("The last item of messages must have role user."))
+            }
+            guard !turns.contains(where: { $0.role == .system }) else {
+                return .failure(.invalidRequest("messages may only have the roles user and assistant."))
+            }
+            message = last.content
+            history = Array(turns.dropLast())
+        }
+        guard !message.trimmed().isEmpty else {
+            return .failure(.invalidRequest("message must not be empty."))
+        }
+        return .success((conversationId, message, history))
+    }
+
+    /// `OPTIONS`: 204 with CORS headers when the origin may use the named widget, is first-party, or
+    /// belongs to the domain of some active widget (a preflight carries no body to name the widget).
+    private func preflight(_ request: HTTPRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPResponse {
+        guard let origin = try await allowedOrigin(client: client, widgetId: widgetId, searchAllWidgets: true) else {
+            try await SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock)
+                .record(.originNotAllowed, client: client, details: ["reason": "preflight from an origin no widget allows"])
+            return HTTPResponse(statusCode: 403, format: request.format)
+        }
+        return HTTPResponse(statusCode: 204, headers: CORS().headers(for: origin), format: request.format)
+    }
+
+    /// A refusal that happened before the widget was admitted: CORS headers only if the origin is
+    /// allowed anyway, so that a widget page can read why its request failed.
+    private func failure(_ refusal: Refusal, _ request: HTTPRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPResponse {
+        let allowed = refusal.code == .domainNotAuthorized
+            ? nil : try await allowedOrigin(client: client, widgetId: widgetId, searchAllWidgets: false)
+        return Self.respond(refusal, cors: allowed.map { CORS().headers(for: $0) } ?? HTTPHeaders(), format: request.format)
+    }
+
+    private func allowedOrigin(client: SecurityEventRecorder.Client, widgetId: String?, searchAllWidgets: Bool) async throws -> Origin? {
+        guard let origin = client.origin.origin else { return nil }
+        let policy = OriginPolicy(configuration: dependencies.configuration)
+        if policy.isFirstParty(origin) { return origin }
+        let named = widgetId ?? dependencies.configuration.defaultWidgetId
+        if let named, Identifiers.isValidWidgetId(named), let widget = try await dependencies.store.widget(id: named), widget.isActive,
+           policy.verdict(for: client.origin, widget: widget) == .allowed(origin) {
+            return origin
+        }
+        if searchAllWidgets {
+            for domain in AllowedDomain.candidates(for: origin.host) where try await dependencies.store.activeWidgetAllows(domain: domain) {
+                return origin
+            }
+        }
+        return nil
+    }
+
+    static func respond(_ refusal: Refusal, cors: HTTPHeaders, format: HTTPRequest.PayloadFormat) -> HTTPResponse {
+        var headers = cors
+        headers.set("Content-Type", "application/json")
+        if let retry = refusal.retryAfter { headers.set("Retry-After", "\(retry)") }
+        let body = Failure(error: refusal.code.rawValue, message: refusal.message, retryAfter: refusal.retryAfter,
+                           blockExpiresAt: refusal.blockExpiresAt.map(ISO8601.string))
+        return HTTPResponse(statusCode: refusal.code.status, headers: headers, body: JSONCoding.string(body), format: format)
+    }
+}

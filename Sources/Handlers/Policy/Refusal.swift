@@ -1,0 +1,58 @@
+/// The error codes of the public chat contract (SPEC §3.2), with their HTTP statuses.
+public enum ErrorCode: String, Codable, Sendable, CaseIterable {
+    case invalidRequest = "invalid_request"
+    case messageTooLong = "message_too_long"
+    case contentFiltered = "content_filtered"
+    case domainNotAuthorized = "domain_not_authorized"
+    case widgetNotFoundOrInactive = "widget_not_found_or_inactive"
+    case payloadTooLarge = "payload_too_large"
+    case rateLimitExceeded = "rate_limit_exceeded"
+    case temporarilyBlocked = "temporarily_blocked"
+    case processingError = "processing_error"
+
+    public var status: Int {
+        switch self {
+        case .invalidRequest, .messageTooLong, .contentFiltered: 400
+        case .domainNotAuthorized: 403
+        case .widgetNotFoundOrInactive: 404
+        case .payloadTooLarge: 413
+        case .rateLimitExceeded, .temporarilyBlocked: 429
+        case .processingError: 502
+        }
+    }
+}
+
+/// A request the widget policy turned away: what the client is told, over HTTP or WebSocket alike.
+public struct Refusal: Error, Sendable, Equatable {
+    public var code: ErrorCode
+    /// Words for the person typing, never internal detail.
+    public var message: String
+    /// Whole seconds until trying again makes sense.
+    public var retryAfter: Int?
+    public var blockExpiresAt: Date?
+
+    public init(_ code: ErrorCode, _ message: String, retryAfter: Int? = nil, blockExpiresAt: Date? = nil) {
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+        self.blockExpiresAt = blockExpiresAt
+    }
+
+    public static func invalidRequest(_ message: String) -> Refusal { Refusal(.invalidRequest, message) }
+
+    /// The friendly fallback a user sees when the AI provider fails.
+    public static let providerFailed = Refusal(
+        .processingError, "Sorry, I'm having trouble answering right now. Please try again in a moment."
+    )
+}
+
+/// ISO-8601 timestamps as the API writes them (`2026-01-02T03:04:05Z`).
+public enum ISO8601 {
+    public static func string(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false))
+    }
+
+    public static func stringWithMilliseconds(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

@@ -1,0 +1,101 @@
+/// A Lambda function: a pure mapping from a decoded event to a response, with every piece of I/O
+/// reached through the dependencies it was built with.
+public protocol LambdaFunction: Sendable {
+    associatedtype Event: Decodable & Sendable
+    associatedtype Output: Encodable & Sendable
+
+    func handle(_ event: Event, context: InvocationContext) async throws -> Output
+}
+
+/// The failure of a whole invocation, reported to Lambda as an `/error` with `errorType` —
+/// as opposed to a request the function refused, which is an ordinary response.
+public struct InvocationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var errorType: String
+    public var errorMessage: String
+
+    public init(errorType: String, errorMessage: String) {
+        self.errorType = errorType
+        self.errorMessage = errorMessage
+    }
+
+    public var description: String { "\(errorType): \(errorMessage)" }
+
+    /// The event bytes were not the JSON envelope this function takes.
+    public static func malformedEvent(_ detail: String) -> InvocationError {
+        InvocationError(errorType: "Runtime.MalformedEvent", errorMessage: detail)
+    }
+}
+
+/// A function seen as bytes in, bytes out: the shape the Runtime API, `invoke`, `replay` and the
+/// stage all drive, whichever function sits behind it.
+public struct AnyLambdaFunction: Sendable {
+    public let name: FunctionName
+    private let invokeBytes: @Sendable ([UInt8], InvocationContext) async throws -> [UInt8]
+
+    public init<F: LambdaFunction>(_ name: FunctionName, _ function: F) {
+        self.name = name
+        invokeBytes = { payload, context in
+            let event: F.Event
+            do {
+                event = try JSONDecoder().decode(F.Event.self, from: Data(payload))
+            } catch {
+                throw InvocationError.malformedEvent("\(name.rawValue) could not decode the event: \(DecodingErrorSummary(error))")
+            }
+            let output = try await function.handle(event, context: context)
+            return Array(try JSONCoding.encoder.encode(output))
+        }
+    }
+
+    public func invoke(_ payload: [UInt8], context: InvocationContext) async throws -> [UInt8] {
+        try await invokeBytes(payload, context)
+    }
+}
+
+/// The functions this package provides; the raw values are the names in template.json's `Handler`,
+/// `_HANDLER`, and `local-runtime invoke`.
+public enum FunctionName: String, CaseIterable, Sendable, Codable {
+    case connect
+    case disconnect
+    case sendMessage
+    case chat
+}
+
+/// JSON coders configured once: stable key order keeps recorded fixtures and diffs readable.
+public enum JSONCoding {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// Encodes `value` as a UTF-8 JSON string.
+    public static func string<T: Encodable>(_ value: T) -> String {
+        // Encoding the package's own value types cannot fail; an empty object keeps the contract if it ever did.
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A one-line description of a decoding failure that names the offending field.
+struct DecodingErrorSummary: CustomStringConvertible {
+    let error: any Error
+    init(_ error: any Error) { self.error = error }
+
+    var description: String {
+        guard let error = error as? DecodingError else { return "not valid JSON" }
+        func path(_ context: DecodingError.Context) -> String {
+            let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            return path.isEmpty ? "the top level" : "`\(path)`"
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "missing `\(key.stringValue)` at \(path(context))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "wrong type at \(path(context))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "invalid value at \(path(context))"
+        @unknown default:
+            return "not valid JSON"
+        }
+    }
+}

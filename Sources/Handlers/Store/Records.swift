@@ -1,0 +1,241 @@
+/// Per-widget limits (SPEC §4.1); the defaults are the contract's.
+public struct WidgetLimits: Codable, Sendable, Equatable {
+    public var maxMessagesPerMinute: Int = 10
+    public var maxMessagesPerHour: Int = 600
+    public var maxMessagesPerDay: Int = 1000
+    public var maxMessageLength: Int = 2000
+    public var minMessageIntervalMs: Int = 2000
+    public var maxConversationLength: Int = 100
+    public var sessionTimeoutMinutes: Int = 30
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case maxMessagesPerMinute = "max_messages_per_minute"
+        case maxMessagesPerHour = "max_messages_per_hour"
+        case maxMessagesPerDay = "max_messages_per_day"
+        case maxMessageLength = "max_message_length"
+        case minMessageIntervalMs = "min_message_interval_ms"
+        case maxConversationLength = "max_conversation_length"
+        case sessionTimeoutMinutes = "session_timeout_minutes"
+    }
+
+    /// Missing keys keep their defaults, so a partial `limits` object in an admin request is valid.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = WidgetLimits()
+        maxMessagesPerMinute = try c.decodeIfPresent(Int.self, forKey: .maxMessagesPerMinute) ?? d.maxMessagesPerMinute
+        maxMessagesPerHour = try c.decodeIfPresent(Int.self, forKey: .maxMessagesPerHour) ?? d.maxMessagesPerHour
+        maxMessagesPerDay = try c.decodeIfPresent(Int.self, forKey: .maxMessagesPerDay) ?? d.maxMessagesPerDay
+        maxMessageLength = try c.decodeIfPresent(Int.self, forKey: .maxMessageLength) ?? d.maxMessageLength
+        minMessageIntervalMs = try c.decodeIfPresent(Int.self, forKey: .minMessageIntervalMs) ?? d.minMessageIntervalMs
+        maxConversationLength = try c.decodeIfPresent(Int.self, forKey: .maxConversationLength) ?? d.maxConversationLength
+        sessionTimeoutMinutes = try c.decodeIfPresent(Int.self, forKey: .sessionTimeoutMinutes) ?? d.sessionTimeoutMinutes
+    }
+}
+
+/// A fact the embedded responder can answer from, and that the AI provider gets in its system prompt.
+public struct KnowledgeEntry: Codable, Sendable, Equatable {
+    public var question: String
+    public var answer: String
+
+    public init(question: String, answer: String) {
+        self.question = question
+        self.answer = answer
+    }
+}
+
+/// What a widget says and how it looks; everything optional so that partial configs stay valid.
+public struct WidgetSettings: Codable, Sendable, Equatable {
+    public var greeting: String?
+    public var systemPrompt: String?
+    public var knowledge: [KnowledgeEntry]
+    public var colors: [String: String]
+    /// Keyword rules refused as `content_filtered`, per widget; off unless the widget opts in.
+    public var blockedKeywords: [String]
+
+    public init(greeting: String? = nil, systemPrompt: String? = nil, knowledge: [KnowledgeEntry] = [],
+                colors: [String: String] = [:], blockedKeywords: [String] = []) {
+        self.greeting = greeting
+        self.systemPrompt = systemPrompt
+        self.knowledge = knowledge
+        self.colors = colors
+        self.blockedKeywords = blockedKeywords
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case greeting, knowledge, colors
+        case systemPrompt = "system_prompt"
+        case blockedKeywords = "blocked_keywords"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        greeting = try c.decodeIfPresent(String.self, forKey: .greeting)
+        systemPrompt = try c.decodeIfPresent(String.self, forKey: .systemPrompt)
+        knowledge = try c.decodeIfPresent([KnowledgeEntry].self, forKey: .knowledge) ?? []
+        colors = try c.decodeIfPresent([String: String].self, forKey: .colors) ?? [:]
+        blockedKeywords = try c.decodeIfPresent([String].self, forKey: .blockedKeywords) ?? []
+    }
+}
+
+/// A widget's configuration (SPEC §4.1).
+public struct WidgetConfig: Codable, Sendable, Equatable {
+    public var widgetId: String
+    public var name: String
+    public var allowedDomains: [String]
+    public var isActive: Bool
+    public var limits: WidgetLimits
+    public var settings: WidgetSettings
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(widgetId: String, name: String, allowedDomains: [String], isActive: Bool = true,
+                limits: WidgetLimits = WidgetLimits(), settings: WidgetSettings = WidgetSettings(),
+                createdAt: Date, updatedAt: Date? = nil) {
+        self.widgetId = widgetId
+        self.name = name
+        self.allowedDomains = allowedDomains
+        self.isActive = isActive
+        self.limits = limits
+        self.settings = settings
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt ?? createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, limits, settings
+        case widgetId = "widget_id"
+        case allowedDomains = "allowed_domains"
+        case isActive = "is_active"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+}
+
+/// A live WebSocket connection, written on `$connect` and read by every message on it.
+public struct ConnectionRecord: Codable, Sendable, Equatable {
+    public var connectionId: String
+    public var widgetId: String
+    public var sessionId: String
+    /// The normalised origin the handshake came from, or nil where missing origins are allowed.
+    public var origin: String?
+    public var sourceIp: String
+    public var userAgent: String?
+    /// The caller's identity: the authorizer's principal or `anonymous`.
+    public var userId: String
+    public var connectedAt: Date
+    /// When the store may forget the record (DynamoDB TTL); past API Gateway's 2-hour hard limit.
+    public var expiresAt: Date
+
+    public init(connectionId: String, widgetId: String, sessionId: String, origin: String?, sourceIp: String,
+                userAgent: String?, userId: String, connectedAt: Date, expiresAt: Date) {
+        self.connectionId = connectionId
+        self.widgetId = widgetId
+        self.sessionId = sessionId
+        self.origin = origin
+        self.sourceIp = sourceIp
+        self.userAgent = userAgent
+        self.userId = userId
+        self.connectedAt = connectedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Who spoke a line of a conversation.
+public enum ChatRole: String, Codable, Sendable, Equatable {
+    case user, assistant, system
+}
+
+/// One stored line of a conversation, already PII-redacted.
+public struct StoredMessage: Codable, Sendable, Equatable {
+    public var widgetId: String
+    public var conversationId: String
+    public var role: ChatRole
+    public var content: String
+    /// The normalised origin or domain the message came from; analytics and GDPR export key on it.
+    public var domain: String?
+    public var sourceIp: String?
+    public var createdAt: Date
+
+    public init(widgetId: String, conversationId: String, role: ChatRole, content: String, domain: String?,
+                sourceIp: String?, createdAt: Date) {
+        self.widgetId = widgetId
+        self.conversationId = conversationId
+        self.role = role
+        self.content = content
+        self.domain = domain
+        self.sourceIp = sourceIp
+        self.createdAt = createdAt
+    }
+}
+
+/// The kinds of security event (SPEC §4.5).
+public enum SecurityEventType: String, Codable, Sendable, CaseIterable {
+    case rateLimit = "rate_limit"
+    case suspiciousContent = "suspicious_content"
+    case domainNotAllowed = "domain_not_allowed"
+    case originNotAllowed = "origin_not_allowed"
+    case widgetNotFound = "widget_not_found"
+    case invalidWidgetId = "invalid_widget_id"
+    case messageTooLong = "message_too_long"
+    case blocked
+}
+
+/// A refusal, recorded with what was actually seen so that it can be investigated later.
+public struct SecurityEvent: Codable, Sendable, Equatable {
+    public var id: String
+    public var type: SecurityEventType
+    public var widgetId: String?
+    /// The Origin (or Referer) header exactly as received, before normalisation.
+    public var origin: String?
+    public var domain: String?
+    public var sourceIp: String
+    public var userAgent: String?
+    public var details: [String: String]
+    public var createdAt: Date
+
+    public init(id: String, type: SecurityEventType, widgetId: String?, origin: String?, domain: String?,
+                sourceIp: String, userAgent: String?, details: [String: String], createdAt: Date) {
+        self.id = id
+        self.type = type
+        self.widgetId = widgetId
+        self.origin = origin
+        self.domain = domain
+        self.sourceIp = sourceIp
+        self.userAgent = userAgent
+        self.details = details
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, origin, domain, details
+        case widgetId = "widget_id"
+        case sourceIp = "ip"
+        case userAgent = "user_agent"
+        case createdAt = "timestamp"
+    }
+}
+
+/// Which security events to read back.
+public struct SecurityEventQuery: Sendable, Equatable {
+    public var type: SecurityEventType?
+    public var widgetId: String?
+    public var since: Date
+    public var limit: Int
+
+    public init(type: SecurityEventType? = nil, widgetId: String? = nil, since: Date, limit: Int = 100) {
+        self.type = type
+        self.widgetId = widgetId
+        self.since = since
+        self.limit = limit
+    }
+}
+
+/// The result of an atomic bounded increment.
+public enum CounterOutcome: Sendable, Equatable {
+    /// The counter was below the limit and now holds `count`.
+    case admitted(count: Int)
+    /// The counter had reached the limit and was left unchanged.
+    case refused(count: Int)
+}

@@ -1,0 +1,44 @@
+/// Everything the handlers keep between invocations. Lambda handlers are stateless: connections,
+/// conversations, widgets, counters and security events live here, in SQLite locally and in
+/// DynamoDB when deployed. Both pass one conformance suite.
+///
+/// Counter operations are single atomic conditional writes in every implementation, never
+/// read-modify-write in a handler: N concurrent requests against a limit L admit exactly min(N, L).
+public protocol Store: Sendable {
+    // Widgets
+    func widget(id: String) async throws -> WidgetConfig?
+    func putWidget(_ widget: WidgetConfig) async throws
+    /// Widgets ordered by id, starting after `cursor`; a page of at most `limit`.
+    func widgets(after cursor: String?, limit: Int) async throws -> [WidgetConfig]
+    /// Whether an active widget lists exactly `domain` (already lower-cased) among its allowed domains.
+    func activeWidgetAllows(domain: String) async throws -> Bool
+
+    // Connections
+    func putConnection(_ connection: ConnectionRecord) async throws
+    func connection(id: String) async throws -> ConnectionRecord?
+    /// Removes the connection and returns what was removed; nil when it was already gone.
+    func removeConnection(id: String) async throws -> ConnectionRecord?
+
+    // Conversations
+    func appendMessage(_ message: StoredMessage) async throws
+    /// The last `limit` messages of a conversation, oldest first.
+    func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage]
+
+    // Counters and blocks
+    /// Atomically adds one to `key` unless it already holds `limit`; a new key starts at 0 and
+    /// may be forgotten after `expiresAt`.
+    func increment(_ key: String, limit: Int, expiresAt: Date) async throws -> CounterOutcome
+    /// Takes back an increment that a later check refused.
+    func decrement(_ key: String) async throws
+    /// Records `now` as the last use of `key` when the previous use is at least `interval` old;
+    /// otherwise returns how much of the interval is left.
+    func claimInterval(_ key: String, now: Date, interval: TimeInterval, expiresAt: Date) async throws -> TimeInterval?
+    func block(_ key: String, until: Date) async throws
+    /// When the block on `key` ends, if it is still in force at `now`.
+    func blockedUntil(_ key: String, now: Date) async throws -> Date?
+
+    // Security events
+    func recordSecurityEvent(_ event: SecurityEvent) async throws
+    /// Matching events, newest first.
+    func securityEvents(_ query: SecurityEventQuery) async throws -> [SecurityEvent]
+}

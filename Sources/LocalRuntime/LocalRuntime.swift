@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Handlers
+import SQLiteStore
+
+@main
+struct LocalRuntime: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "local-runtime",
+        abstract: "Runs the chat-widget Lambda functions locally, the way API Gateway and Lambda would.",
+        subcommands: [Invoke.self, Replay.self]
+    )
+}
+
+/// Options shared by every subcommand that reads the template.
+struct TemplateOptions: ParsableArguments {
+    @Option(name: .long, help: "The SAM template describing functions and routes.")
+    var template: String = "template.json"
+
+    func load() throws -> Template {
+        do {
+            return try Template.load(path: template)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
+
+struct Invoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Invokes one function with an event and prints its response, like `sam local invoke -e`.")
+
+    @Argument(help: "The function: a handler name (connect, disconnect, sendMessage, chat) or a logical id.")
+    var function: String
+
+    @Option(name: .long, help: "The event JSON file, or - for standard input.")
+    var event: String
+
+    @Option(name: .long, help: "The SQLite state file; omit for a fresh in-memory store.")
+    var state: String?
+
+    @OptionGroup var templateOptions: TemplateOptions
+
+    func run() async throws {
+        let template = try templateOptions.load()
+        guard let target = template.function(named: function) else {
+            throw ValidationError("no function \(function) in \(templateOptions.template); known: \(template.functions.values.map(\.name.rawValue).sorted().joined(separator: ", "))")
+        }
+        let payload: [UInt8]
+        if event == "-" {
+            payload = Array(FileHandle.standardInput.readDataToEndOfFile())
+        } else {
+            guard let data = FileManager.default.contents(atPath: event) else { throw ValidationError("cannot read \(event)") }
+            payload = Array(data)
+        }
+        let store = try SQLiteStore(state.map { .file($0) } ?? .inMemory)
+        try await LocalFunctions.seedDemoWidget(in: store, now: Date())
+        let poster = CollectingPoster()
+        let functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster)
+        do {
+            let output = try await functions.invoke(target, payload: payload)
+            for frame in poster.drain() {
+                FileHandle.standardError.write(Data("POST @connections/\(frame.connectionId) \(String(decoding: frame.data, as: UTF8.self))\n".utf8))
+            }
+            print(try prettyJSON(output))
+        } catch let error as InvocationError {
+            print(JSONCoding.string(["errorType": error.errorType, "errorMessage": error.errorMessage]))
+            throw ExitCode(1)
+        }
+    }
+
+    private func prettyJSON(_ bytes: [UInt8]) throws -> String {
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replays recorded events in order against one fresh store and checks their expectations.")
+
+    @Argument(help: "Fixture files or directories (searched recursively, lexical order).")
+    var paths: [String]
+
+    @OptionGroup var templateOptions: TemplateOptions
+
+    func run() async throws {
+        let template = try templateOptions.load()
+        let files: [String]
+        do {
+            files = try ReplayRunner.fixtures(in: paths)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let (passed, failed) = try await ReplayRunner(template: template).run(files) { print($0.line) }
+        print("\(passed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Handlers
+import SQLiteStore
+
+/// What a fixture `x.json` expects, read from `x.expected.json`: the response's status, a subset of
+/// its JSON body, and optionally a subset of each frame the handler posted to the connection, or
+/// the `errorType` of a failed invocation.
+struct Expectation: Decodable, Sendable {
+    var statusCode: Int?
+    var body: JSONValue?
+    var frames: [JSONValue]?
+    var errorType: String?
+}
+
+/// The outcome of one replayed fixture.
+struct ReplayResult: Sendable {
+    var path: String
+    var function: String
+    var route: String
+    var statusCode: Int?
+    var failures: [String]
+    var milliseconds: Double
+
+    var passed: Bool { failures.isEmpty }
+
+    var line: String {
+        let status = statusCode.map(String.init) ?? "error"
+        let verdict = passed ? "PASS" : "FAIL"
+        let timing = String(format: "%.2f ms", milliseconds)
+        let head = "\(verdict)  \(path)  \(function) \(route) -> \(status)  (\(timing))"
+        return passed ? head : head + failures.map { "\n      \($0)" }.joined()
+    }
+}
+
+/// Replays recorded events through the functions in-process (SPEC §5.2): lexical order, one shared
+/// fresh store, the clock set to each event's recorded time.
+struct ReplayRunner {
+    let template: Template
+
+    /// The fixture files under `paths`: files as given, directories searched recursively, each
+    /// directory's files in lexical order; expectation files are not fixtures.
+    static func fixtures(in paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ValidationFailure("no such file or directory: \(path)")
+            }
+            if isDirectory.boolValue {
+                let enumerator = FileManager.default.enumerator(atPath: path)
+                var found: [String] = []
+                while let relative = enumerator?.nextObject() as? String {
+                    if relative.hasSuffix(".json"), !relative.hasSuffix(".expected.json") {
+                        found.append((path as NSString).appendingPathComponent(relative))
+                    }
+                }
+                files += found.sorted()
+            } else {
+                files.append(path)
+            }
+        }
+        return files
+    }
+
+    func run(_ files: [String], report: (ReplayResult) -> Void) async throws -> (passed: Int, failed: Int) {
+        let store = try SQLiteStore(.inMemory)
+        let clock = ReplayClock(Date(timeIntervalSince1970: 0))
+        let poster = CollectingPoster()
+        let functions = LocalFunctions(template: template, store: store, clock: clock, poster: poster)
+        try await LocalFunctions.seedDemoWidget(in: store, now: clock.now())
+        let routing = EventRouting(template: template)
+        var passed = 0
+        var failed = 0
+        for file in files {
+            let result = await replay(file, routing: routing, functions: functions, clock: clock, poster: poster)
+            report(result)
+            if result.passed { passed += 1 } else { failed += 1 }
+        }
+        return (passed, failed)
+    }
+
+    private func replay(_ file: String, routing: EventRouting, functions: LocalFunctions, clock: ReplayClock, poster: CollectingPoster) async -> ReplayResult {
+        var result = ReplayResult(path: file, function: "?", route: "?", statusCode: nil, failures: [], milliseconds: 0)
+        let expectation: Expectation?
+        do {
+            expectation = try Self.expectation(for: file)
+        } catch {
+            result.failures.append("unreadable expectation: \(error)")
+            return result
+        }
+        guard let payload = FileManager.default.contents(atPath: file).map(Array.init) else {
+            result.failures.append("cannot read the fixture")
+            return result
+        }
+        let routed: EventRouting.Routed
+        do {
+            routed = try routing.route(payload)
+        } catch {
+            result.failures.append("\(error)")
+            return result
+        }
+        result.function = routed.function.name.rawValue
+        result.route = routed.route
+        if let time = routed.time { clock.set(time) }
+        let started = ContinuousClock.now
+        let response: JSONValue?
+        var errorType: String?
+        do {
+            let output = try await functions.invoke(routed.function, payload: payload)
+            response = try JSONDecoder().decode(JSONValue.self, from: Data(output))
+        } catch let error as InvocationError {
+            response = nil
+            errorType = error.errorType
+        } catch {
+            response = nil
+            errorType = String(describing: type(of: error))
+        }
+        let elapsed = ContinuousClock.now - started
+        result.milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        let frames = poster.drain().map { try? JSONDecoder().decode(JSONValue.self, from: Data($0.data)) }
+        result.statusCode = response?["statusCode"]?.intValue
+        guard let expectation else { return result }
+        result.failures = Self.compare(expectation, response: response, errorType: errorType, frames: frames)
+        return result
+    }
+
+    static func expectation(for file: String) throws -> Expectation? {
+        let path = String(file.dropLast(".json".count)) + ".expected.json"
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try JSONDecoder().decode(Expectation.self, from: data)
+    }
+
+    static func compare(_ expected: Expectation, response: JSONValue?, errorType: String?, frames: [JSONValue?]) -> [String] {
+        var failures: [String] = []
+        if let wanted = expected.errorType {
+            if errorType != wanted { failures.append("expected invocation error \(wanted), got \(errorType ?? "a response")") }
+            return failures
+        }
+        guard let response else {
+            return ["the invocation failed with \(errorType ?? "an error")"]
+        }
+        if let status = expected.statusCode, response["statusCode"]?.intValue != status {
+            failures.append("statusCode: expected \(status), got \(response["statusCode"]?.intValue.map(String.init) ?? "none")")
+        }
+        if let wanted = expected.body {
+            let text = response["body"]?.stringValue ?? ""
+            let actual = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+            if !(actual?.contains(wanted) ?? false) {
+                failures.append("body: expected to contain \(JSONCoding.string(wanted)), got \(text.prefix(300))")
+            }
+        }
+        if let wanted = expected.frames {
+            if wanted.count != frames.count {
+                failures.append("frames: expected \(wanted.count), got \(frames.count)")
+            }
+            for (index, (frame, expectedFrame)) in zip(frames, wanted).enumerated() where !(frame?.contains(expectedFrame) ?? false) {
+                failures.append("frame \(index): expected to contain \(JSONCoding.string(expectedFrame)), got \(frame.map { JSONCoding.string($0) } ?? "non-JSON")")
+            }
+        }
+        return failures
+    }
+}
+
+/// A user error worth one clear line rather than a stack of details.
+struct ValidationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

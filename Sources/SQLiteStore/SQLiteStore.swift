@@ -1,0 +1,202 @@
+import Foundation
+import Handlers
+
+/// The embedded store: one SQLite file in WAL mode (surviving restarts), or a private in-memory
+/// database for tests and replay. Counters are single conditional upserts, atomic across
+/// connections and processes sharing the file.
+public final class SQLiteStore: Store {
+    private let database: SQLiteDatabase
+
+    /// Where the data lives.
+    public enum Location: Sendable {
+        case file(String)
+        case inMemory
+    }
+
+    public init(_ location: Location) throws {
+        switch location {
+        case .inMemory:
+            database = try SQLiteDatabase(path: ":memory:")
+        case .file(let path):
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            database = try SQLiteDatabase(path: path)
+            try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        }
+        try database.execute(Self.schema)
+    }
+
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS widgets (widget_id TEXT PRIMARY KEY, is_active INTEGER NOT NULL, json TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS widget_domains (domain TEXT NOT NULL, widget_id TEXT NOT NULL, PRIMARY KEY (domain, widget_id));
+        CREATE TABLE IF NOT EXISTS connections (connection_id TEXT PRIMARY KEY, expires_at REAL NOT NULL, json TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, widget_id TEXT NOT NULL, conversation_id TEXT NOT NULL,
+            role TEXT NOT NULL, content TEXT NOT NULL, domain TEXT, source_ip TEXT, created_at REAL NOT NULL);
+        CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (widget_id, conversation_id, id);
+        CREATE INDEX IF NOT EXISTS messages_by_time ON messages (created_at);
+        CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_at REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS intervals (key TEXT PRIMARY KEY, last_at REAL NOT NULL, expires_at REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS blocks (key TEXT PRIMARY KEY, until REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS security_events (
+            id TEXT PRIMARY KEY, type TEXT NOT NULL, widget_id TEXT, created_at REAL NOT NULL, json TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS security_events_by_time ON security_events (created_at);
+        """
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return decoder
+    }()
+
+    private func json<T: Encodable>(_ value: T) throws -> SQLiteValue {
+        .text(String(decoding: try Self.encoder.encode(value), as: UTF8.self))
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ value: SQLiteValue?) throws -> T {
+        try Self.decoder.decode(type, from: Data((value?.text ?? "").utf8))
+    }
+
+    // MARK: Widgets
+
+    public func widget(id: String) async throws -> WidgetConfig? {
+        try database.query("SELECT json FROM widgets WHERE widget_id = ?", [.text(id)]).first.map { try decode(WidgetConfig.self, $0[0]) }
+    }
+
+    public func putWidget(_ widget: WidgetConfig) async throws {
+        let body = try json(widget)
+        let domains = Set(widget.allowedDomains.compactMap(AllowedDomain.init).map(\.host))
+        try database.transaction { query in
+            _ = try query("INSERT INTO widgets (widget_id, is_active, json) VALUES (?, ?, ?) ON CONFLICT(widget_id) DO UPDATE SET is_active = excluded.is_active, json = excluded.json",
+                          [.text(widget.widgetId), .integer(widget.isActive ? 1 : 0), body])
+            _ = try query("DELETE FROM widget_domains WHERE widget_id = ?", [.text(widget.widgetId)])
+            for domain in domains.sorted() {
+                _ = try query("INSERT INTO widget_domains (domain, widget_id) VALUES (?, ?)", [.text(domain), .text(widget.widgetId)])
+            }
+        }
+    }
+
+    public func widgets(after cursor: String?, limit: Int) async throws -> [WidgetConfig] {
+        try database.query("SELECT json FROM widgets WHERE widget_id > ? ORDER BY widget_id LIMIT ?",
+                           [.text(cursor ?? ""), .integer(Int64(max(0, limit)))])
+            .map { try decode(WidgetConfig.self, $0[0]) }
+    }
+
+    public func activeWidgetAllows(domain: String) async throws -> Bool {
+        try !database.query("""
+            SELECT 1 FROM widget_domains d JOIN widgets w ON w.widget_id = d.widget_id
+            WHERE d.domain = ? AND w.is_active = 1 LIMIT 1
+            """, [.text(domain)]).isEmpty
+    }
+
+    // MARK: Connections
+
+    public func putConnection(_ connection: ConnectionRecord) async throws {
+        try database.query("INSERT OR REPLACE INTO connections (connection_id, expires_at, json) VALUES (?, ?, ?)",
+                           [.text(connection.connectionId), .real(connection.expiresAt.timeIntervalSince1970), try json(connection)])
+    }
+
+    public func connection(id: String) async throws -> ConnectionRecord? {
+        try database.query("SELECT json FROM connections WHERE connection_id = ?", [.text(id)]).first
+            .map { try decode(ConnectionRecord.self, $0[0]) }
+    }
+
+    public func removeConnection(id: String) async throws -> ConnectionRecord? {
+        try database.query("DELETE FROM connections WHERE connection_id = ? RETURNING json", [.text(id)]).first
+            .map { try decode(ConnectionRecord.self, $0[0]) }
+    }
+
+    // MARK: Conversations
+
+    public func appendMessage(_ message: StoredMessage) async throws {
+        try database.query("""
+            INSERT INTO messages (widget_id, conversation_id, role, content, domain, source_ip, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, [.text(message.widgetId), .text(message.conversationId), .text(message.role.rawValue), .text(message.content),
+                  message.domain.map(SQLiteValue.text) ?? .null, message.sourceIp.map(SQLiteValue.text) ?? .null,
+                  .real(message.createdAt.timeIntervalSince1970)])
+    }
+
+    public func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage] {
+        try database.query("""
+            SELECT role, content, domain, source_ip, created_at FROM (
+                SELECT * FROM messages WHERE widget_id = ? AND conversation_id = ? ORDER BY id DESC LIMIT ?
+            ) ORDER BY id
+            """, [.text(widgetId), .text(conversationId), .integer(Int64(max(0, limit)))])
+            .map { row in
+                StoredMessage(widgetId: widgetId, conversationId: conversationId,
+                              role: ChatRole(rawValue: row[0].text ?? "") ?? .user, content: row[1].text ?? "",
+                              domain: row[2].text, sourceIp: row[3].text,
+                              createdAt: Date(timeIntervalSince1970: row[4].real ?? 0))
+            }
+    }
+
+    // MARK: Counters and blocks
+
+    public func increment(_ key: String, limit: Int, expiresAt: Date) async throws -> CounterOutcome {
+        guard limit > 0 else { return .refused(count: 0) }
+        return try database.transaction { query in
+            let updated = try query("""
+                INSERT INTO counters (key, count, expires_at) VALUES (?1, 1, ?3)
+                ON CONFLICT(key) DO UPDATE SET count = count + 1 WHERE count < ?2
+                RETURNING count
+                """, [.text(key), .integer(Int64(limit)), .real(expiresAt.timeIntervalSince1970)])
+            if let count = updated.first?[0].integer { return .admitted(count: Int(count)) }
+            let current = try query("SELECT count FROM counters WHERE key = ?", [.text(key)]).first?[0].integer ?? 0
+            return .refused(count: Int(current))
+        }
+    }
+
+    public func decrement(_ key: String) async throws {
+        try database.query("UPDATE counters SET count = count - 1 WHERE key = ? AND count > 0", [.text(key)])
+    }
+
+    public func claimInterval(_ key: String, now: Date, interval: TimeInterval, expiresAt: Date) async throws -> TimeInterval? {
+        let nowSeconds = now.timeIntervalSince1970
+        return try database.transaction { query in
+            let claimed = try query("""
+                INSERT INTO intervals (key, last_at, expires_at) VALUES (?1, ?2, ?4)
+                ON CONFLICT(key) DO UPDATE SET last_at = ?2, expires_at = ?4 WHERE last_at <= ?2 - ?3
+                RETURNING last_at
+                """, [.text(key), .real(nowSeconds), .real(interval), .real(expiresAt.timeIntervalSince1970)])
+            if !claimed.isEmpty { return nil }
+            let last = try query("SELECT last_at FROM intervals WHERE key = ?", [.text(key)]).first?[0].real ?? nowSeconds
+            return max(0, last + interval - nowSeconds)
+        }
+    }
+
+    public func block(_ key: String, until: Date) async throws {
+        try database.query("INSERT INTO blocks (key, until) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET until = MAX(until, excluded.until)",
+                           [.text(key), .real(until.timeIntervalSince1970)])
+    }
+
+    public func blockedUntil(_ key: String, now: Date) async throws -> Date? {
+        try database.query("SELECT until FROM blocks WHERE key = ? AND until > ?", [.text(key), .real(now.timeIntervalSince1970)])
+            .first?[0].real.map(Date.init(timeIntervalSince1970:))
+    }
+
+    // MARK: Security events
+
+    public func recordSecurityEvent(_ event: SecurityEvent) async throws {
+        try database.query("INSERT OR REPLACE INTO security_events (id, type, widget_id, created_at, json) VALUES (?, ?, ?, ?, ?)",
+                           [.text(event.id), .text(event.type.rawValue), event.widgetId.map(SQLiteValue.text) ?? .null,
+                            .real(event.createdAt.timeIntervalSince1970), try json(event)])
+    }
+
+    public func securityEvents(_ query: SecurityEventQuery) async throws -> [SecurityEvent] {
+        try database.query("""
+            SELECT json FROM security_events
+            WHERE created_at >= ?1 AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR widget_id = ?3)
+            ORDER BY created_at DESC, id DESC LIMIT ?4
+            """, [.real(query.since.timeIntervalSince1970), query.type.map { .text($0.rawValue) } ?? .null,
+                  query.widgetId.map(SQLiteValue.text) ?? .null, .integer(Int64(max(0, query.limit)))])
+            .map { try decode(SecurityEvent.self, $0[0]) }
+    }
+}

@@ -1,0 +1,22 @@
+"""Shared fixtures for the integration tests: the built local-runtime binary and the repo root."""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def root() -> pathlib.Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def local_runtime() -> str:
+    """Path of the debug local-runtime binary (scripts/test builds it before pytest runs)."""
+    path = ROOT / ".build" / "debug" / "local-runtime"
+    if not path.exists():
+        subprocess.run(["swift", "build", "--product", "local-runtime"], cwd=ROOT, check=True)
+    return str(path)
