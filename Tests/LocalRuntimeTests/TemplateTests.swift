@@ -1,0 +1,27 @@
+import Foundation
+import Handlers
+import Testing
+@testable import LocalRuntime
+
+@Suite("template.json as the local runtime reads it")
+struct TemplateTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("the repository template declares every function and WebSocket route")
+    func repositoryTemplate() throws {
+        let template = try Template.load(path: Self.root.appendingPathComponent("template.json").path)
+        #expect(Set(template.functions.values.map(\.name)).isSuperset(of: [.connect, .disconnect, .sendMessage, .chat]))
+        #expect(template.routeSelectionExpression == "$request.body.action")
+        #expect(template.stageName == "dev")
+        #expect(template.webSocketRoute("$connect").flatMap { template.functions[$0.function] }?.name == .connect)
+        #expect(template.webSocketRoute("sendMessage").flatMap { template.functions[$0.function] }?.name == .sendMessage)
+        #expect(template.httpRoute(method: "OPTIONS", path: "/api/chat").map { template.functions[$0.0.function]?.name } == .some(.chat))
+    }
+
+    @Test("greedy path parameters capture the rest of the path")
+    func greedyPath() {
+        let route = Template.HTTPRoute(method: "ANY", path: "/api/admin/{proxy+}", function: "AdminFunction")
+        #expect(route.pathParameters(for: "/api/admin/widgets/widget_abc") == ["proxy": "widgets/widget_abc"])
+        #expect(route.pathParameters(for: "/api/chat") == nil)
+    }
+}
