@@ -81,7 +81,7 @@ public struct ChatFunction: LambdaFunction {
             return try await failure(Refusal(.payloadTooLarge, "The request body must be at most \(limit) bytes."), request,
                                      client: client, widgetId: headerWidgetId)
         } catch {
-            return try await failure(.invalidRequest("The request body must be JSON: \(DecodingErrorSummary(error))."), request,
+            return try await failure(.invalidRequest("The request body is not valid chat JSON: \(DecodingErrorSummary(error))."), request,
                                      client: client, widgetId: headerWidgetId)
         }
         let widgetId = headerWidgetId ?? body.widgetId
