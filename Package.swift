@@ -13,9 +13,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
     ],
     targets: [
         // Pure logic shipped in every Lambda: envelopes, handlers, widget policy, I/O protocols.
@@ -23,16 +27,43 @@ let package = Package(
         // The system SQLite library (Debian: libsqlite3-dev), called synchronously: no thread hops per query.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "SQLiteStore", dependencies: ["Handlers", "CSQLite"]),
+        // AWS Signature Version 4 over plain request values, independent of any HTTP client.
+        .target(name: "AWSSigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // The deployed store: DynamoDB's JSON API, one table as template.json declares it.
+        .target(
+            name: "DynamoDBStore",
+            dependencies: ["Handlers", "AWSSigV4", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
+        // A ConnectionPoster over HTTP: the `@connections` API, in AWS and on the local stage alike.
+        .target(
+            name: "ManagementAPIClient",
+            dependencies: ["Handlers", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
         .executableTarget(
             name: "LocalRuntime",
             dependencies: [
                 "Handlers",
                 "SQLiteStore",
+                "ManagementAPIClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "WSCore", package: "swift-websocket"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "HandlersTests", dependencies: ["Handlers"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Handlers"]),
+        .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"]),
+        // Every Store implementation against the same behaviours: SQLite, and DynamoDB on moto_server.
+        .testTarget(name: "StoreConformanceTests", dependencies: ["Handlers", "SQLiteStore", "DynamoDBStore"]),
         .testTarget(name: "LocalRuntimeTests", dependencies: ["LocalRuntime", "Handlers", "SQLiteStore"]),
     ],
     swiftLanguageModes: [.v6]

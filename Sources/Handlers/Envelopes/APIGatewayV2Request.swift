@@ -10,6 +10,14 @@ public struct APIGatewayV2Request: Codable, Sendable, Equatable {
             public var `protocol`: String?
             public var sourceIp: String?
             public var userAgent: String?
+
+            public init(method: String, path: String?, protocol: String?, sourceIp: String?, userAgent: String?) {
+                self.method = method
+                self.path = path
+                self.protocol = `protocol`
+                self.sourceIp = sourceIp
+                self.userAgent = userAgent
+            }
         }
         public var accountId: String?
         public var apiId: String?
@@ -21,6 +29,20 @@ public struct APIGatewayV2Request: Codable, Sendable, Equatable {
         public var stage: String?
         public var time: String?
         public var timeEpoch: Int64?
+
+        public init(accountId: String?, apiId: String?, domainName: String?, domainPrefix: String?, http: HTTP,
+                    requestId: String?, routeKey: String?, stage: String?, time: String?, timeEpoch: Int64?) {
+            self.accountId = accountId
+            self.apiId = apiId
+            self.domainName = domainName
+            self.domainPrefix = domainPrefix
+            self.http = http
+            self.requestId = requestId
+            self.routeKey = routeKey
+            self.stage = stage
+            self.time = time
+            self.timeEpoch = timeEpoch
+        }
     }
 
     public var version: String

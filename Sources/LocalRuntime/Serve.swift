@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Handlers
+import Hummingbird
+import HummingbirdCore
+import ManagementAPIClient
+import NIOCore
+import SQLiteStore
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Runs the template's WebSocket and HTTP APIs on one local port, like an API Gateway stage.")
+
+    @Option(name: .long, help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "The port to listen on (0 picks a free one).")
+    var port = 3001
+
+    @Option(name: .long, help: "The SQLite state file.")
+    var state = ".local-runtime/state.sqlite"
+
+    @Option(name: .long, help: "Write every event handed to a handler into this directory as a replayable fixture.")
+    var record: String?
+
+    @Option(name: .long, help: "Close WebSocket connections idle for this many seconds (API Gateway: 600).")
+    var idleTimeout: Double = 600
+
+    @Option(name: .long, help: "Close WebSocket connections open for this many seconds (API Gateway: 7200).")
+    var hardTimeout: Double = 7200
+
+    @OptionGroup var templateOptions: TemplateOptions
+
+    func validate() throws {
+        guard idleTimeout > 0, hardTimeout > 0 else { throw ValidationError("timeouts must be positive") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+    }
+
+    func run() async throws {
+        let template = try templateOptions.load()
+        let port = try port == 0 ? Self.freePort(host: host) : port
+        let store = try SQLiteStore(.file(state))
+        try await LocalFunctions.seedDemoWidget(in: store, now: Date())
+        var environment = ProcessInfo.processInfo.environment
+        environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = "http://\(host):\(port)/\(template.stageName)"
+        let functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: HTTPConnectionPoster(),
+                                       processEnvironment: environment)
+        let settings = StageSettings(host: host, port: port, idleTimeout: idleTimeout, hardTimeout: hardTimeout)
+        let stage = Stage(template: template, invoker: functions, settings: settings,
+                          recorder: try record.map { try EventRecorder(directory: $0) })
+        try await stage.run()
+    }
+
+    /// A port nobody listens on now, for `--port 0`: the functions must know the stage's address
+    /// before it starts, to post replies through `@connections`.
+    static func freePort(host: String) throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw ValidationError("cannot open a socket to find a free port") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr(host == "localhost" ? "127.0.0.1" : host)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        guard bound else { throw ValidationError("cannot bind \(host) to find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+extension Stage {
+    /// Serves until SIGINT or SIGTERM; on shutdown every open connection is closed with 1001 and gets
+    /// its `$disconnect`.
+    func run() async throws {
+        let app = Application(
+            responder: CallbackResponder<StageRequestContext> { request, context in try await self.respond(to: request, context: context) },
+            server: HTTPServerBuilder { responder in StageChannel(responder: responder, stage: self) },
+            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: nil),
+            services: [TimeoutService(stage: self)],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? self.settings.port
+                self.boundPort.withLock { $0 = port }
+                let base = "\(self.settings.host):\(port)"
+                StageLog.write("""
+                    local-runtime stage \(self.stageName) ready
+                      WebSocket     ws://\(base)/\(self.stageName)
+                      HTTP API      http://\(base)
+                      @connections  http://\(base)/\(self.stageName)/@connections/{connectionId}
+                    """)
+            }
+        )
+        try await app.runService()
+    }
+}
+
+/// Closes connections past API Gateway's idle and hard timeouts while the stage runs.
+struct TimeoutService: Service {
+    let stage: Stage
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await stage.enforceTimeouts() }
+    }
+}

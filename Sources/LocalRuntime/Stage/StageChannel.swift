@@ -1,0 +1,144 @@
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+@_spi(WSInternal) import WSCore
+
+/// The stage's connection handling: HTTP/1.1 with WebSocket upgrades decided by `$connect`.
+///
+/// HummingbirdWebSocket answers every declined upgrade with a bare 400, but API Gateway answers a
+/// refused handshake with the status (and body) `$connect` returned, and clients such as widget
+/// pages depend on telling 403 from 400. So the stage negotiates the upgrade itself with NIO's
+/// upgrader and reuses Hummingbird's HTTP handling and swift-websocket's frame handling.
+struct StageChannel: HTTPChannelHandler {
+    enum Negotiated: Sendable {
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HandshakeRefusal)
+        case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, AcceptedHandshake)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let negotiated: EventLoopFuture<Negotiated>
+        let channel: any Channel
+    }
+
+    let responder: Responder
+    let stage: Stage
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let decision = NIOLoopBoundBox<HandshakeDecision?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
+                maxFrameSize: stage.settings.maxMessageBytes,
+                shouldUpgrade: { channel, head in
+                    let promise = channel.eventLoop.makePromise(of: HandshakeDecision.self)
+                    let request = HandshakeRequest(head: head, sourceIp: Stage.ip(of: channel))
+                    promise.completeWithTask { await stage.handshake(request) }
+                    return promise.futureResult.hop(to: channel.eventLoop).map { outcome in
+                        decision.value = outcome
+                        if case .accept = outcome { return HTTPHeaders() }
+                        return nil
+                    }
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard case .accept(let accepted) = decision.value else { throw ChannelError.inappropriateOperationForState }
+                        let frames = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        return .webSocket(frames, accepted)
+                    }
+                }
+            )
+            let upgrade = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if case .refuse(let refusal) = decision.value { return .refused(http, refusal) }
+                        return .http(http)
+                    }
+                }
+            )
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrade)
+            configuration.enablePipelining = false
+            configuration.enableErrorHandling = false
+            configuration.enableResponseHeaderValidation = false
+            let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            return Value(negotiated: negotiated, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.negotiated.get() {
+            case .http(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .refused(let http, let refusal):
+                try await http.executeThenClose { _, outbound in
+                    var fields = HTTPFields()
+                    fields[.connection] = "close"
+                    fields[.contentType] = "application/json"
+                    fields[.contentLength] = "\(refusal.body.utf8.count)"
+                    try await outbound.write(contentsOf: [
+                        .head(HTTPResponse(status: .init(code: refusal.status), headerFields: fields)),
+                        .body(ByteBuffer(string: refusal.body)),
+                        .end(nil),
+                    ])
+                }
+            case .webSocket(let frames, let accepted):
+                let configuration = WebSocketHandler.Configuration(
+                    extensions: [], autoPing: .disabled, validateUTF8: true, maxFrameSize: stage.settings.maxMessageBytes)
+                let closeFrame = try await WebSocketHandler.handle(
+                    type: .server, configuration: configuration, asyncChannel: frames, context: StageWebSocketContext(logger: logger),
+                    handler: { inbound, outbound, _ in await stage.serve(accepted, inbound: inbound, outbound: outbound) })
+                await stage.connectionEnded(accepted, clientClose: closeFrame.map { Int(UInt16(webSocketErrorCode: $0.closeCode)) }, reason: closeFrame?.reason)
+            }
+        } catch {
+            logger.debug("stage connection ended with \(error)")
+        }
+    }
+}
+
+struct StageWebSocketContext: WebSocketContext {
+    let logger: Logger
+}
+
+/// The parts of a handshake request `$connect` sees.
+struct HandshakeRequest: Sendable {
+    var path: String
+    var headers: [(name: String, value: String)]
+    var sourceIp: String
+
+    init(head: HTTPRequestHead, sourceIp: String) {
+        path = head.uri
+        headers = head.headers.map { (name: $0.name, value: $0.value) }
+        self.sourceIp = sourceIp
+    }
+}
+
+/// What `$connect` decided about a handshake.
+enum HandshakeDecision: Sendable {
+    case accept(AcceptedHandshake)
+    case refuse(HandshakeRefusal)
+    /// Not the stage's WebSocket path: answered as plain HTTP.
+    case notStage
+}
+
+struct AcceptedHandshake: Sendable {
+    var connectionId: String
+    var connectedAt: Date
+    var sourceIp: String
+    var userAgent: String?
+}
+
+struct HandshakeRefusal: Sendable {
+    var status: Int
+    var body: String
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Handlers
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The HTTP side of the stage: the `@connections` management API, refused WebSocket handshakes,
+/// and the template's HTTP API routes with payload format 2.0.
+extension Stage {
+    func respond(to request: Request, context: StageRequestContext) async throws -> Response {
+        let path = request.uri.path
+        let connectionsPrefix = "/\(stageName)/@connections/"
+        if path.hasPrefix(connectionsPrefix) {
+            let rawId = String(path.dropFirst(connectionsPrefix.count))
+            return try await manage(request, connectionId: rawId.removingPercentEncoding ?? rawId)
+        }
+        if isStagePath(path), request.method == .get {
+            return Self.json(426, ["message": "Upgrade Required"])
+        }
+        return try await httpAPI(request, context: context)
+    }
+
+    // MARK: @connections
+
+    private func manage(_ request: Request, connectionId: String) async throws -> Response {
+        switch request.method {
+        case .post:
+            let body = try await request.body.collect(upTo: settings.maxMessageBytes + 1)
+            guard body.readableBytes <= settings.maxMessageBytes else {
+                return Self.apiError(413, type: "PayloadTooLargeException", "Message too long; the limit is 128 KB")
+            }
+            guard let writer = await registry.writer(connectionId) else { return Self.gone() }
+            let bytes = Array(body.readableBytesView)
+            do {
+                if let text = String(validating: bytes, as: UTF8.self) {
+                    try await writer.write(.text(text))
+                } else {
+                    try await writer.write(.binary(ByteBuffer(bytes: bytes)))
+                }
+            } catch {
+                return Self.gone()
+            }
+            await registry.touch(connectionId)
+            return Response(status: .ok)
+        case .get:
+            guard let (connection, lastActiveAt) = await registry.info(connectionId) else { return Self.gone() }
+            var identity = ["sourceIp": JSONValue.string(connection.sourceIp)]
+            if let userAgent = connection.userAgent { identity["userAgent"] = .string(userAgent) }
+            let body: JSONValue = .object([
+                "connectedAt": .string(ISO8601.stringWithMilliseconds(connection.connectedAt)),
+                "lastActiveAt": .string(ISO8601.stringWithMilliseconds(lastActiveAt)),
+                "identity": .object(identity),
+            ])
+            return Self.response(status: 200, headers: ["Content-Type": "application/json"], body: Array(JSONCoding.string(body).utf8))
+        case .delete:
+            guard await close(connectionId, cause: .deleted) else { return Self.gone() }
+            return Response(status: .noContent)
+        default:
+            return Self.apiError(405, type: "MethodNotAllowedException", "Use GET, POST or DELETE on @connections")
+        }
+    }
+
+    private static func gone() -> Response {
+        apiError(410, type: "GoneException", "The connection does not exist or is not yet established")
+    }
+
+    private static func apiError(_ status: Int, type: String, _ message: String) -> Response {
+        response(status: status, headers: ["Content-Type": "application/json", "x-amzn-ErrorType": type],
+                 body: Array(JSONCoding.string(["message": message]).utf8))
+    }
+
+    // MARK: HTTP API
+
+    private func httpAPI(_ request: Request, context: StageRequestContext) async throws -> Response {
+        let method = request.method.rawValue
+        let path = request.uri.path
+        guard let (route, pathParameters) = template.httpRoute(method: method, path: path),
+              let function = template.functions[route.function] else {
+            return Self.json(404, ["message": "Not Found"])
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: settings.maxHTTPBodyBytes)
+        } catch {
+            return Self.json(413, ["message": "Request Entity Too Large"])
+        }
+        let bytes = Array(buffer.readableBytesView)
+        let text = String(validating: bytes, as: UTF8.self)
+        var headers: [String: String] = [:]
+        var cookies: [String] = []
+        for field in request.headers {
+            let name = field.name.canonicalName.lowercased()
+            if name == "cookie" {
+                cookies += field.value.split(separator: ";").map { $0.trimmed() }
+                continue
+            }
+            headers[name] = headers[name].map { "\($0),\(field.value)" } ?? field.value
+        }
+        var query: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters {
+            let key = String(name)
+            query[key] = query[key].map { "\($0),\(value)" } ?? String(value)
+        }
+        let now = Date()
+        let sourceIp = Self.ip(of: context.channel)
+        let routeKey = "\(route.method) \(route.path)"
+        let requestId = AWSIdentifiers.requestId()
+        let event = APIGatewayV2Request(
+            routeKey: routeKey, rawPath: path, rawQueryString: request.uri.query ?? "", cookies: cookies.isEmpty ? nil : cookies,
+            headers: headers, queryStringParameters: query.isEmpty ? nil : query,
+            pathParameters: pathParameters.isEmpty ? nil : pathParameters,
+            requestContext: .init(accountId: "000000000000", apiId: "local", domainName: domainName, domainPrefix: "local",
+                                  http: .init(method: method, path: path, protocol: "HTTP/1.1", sourceIp: sourceIp,
+                                              userAgent: headers["user-agent"]),
+                                  requestId: requestId, routeKey: routeKey, stage: "$default",
+                                  time: AWSIdentifiers.requestTime(now), timeEpoch: AWSIdentifiers.epochMillis(now)),
+            body: bytes.isEmpty ? nil : (text ?? Data(bytes).base64EncodedString()),
+            isBase64Encoded: !bytes.isEmpty && text == nil)
+        guard let response = await invoke(function, payload: Array(JSONCoding.string(event).utf8), route: routeKey, id: requestId) else {
+            return Self.json(500, ["message": "Internal Server Error"])
+        }
+        return Self.proxyResponse(response)
+    }
+
+    /// Turns a payload 2.0 function result into the HTTP response API Gateway would send: a
+    /// structured `{statusCode, headers, multiValueHeaders, cookies, body, isBase64Encoded}` or, as
+    /// HTTP APIs allow, any other JSON value returned as a 200 JSON body.
+    static func proxyResponse(_ value: JSONValue) -> Response {
+        guard let status = value["statusCode"]?.intValue else {
+            return response(status: 200, headers: ["Content-Type": "application/json"], body: Array(JSONCoding.string(value).utf8))
+        }
+        var fields = HTTPFields()
+        if case .object(let headers)? = value["headers"] {
+            for (name, header) in headers.sorted(by: { $0.key < $1.key }) {
+                if let field = HTTPField.Name(name), let text = header.stringValue { fields.append(HTTPField(name: field, value: text)) }
+            }
+        }
+        if case .object(let headers)? = value["multiValueHeaders"] {
+            for (name, values) in headers.sorted(by: { $0.key < $1.key }) {
+                guard let field = HTTPField.Name(name), fields[field] == nil, case .array(let list) = values else { continue }
+                for item in list { if let text = item.stringValue { fields.append(HTTPField(name: field, value: text)) } }
+            }
+        }
+        if case .array(let cookies)? = value["cookies"] {
+            for cookie in cookies { if let text = cookie.stringValue { fields.append(HTTPField(name: .setCookie, value: text)) } }
+        }
+        let text = value["body"]?.stringValue ?? ""
+        let body: [UInt8]
+        if value["isBase64Encoded"] == .bool(true) {
+            body = Data(base64Encoded: text).map(Array.init) ?? []
+        } else {
+            body = Array(text.utf8)
+        }
+        return Response(status: HTTPTypes.HTTPResponse.Status(code: status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func response(status: Int, headers: [String: String], body: [UInt8]) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        return Response(status: HTTPTypes.HTTPResponse.Status(code: status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func json(_ status: Int, _ body: [String: String]) -> Response {
+        response(status: status, headers: ["Content-Type": "application/json"], body: Array(JSONCoding.string(body).utf8))
+    }
+}
