@@ -1,6 +1,7 @@
 """boto3's `apigatewaymanagementapi` client, unchanged, against the local stage's @connections API."""
 import datetime
 import json
+import re
 import time
 
 import boto3
@@ -55,7 +56,7 @@ def test_delete_connection_closes_the_client_and_fires_disconnect_once(stage, ap
     api.delete_connection(ConnectionId=connection_id)
     with pytest.raises(ConnectionClosed):
         ws.recv(timeout=10)
-    stage.wait_for_line(rf"^disconnect  \$disconnect  {connection_id}")
+    stage.wait_for_line(r"^disconnect  \$disconnect  " + re.escape(connection_id))
     time.sleep(0.5)
     assert len([l for l in stage.invocations("disconnect") if connection_id in l]) == 1
 
@@ -63,7 +64,7 @@ def test_delete_connection_closes_the_client_and_fires_disconnect_once(stage, ap
 def test_posting_to_a_closed_connection_raises_gone_exception(stage, api):
     ws, connection_id = open_connection(stage)
     ws.close()
-    stage.wait_for_line(rf"^disconnect  \$disconnect  {connection_id}")
+    stage.wait_for_line(r"^disconnect  \$disconnect  " + re.escape(connection_id))
     with pytest.raises(ClientError) as gone:
         api.post_to_connection(ConnectionId=connection_id, Data=b"late")
     assert gone.value.response["Error"]["Code"] == "GoneException"

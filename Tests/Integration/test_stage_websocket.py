@@ -1,5 +1,6 @@
 """The local stage driven by the Python `websockets` client, as a widget page would use it."""
 import json
+import re
 import socket
 import time
 
@@ -98,7 +99,7 @@ def test_an_abrupt_tcp_drop_fires_disconnect_exactly_once(stage):
     connection_id = stage.last_connection_id()
     ws.socket.shutdown(socket.SHUT_RDWR)
     ws.socket.close()
-    stage.wait_for_line(rf"^disconnect  \$disconnect  {connection_id}")
+    stage.wait_for_line(r"^disconnect  \$disconnect  " + re.escape(connection_id))
     time.sleep(0.5)
     assert len([l for l in stage.invocations("disconnect") if connection_id in l]) == 1
 
@@ -106,7 +107,7 @@ def test_an_abrupt_tcp_drop_fires_disconnect_exactly_once(stage):
 def test_a_client_close_fires_disconnect_exactly_once(stage):
     with connect(url(stage), origin=ORIGIN):
         connection_id = stage.last_connection_id()
-    stage.wait_for_line(rf"^disconnect  \$disconnect  {connection_id}")
+    stage.wait_for_line(r"^disconnect  \$disconnect  " + re.escape(connection_id))
     time.sleep(0.5)
     assert len([l for l in stage.invocations("disconnect") if connection_id in l]) == 1
 
@@ -120,7 +121,7 @@ def test_an_idle_connection_is_closed_with_1001_going_away(local_runtime, root, 
                 ws.recv(timeout=10)
         assert closed.value.rcvd.code == 1001
         assert closed.value.rcvd.reason == "Going away"
-        stage.wait_for_line(rf"^disconnect  \$disconnect  {connection_id}")
+        stage.wait_for_line(r"^disconnect  \$disconnect  " + re.escape(connection_id))
     finally:
         stage.stop()
 
@@ -150,6 +151,11 @@ def test_recorded_events_replay_unchanged(local_runtime, root, tmp_path):
         stage.stop()
     names = sorted(p.name for p in recorded.iterdir())
     assert [n.split("-", 1)[1] for n in names] == ["connect.json", "sendMessage.json", "disconnect.json"]
+    events = [json.loads((recorded / name).read_text()) for name in names]
+    assert events[0]["requestContext"]["eventType"] == "CONNECT" and events[0]["queryStringParameters"]["sessionId"] == "s-1"
+    assert "messageId" in events[1]["requestContext"] and "headers" not in events[1]
+    assert events[2]["requestContext"]["disconnectStatusCode"] == 1000
+    assert len({event["requestContext"]["connectionId"] for event in events}) == 1
     result = subprocess.run([local_runtime, "replay", str(recorded)], cwd=root, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed, 0 failed" in result.stdout
