@@ -1,3 +1,4 @@
+// The local stage (issue 3) — see /work/notes/COMMON.md status board: extend this, do not replace it.
 import ArgumentParser
 import Foundation
 import Handlers

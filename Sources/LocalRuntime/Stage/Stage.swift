@@ -168,8 +168,10 @@ final class Stage: Sendable {
         await disconnect(connection, cause: serverCause ?? clientCause)
     }
 
+    /// swift-websocket reports an oversized message with a package-internal error whose only public
+    /// trace is its description (`close(...messageTooLarge)`).
     private static func isTooLarge(_ error: any Error) -> Bool {
-        String(describing: error).contains("messageTooLarge") || String(describing: error).lowercased().contains("toolarge")
+        String(describing: error).contains("messageTooLarge")
     }
 
     private func route(_ body: [UInt8], on connection: LiveConnection) async {
