@@ -20,3 +20,12 @@ def local_runtime() -> str:
     if not path.exists():
         subprocess.run(["swift", "build", "--product", "local-runtime"], cwd=ROOT, check=True)
     return str(path)
+
+
+@pytest.fixture
+def stage(local_runtime, root, tmp_path):
+    """A `local-runtime serve` of this repository's template on a free port, stopped after the test."""
+    from stage import RunningStage
+    running = RunningStage(local_runtime, root, tmp_path)
+    yield running
+    running.stop()

@@ -16,13 +16,6 @@ ORIGIN = "http://localhost:5173"
 
 
 @pytest.fixture
-def stage(local_runtime, root, tmp_path):
-    running = RunningStage(local_runtime, root, tmp_path)
-    yield running
-    running.stop()
-
-
-@pytest.fixture
 def api(stage):
     return boto3.client("apigatewaymanagementapi", endpoint_url=f"{stage.http_url}/dev", region_name="us-east-1",
                         aws_access_key_id="local", aws_secret_access_key="local")

@@ -14,13 +14,6 @@ ORIGIN = "http://localhost:5173"
 WIDGET = "widget_demo_localhost"
 
 
-@pytest.fixture
-def stage(local_runtime, root, tmp_path):
-    running = RunningStage(local_runtime, root, tmp_path)
-    yield running
-    running.stop()
-
-
 def url(stage, session="s-1", trailing_slash=False, **extra):
     query = "&".join(f"{k}={v}" for k, v in {"sessionId": session, "widget_id": WIDGET, **extra}.items() if v is not None)
     return f"{stage.ws_url}{'/' if trailing_slash else ''}?{query}"
