@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Handlers", targets: ["Handlers"]),
         .executable(name: "local-runtime", targets: ["LocalRuntime"]),
+        .executable(name: "bootstrap", targets: ["Bootstrap"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,6 +40,22 @@ let package = Package(
             name: "ManagementAPIClient",
             dependencies: ["Handlers", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
+        // Replies from an OpenAI-compatible chat-completions API, streamed (server-sent events).
+        .target(
+            name: "OpenAIProvider",
+            dependencies: [
+                "Handlers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The Lambda Runtime API client: a blocking HTTP/1.1 loop, small enough for a fast cold start.
+        .target(name: "LambdaRuntime", dependencies: ["Handlers"]),
+        // The custom runtime executable deployed as `bootstrap` on provided.al2023.
+        .executableTarget(
+            name: "Bootstrap",
+            dependencies: ["Handlers", "LambdaRuntime", "SQLiteStore", "ManagementAPIClient"]
+        ),
         .executableTarget(
             name: "LocalRuntime",
             dependencies: [
@@ -61,9 +78,19 @@ let package = Package(
         ),
         .testTarget(name: "HandlersTests", dependencies: ["Handlers"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Handlers"]),
-        .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"]),
+        .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], exclude: ["botocore_sigv4.py"]),
         // Every Store implementation against the same behaviours: SQLite, and DynamoDB on moto_server.
         .testTarget(name: "StoreConformanceTests", dependencies: ["Handlers", "SQLiteStore", "DynamoDBStore"]),
+        .testTarget(name: "DynamoDBStoreTests", dependencies: ["DynamoDBStore", "AWSSigV4"]),
+        // The provider against Tests/Integration/openai_test_server.py (scripted failures), plus its parsers.
+        .testTarget(
+            name: "OpenAIProviderTests",
+            dependencies: [
+                "OpenAIProvider", "Handlers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
         .testTarget(name: "LocalRuntimeTests", dependencies: ["LocalRuntime", "Handlers", "SQLiteStore"]),
     ],
     swiftLanguageModes: [.v6]
