@@ -1,0 +1,63 @@
+import Handlers
+
+/// Where each record lives in the single table. Every item has string keys `pk` and `sk`; records
+/// are kept whole as JSON in `record`, with the attributes that conditions, counters and TTL act on
+/// beside it.
+///
+/// | record | pk | sk |
+/// |---|---|---|
+/// | widget | `WIDGETS` | widget id (one partition: listing is a Query, in id order) |
+/// | allowed domain of an active widget | `DOMAIN#<domain>` | widget id |
+/// | connection | `CONNECTION#<id>` | `CONNECTION` |
+/// | conversation head (message sequence) | `CONVERSATION#<widget>#<conversation>` | `HEAD` |
+/// | message | `CONVERSATION#<widget>#<conversation>` | `MESSAGE#<sequence>` |
+/// | counter, interval, block | `COUNTER#<key>`, `INTERVAL#<key>`, `BLOCK#<key>` | same as the kind |
+/// | security event | `SECURITY_EVENT#<id>` | `SECURITY_EVENT`; in `gsi1` under `SECURITY_EVENTS`, by time |
+enum ItemLayout {
+    static let partitionKey = "pk"
+    static let sortKey = "sk"
+    static let index = "gsi1"
+    static let indexPartitionKey = "gsi1pk"
+    static let indexSortKey = "gsi1sk"
+    static let expiresAt = "expires_at"
+    static let record = "record"
+
+    static let widgetsPartition = "WIDGETS"
+    static let securityEventsPartition = "SECURITY_EVENTS"
+    static let messagePrefix = "MESSAGE#"
+
+    /// Conversations and security events are kept 30 days (SPEC §4.5, §4.6).
+    static let retention: TimeInterval = 30 * 86_400
+
+    static func key(_ pk: String, _ sk: String) -> Item {
+        [partitionKey: .string(pk), sortKey: .string(sk)]
+    }
+
+    /// A partition key from a kind and caller-supplied parts: `%` and `#` in the parts are escaped,
+    /// so that `("a#b", "c")` and `("a", "b#c")` stay different items.
+    static func partition(_ kind: String, _ parts: String...) -> String {
+        ([kind] + parts.map { $0.replacing("%", with: "%25").replacing("#", with: "%23") }).joined(separator: "#")
+    }
+
+    static func widget(_ id: String) -> Item { key(widgetsPartition, id) }
+    static func domain(_ domain: String, widget: String) -> Item { key(partition("DOMAIN", domain), widget) }
+    static func connection(_ id: String) -> Item { key(partition("CONNECTION", id), "CONNECTION") }
+    static func conversation(widget: String, conversation: String) -> String { partition("CONVERSATION", widget, conversation) }
+    static func single(_ kind: String, _ name: String) -> Item { key(partition(kind, name), kind) }
+    static func securityEvent(_ id: String) -> Item { key(partition("SECURITY_EVENT", id), "SECURITY_EVENT") }
+
+    /// Fixed-width and zero-padded, so that string order is numeric order.
+    static func padded(_ value: Int64, width: Int) -> String {
+        let digits = String(max(0, value))
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// DynamoDB TTL wants whole epoch seconds; rounding up never deletes early.
+    static func epochSeconds(_ date: Date) -> AttributeValue {
+        AttributeValue(Int64(date.timeIntervalSince1970.rounded(.up)))
+    }
+}

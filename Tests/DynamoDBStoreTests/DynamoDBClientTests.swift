@@ -1,0 +1,159 @@
+import AWSSigV4
+import Foundation
+import Testing
+
+@testable import DynamoDBStore
+
+/// A DynamoDB endpoint that answers from a script and records what it was sent.
+actor ScriptedEndpoint {
+    private var answers: [(status: Int, body: String)]
+    private(set) var requests: [SignableRequest] = []
+
+    init(_ answers: [(status: Int, body: String)]) {
+        self.answers = answers
+    }
+
+    func answer(_ request: SignableRequest) throws -> (status: Int, body: [UInt8]) {
+        requests.append(request)
+        guard !answers.isEmpty else { throw ConnectionLost() }
+        let next = answers.removeFirst()
+        return (next.status, Array(next.body.utf8))
+    }
+
+    struct ConnectionLost: Error {}
+
+    static let throttled = (status: 400, body: #"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"Rate exceeded"}"#)
+    static let internalError = (status: 500, body: #"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"}"#)
+    static let item = (status: 200, body: #"{"Item":{"pk":{"S":"p"},"sk":{"S":"s"},"count":{"N":"3"}}}"#)
+}
+
+@Suite("DynamoDB client")
+struct DynamoDBClientTests {
+    let signer = SigV4Signer(credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret", sessionToken: "token"),
+                             region: "eu-west-1", service: "dynamodb")
+
+    func client(_ endpoint: ScriptedEndpoint, attempts: Int = 4) -> DynamoDBClient {
+        DynamoDBClient(endpoint: "https://dynamodb.eu-west-1.amazonaws.com", signer: signer,
+                       retry: RetryPolicy(maxAttempts: attempts, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5)),
+                       transport: { try await endpoint.answer($0) })
+    }
+
+    func getItem(_ client: DynamoDBClient, idempotent: Bool = true) async throws -> ItemResponse {
+        var request = ItemRequest(table: "chat")
+        request.key = ["pk": .string("p"), "sk": .string("s")]
+        return try await client.call("GetItem", request, idempotent: idempotent)
+    }
+
+    @Test("requests name the operation in X-Amz-Target and are signed for dynamodb with the session token")
+    func signedRequest() async throws {
+        let endpoint = ScriptedEndpoint([ScriptedEndpoint.item])
+        let response = try await getItem(client(endpoint))
+        #expect(response.item?["count"] == .number("3"))
+        let sent = try #require(await endpoint.requests.first)
+        #expect(sent.values(of: "X-Amz-Target") == ["DynamoDB_20120810.GetItem"])
+        #expect(sent.values(of: "Content-Type") == ["application/x-amz-json-1.0"])
+        #expect(sent.values(of: "X-Amz-Security-Token") == ["token"])
+        #expect(sent.values(of: "Authorization").first?.contains("/eu-west-1/dynamodb/aws4_request") == true)
+        let body = try JSONSerialization.jsonObject(with: Data(sent.body)) as? [String: Any]
+        #expect(body?["TableName"] as? String == "chat")
+    }
+
+    @Test("throttled requests are sent again until they succeed, even when not idempotent")
+    func throttlingRetried() async throws {
+        let endpoint = ScriptedEndpoint([ScriptedEndpoint.throttled, ScriptedEndpoint.throttled, ScriptedEndpoint.item])
+        let response = try await getItem(client(endpoint), idempotent: false)
+        #expect(response.item != nil)
+        #expect(await endpoint.requests.count == 3)
+    }
+
+    @Test("each retry is signed again")
+    func retriesResigned() async throws {
+        let endpoint = ScriptedEndpoint([ScriptedEndpoint.throttled, ScriptedEndpoint.item])
+        _ = try await getItem(client(endpoint))
+        let authorizations = await endpoint.requests.map { $0.values(of: "Authorization") }
+        #expect(authorizations.allSatisfy { $0.count == 1 })
+    }
+
+    @Test("throttling past the last attempt ends in DynamoDB's error")
+    func throttlingGivesUp() async throws {
+        let endpoint = ScriptedEndpoint(Array(repeating: ScriptedEndpoint.throttled, count: 5))
+        let error = await #expect(throws: DynamoDBError.self) { try await getItem(client(endpoint, attempts: 3)) }
+        #expect(error?.type == "ProvisionedThroughputExceededException")
+        #expect(error?.message == "Rate exceeded")
+        #expect(error?.description == "DynamoDB GetItem failed with 400 ProvisionedThroughputExceededException: Rate exceeded")
+        #expect(await endpoint.requests.count == 3)
+    }
+
+    @Test("a server fault is retried for an idempotent request")
+    func serverFaultRetriedWhenIdempotent() async throws {
+        let endpoint = ScriptedEndpoint([ScriptedEndpoint.internalError, ScriptedEndpoint.item])
+        _ = try await getItem(client(endpoint), idempotent: true)
+        #expect(await endpoint.requests.count == 2)
+    }
+
+    @Test("a server fault or lost connection is not retried for a request that must not apply twice")
+    func ambiguousFailureNotRetried() async throws {
+        let faulted = ScriptedEndpoint([ScriptedEndpoint.internalError, ScriptedEndpoint.item])
+        await #expect(throws: DynamoDBError.self) { try await getItem(client(faulted), idempotent: false) }
+        #expect(await faulted.requests.count == 1)
+
+        let lost = ScriptedEndpoint([])
+        await #expect(throws: ScriptedEndpoint.ConnectionLost.self) { try await getItem(client(lost), idempotent: false) }
+        #expect(await lost.requests.count == 1)
+    }
+
+    @Test("a client error is reported at once with DynamoDB's type and message")
+    func clientErrorNotRetried() async throws {
+        let endpoint = ScriptedEndpoint([(400, #"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}"#)])
+        let error = await #expect(throws: DynamoDBError.self) { try await getItem(client(endpoint)) }
+        #expect(error?.type == "ResourceNotFoundException")
+        #expect(error?.message == "Requested resource not found")
+        #expect(await endpoint.requests.count == 1)
+    }
+
+    @Test("a response that is not DynamoDB's JSON is an error naming the operation")
+    func unreadableResponse() async throws {
+        let endpoint = ScriptedEndpoint([(200, "<html>proxy error</html>")])
+        let error = await #expect(throws: DynamoDBResponseError.self) { try await getItem(client(endpoint)) }
+        #expect(error?.operation == "GetItem")
+    }
+
+    @Test("backoff delays stay under the capped exponential ceiling", arguments: 1...12)
+    func backoffCeiling(_ retry: Int) {
+        let policy = RetryPolicy(maxAttempts: 20, baseDelay: .milliseconds(25), maxDelay: .seconds(2))
+        let ceiling = min(Duration.seconds(2), .milliseconds(25) * (1 << (retry - 1)))
+        for _ in 0..<50 {
+            let delay = policy.delay(beforeRetry: retry)
+            #expect(delay >= .zero && delay <= ceiling)
+        }
+    }
+}
+
+@Suite("DynamoDB store configuration")
+struct DynamoDBStoreConfigurationTests {
+    let lambda = ["TABLE_NAME": "chat-ChatStateTable-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret",
+                  "AWS_SESSION_TOKEN": "token", "AWS_REGION": "eu-central-1"]
+
+    @Test("in Lambda the table comes from TABLE_NAME and the endpoint from the region")
+    func lambdaEnvironment() throws {
+        let store = try DynamoDBStore(environment: lambda)
+        #expect(store.tableName == "chat-ChatStateTable-1")
+        #expect(store.client.endpoint == "https://dynamodb.eu-central-1.amazonaws.com")
+        #expect(store.client.signer.credentials.sessionToken == "token")
+        #expect(DynamoDBStore.regionalEndpoint("cn-north-1") == "https://dynamodb.cn-north-1.amazonaws.com.cn")
+    }
+
+    @Test("DYNAMODB_ENDPOINT points the store at a local server")
+    func endpointOverride() throws {
+        var environment = lambda
+        environment["DYNAMODB_ENDPOINT"] = "http://127.0.0.1:8000"
+        #expect(try DynamoDBStore(environment: environment).client.endpoint == "http://127.0.0.1:8000")
+    }
+
+    @Test("a missing setting is named in the error", arguments: ["TABLE_NAME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"])
+    func missingSetting(_ name: String) {
+        var environment = lambda
+        environment[name] = nil
+        #expect(throws: AWSEnvironmentError(missing: name)) { try DynamoDBStore(environment: environment) }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Handlers
+import Testing
+
+private let expiry = epoch.addingTimeInterval(120)
+
+@Suite("Store conformance: counters, intervals and blocks")
+struct CounterConformanceTests {
+    @Test("200 concurrent increments against a limit of 37 admit exactly 37, counting 1 to 37", arguments: StoreKind.allCases)
+    func exactUnderConcurrency(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let outcomes = try await withThrowingTaskGroup(of: CounterOutcome.self) { group in
+                for _ in 0..<200 { group.addTask { try await store.increment("count:w:ip:per_minute:0", limit: 37, expiresAt: expiry) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let admitted = outcomes.compactMap { if case .admitted(let count) = $0 { count } else { nil } }
+            #expect(admitted.sorted() == Array(1...37))
+            #expect(outcomes.filter { $0 == .refused(count: 37) }.count == 163)
+        }
+    }
+
+    @Test("a refused increment reports the count and changes nothing; a decrement makes room again", arguments: StoreKind.allCases)
+    func refusalAndDecrement(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            #expect(try await store.increment("k", limit: 2, expiresAt: expiry) == .admitted(count: 1))
+            #expect(try await store.increment("k", limit: 2, expiresAt: expiry) == .admitted(count: 2))
+            #expect(try await store.increment("k", limit: 2, expiresAt: expiry) == .refused(count: 2))
+            try await store.decrement("k")
+            #expect(try await store.increment("k", limit: 2, expiresAt: expiry) == .admitted(count: 2))
+            #expect(try await store.increment("other", limit: 2, expiresAt: expiry) == .admitted(count: 1))
+        }
+    }
+
+    @Test("a decrement never takes a counter below zero, nor creates one", arguments: StoreKind.allCases)
+    func decrementFloor(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await store.decrement("never-counted")
+            #expect(try await store.increment("never-counted", limit: 5, expiresAt: expiry) == .admitted(count: 1))
+            try await store.decrement("never-counted")
+            try await store.decrement("never-counted")
+            #expect(try await store.increment("never-counted", limit: 5, expiresAt: expiry) == .admitted(count: 1))
+        }
+    }
+
+    @Test("a limit of zero refuses at once", arguments: StoreKind.allCases)
+    func zeroLimit(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            #expect(try await store.increment("k", limit: 0, expiresAt: expiry) == .refused(count: 0))
+        }
+    }
+
+    @Test("a counter without a limit counts on", arguments: StoreKind.allCases)
+    func unlimited(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            for expected in 1...3 {
+                #expect(try await store.increment("warn:w:ip:0", limit: .max, expiresAt: expiry) == .admitted(count: expected))
+            }
+        }
+    }
+
+    @Test("an interval claim succeeds, then returns the time left until the interval has passed", arguments: StoreKind.allCases)
+    func interval(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            #expect(try await store.claimInterval("interval:w:ip", now: epoch, interval: 2, expiresAt: expiry) == nil)
+            #expect(try await store.claimInterval("interval:w:ip", now: epoch.addingTimeInterval(0.5), interval: 2, expiresAt: expiry) == 1.5)
+            #expect(try await store.claimInterval("interval:w:ip", now: epoch.addingTimeInterval(2), interval: 2, expiresAt: expiry) == nil)
+            #expect(try await store.claimInterval("interval:w:ip", now: epoch.addingTimeInterval(3), interval: 2, expiresAt: expiry) == 1)
+        }
+    }
+
+    @Test("of concurrent claims of one interval exactly one succeeds", arguments: StoreKind.allCases)
+    func concurrentClaims(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let claimed = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { try await store.claimInterval("interval:x", now: epoch, interval: 2, expiresAt: expiry) == nil }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(claimed == 1)
+        }
+    }
+
+    @Test("a block holds until it ends and a shorter one never shortens it", arguments: StoreKind.allCases)
+    func blocks(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let until = epoch.addingTimeInterval(300)
+            #expect(try await store.blockedUntil("block:w:ip", now: epoch) == nil)
+            try await store.block("block:w:ip", until: until)
+            try await store.block("block:w:ip", until: epoch.addingTimeInterval(100))
+            #expect(try await store.blockedUntil("block:w:ip", now: epoch) == until)
+            #expect(try await store.blockedUntil("block:w:ip", now: epoch.addingTimeInterval(299.5)) == until)
+            #expect(try await store.blockedUntil("block:w:ip", now: until) == nil)
+            let longer = epoch.addingTimeInterval(600)
+            try await store.block("block:w:ip", until: longer)
+            #expect(try await store.blockedUntil("block:w:ip", now: until) == longer)
+        }
+    }
+}

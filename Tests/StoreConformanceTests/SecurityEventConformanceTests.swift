@@ -1,0 +1,56 @@
+import Foundation
+import Handlers
+import Testing
+
+@Suite("Store conformance: security events")
+struct SecurityEventConformanceTests {
+    static func event(_ id: String, _ type: SecurityEventType, widget: String?, at seconds: TimeInterval) -> SecurityEvent {
+        SecurityEvent(id: id, type: type, widgetId: widget, origin: "https://evil.example", domain: "evil.example", sourceIp: "198.51.100.7",
+                      userAgent: nil, details: ["limit_type": "per_minute"], createdAt: epoch.addingTimeInterval(seconds))
+    }
+
+    let events = [
+        event("e1", .rateLimit, widget: "widget_a_0000000001", at: 10),
+        event("e2", .originNotAllowed, widget: nil, at: 20),
+        event("e3", .rateLimit, widget: "widget_b_0000000001", at: 30),
+        event("e4", .blocked, widget: "widget_a_0000000001", at: 40),
+        event("e5", .rateLimit, widget: "widget_a_0000000001", at: 50),
+    ]
+
+    @Test("events come back newest first, filtered by type, widget and time", arguments: StoreKind.allCases)
+    func filtering(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            for event in events.shuffled() { try await store.recordSecurityEvent(event) }
+            func ids(_ query: SecurityEventQuery) async throws -> [String] { try await store.securityEvents(query).map(\.id) }
+            #expect(try await store.securityEvents(SecurityEventQuery(since: epoch)) == events.reversed())
+            #expect(try await ids(SecurityEventQuery(type: .rateLimit, since: epoch)) == ["e5", "e3", "e1"])
+            #expect(try await ids(SecurityEventQuery(widgetId: "widget_a_0000000001", since: epoch)) == ["e5", "e4", "e1"])
+            #expect(try await ids(SecurityEventQuery(type: .rateLimit, widgetId: "widget_a_0000000001", since: epoch)) == ["e5", "e1"])
+            #expect(try await ids(SecurityEventQuery(since: epoch.addingTimeInterval(30))) == ["e5", "e4", "e3"])
+            #expect(try await ids(SecurityEventQuery(since: epoch.addingTimeInterval(51))).isEmpty)
+            #expect(try await ids(SecurityEventQuery(type: .suspiciousContent, since: epoch)).isEmpty)
+        }
+    }
+
+    @Test("a limit returns the newest matching events, however many others lie between", arguments: StoreKind.allCases)
+    func limitWithFilter(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            for index in 0..<150 {
+                let type: SecurityEventType = index.isMultiple(of: 10) ? .blocked : .rateLimit
+                try await store.recordSecurityEvent(Self.event(String(format: "ev%03d", index), type, widget: nil, at: TimeInterval(index)))
+            }
+            #expect(try await store.securityEvents(SecurityEventQuery(type: .blocked, since: epoch, limit: 4)).map(\.id)
+                == ["ev140", "ev130", "ev120", "ev110"])
+            #expect(try await store.securityEvents(SecurityEventQuery(since: epoch, limit: 3)).map(\.id) == ["ev149", "ev148", "ev147"])
+            #expect(try await store.securityEvents(SecurityEventQuery(since: epoch, limit: 0)).isEmpty)
+        }
+    }
+
+    @Test("events at the same instant are ordered by id, newest first", arguments: StoreKind.allCases)
+    func sameInstant(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            for id in ["b", "c", "a"] { try await store.recordSecurityEvent(Self.event(id, .blocked, widget: nil, at: 5)) }
+            #expect(try await store.securityEvents(SecurityEventQuery(since: epoch)).map(\.id) == ["c", "b", "a"])
+        }
+    }
+}
