@@ -1,0 +1,206 @@
+import Foundation
+import Handlers
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// How to start a runtime process for a function, and its Lambda settings.
+struct LambdaDefinition: Sendable {
+    var name: String
+    var command: [String]
+    var environment: [String: String]
+    var timeout: TimeInterval
+    var memorySize: Int
+}
+
+/// Runs functions in real runtime processes through the Runtime API, as Lambda does: a warm sandbox
+/// serves one invocation at a time, a busy function gets another sandbox instead of a queue, and an
+/// invocation past the timeout kills its sandbox.
+actor LambdaPool {
+    private struct Slot {
+        let sandbox: Sandbox
+        var busy: Bool
+        var server: Task<Void, Never>
+        var dead = false
+    }
+
+    /// Lambda's default burst is far higher; locally a handful of warm processes per function is plenty.
+    static let maxSandboxesPerFunction = 16
+
+    private var slots: [String: [Slot]] = [:]
+    private let log: @Sendable (String) -> Void
+
+    init(log: @escaping @Sendable (String) -> Void) {
+        self.log = log
+    }
+
+    /// Runs one invocation of `definition` and returns what its runtime reported.
+    func run(_ definition: LambdaDefinition, payload: [UInt8], requestId: String = UUID().uuidString.lowercased()) async -> InvocationOutcome {
+        let sandbox: Sandbox
+        do {
+            sandbox = try await acquire(definition)
+        } catch {
+            return Self.failure("Runtime.SandboxStartFailed", "\(error)", requestId: requestId)
+        }
+        let invocation = PendingInvocation(
+            requestId: requestId, payload: payload, deadline: Date().addingTimeInterval(definition.timeout),
+            functionArn: "arn:aws:lambda:us-east-1:000000000000:function:\(definition.name)",
+            traceId: "Root=1-\(String(Int(Date().timeIntervalSince1970), radix: 16))-\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24).lowercased());Sampled=0")
+        log("START RequestId: \(requestId) Version: $LATEST")
+        let started = ContinuousClock.now
+        let outcome = await withTaskGroup(of: InvocationOutcome?.self) { group in
+            group.addTask { await sandbox.invoke(invocation) }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(definition.timeout))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            if let first { return first }
+            let timedOut = Self.failure("Sandbox.Timedout",
+                                        "RequestId: \(requestId) Error: Task timed out after \(String(format: "%.2f", definition.timeout)) seconds",
+                                        requestId: requestId)
+            await sandbox.terminate(failing: timedOut)
+            await self.markDead(sandbox)
+            return timedOut
+        }
+        let elapsed = Self.milliseconds(ContinuousClock.now - started)
+        // A cold invocation's wait for the runtime to reach `/next` is Init Duration, not Duration, as in Lambda.
+        let initMilliseconds = await release(sandbox, function: definition.name) ? await sandbox.initDuration.map(Self.milliseconds) : nil
+        let milliseconds = max(0, elapsed - (initMilliseconds ?? 0))
+        log("END RequestId: \(requestId)")
+        var report = "REPORT RequestId: \(requestId)\tDuration: \(String(format: "%.2f", milliseconds)) ms\tBilled Duration: \(Int(milliseconds.rounded(.up))) ms\tMemory Size: \(definition.memorySize) MB"
+        if let initMilliseconds { report += "\tInit Duration: \(String(format: "%.2f", initMilliseconds)) ms" }
+        log(report)
+        return outcome
+    }
+
+    /// An idle warm sandbox, or a new one when all are busy. Nothing between the check and the
+    /// claim suspends, so concurrent invocations never share a sandbox.
+    private func acquire(_ definition: LambdaDefinition) async throws -> Sandbox {
+        let name = definition.name
+        if let index = slots[name]?.firstIndex(where: { !$0.busy && !$0.dead }), let slot = slots[name]?[index] {
+            slots[name]?[index].busy = true
+            return slot.sandbox
+        }
+        for slot in slots[name] ?? [] where slot.dead { slot.server.cancel() }
+        slots[name]?.removeAll { $0.dead }
+        guard (slots[name]?.count ?? 0) + starting[name, default: 0] < Self.maxSandboxesPerFunction else {
+            throw ValidationFailure("\(name) already runs \(Self.maxSandboxesPerFunction) concurrent invocations")
+        }
+        starting[name, default: 0] += 1
+        defer { starting[name, default: 1] -= 1 }
+        let (sandbox, server) = try await start(definition)
+        slots[name, default: []].append(Slot(sandbox: sandbox, busy: true, server: server))
+        return sandbox
+    }
+
+    /// Marks the sandbox idle again; returns true the first time it is released (its cold start).
+    private func release(_ sandbox: Sandbox, function: String) -> Bool {
+        guard let index = slots[function]?.firstIndex(where: { $0.sandbox === sandbox }) else { return false }
+        slots[function]?[index].busy = false
+        return coldStarts.insert(ObjectIdentifier(sandbox)).inserted
+    }
+
+    /// A sandbox whose process ended (crash, timeout) is never handed out again.
+    func markDead(_ sandbox: Sandbox) {
+        for (function, functionSlots) in slots {
+            if let index = functionSlots.firstIndex(where: { $0.sandbox === sandbox }) { slots[function]?[index].dead = true }
+        }
+    }
+
+    private var starting: [String: Int] = [:]
+    private var coldStarts: Set<ObjectIdentifier> = []
+
+    /// Starts a Runtime API for a new sandbox on a free port, then its runtime process.
+    private func start(_ definition: LambdaDefinition) async throws -> (Sandbox, Task<Void, Never>) {
+        let sandbox = Sandbox(function: definition.name)
+        let port = try Serve.freePort(host: "127.0.0.1")
+        let ready = AsyncStream<Void>.makeStream()
+        let app = Application(
+            router: RuntimeAPIRoutes.router(for: sandbox),
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port), serverName: nil),
+            onServerRunning: { _ in ready.continuation.yield() },
+            logger: Logger(label: "runtime-api") { _ in SwiftLogNoOpLogHandler() }
+        )
+        let server = Task {
+            do { try await app.run() } catch { ready.continuation.finish() }
+        }
+        var iterator = ready.stream.makeAsyncIterator()
+        _ = await iterator.next()
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: definition.command[0])
+        process.arguments = Array(definition.command.dropFirst())
+        var environment = definition.environment
+        environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(port)"
+        environment["AWS_LAMBDA_FUNCTION_NAME"] = definition.name
+        environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "\(definition.memorySize)"
+        environment["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
+        environment["AWS_REGION"] = environment["AWS_REGION"] ?? "us-east-1"
+        environment["PATH"] = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]
+        process.environment = environment
+        let name = definition.name
+        process.terminationHandler = { finished in
+            Task {
+                await self.markDead(sandbox)
+                await sandbox.terminate(failing: Self.failure(
+                    "Runtime.ExitError", "RequestId: - Error: Runtime exited with status \(finished.terminationStatus) (\(name))", requestId: "-"))
+            }
+        }
+        try process.run()
+        await sandbox.attach(process)
+        return (sandbox, server)
+    }
+
+    /// Stops every sandbox and its Runtime API.
+    func shutdown() async {
+        for slot in slots.values.flatMap({ $0 }) {
+            await slot.sandbox.terminate(failing: Self.failure("Runtime.Shutdown", "local-runtime is stopping", requestId: "-"))
+            slot.server.cancel()
+        }
+        slots.removeAll()
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+
+    static func failure(_ type: String, _ message: String, requestId: String) -> InvocationOutcome {
+        .error(type: type, document: Array(JSONCoding.string(["errorType": type, "errorMessage": message]).utf8))
+    }
+}
+
+/// Template functions run through their `bootstrap` in sandboxes: the same binary that is deployed.
+struct BootstrapInvoker: FunctionInvoker {
+    let pool: LambdaPool
+    let bootstrapPath: String
+    /// Environment of every runtime process on top of each function's own (state file, endpoints).
+    let environment: [String: String]
+
+    func definition(for function: Template.Function) -> LambdaDefinition {
+        var environment = LocalEnvironment.merged(template: function.environment, process: self.environment)
+        environment.merge(self.environment.filter { ["STORE", "STATE_PATH", "WEBSOCKET_MANAGEMENT_ENDPOINT", "PATH"].contains($0.key) }) { $1 }
+        environment["_HANDLER"] = function.name.rawValue
+        return LambdaDefinition(name: function.logicalId, command: [bootstrapPath], environment: environment,
+                                timeout: function.timeout, memorySize: function.memorySize)
+    }
+
+    func invoke(_ function: Template.Function, payload: [UInt8], requestId: String) async throws -> [UInt8] {
+        switch await pool.run(definition(for: function), payload: payload, requestId: requestId) {
+        case .response(let bytes):
+            return bytes
+        case .error(let type, let document):
+            let message = (try? JSONDecoder().decode(JSONValue.self, from: Data(document)))?["errorMessage"]?.stringValue
+            throw InvocationError(errorType: type, errorMessage: message ?? String(decoding: document, as: UTF8.self))
+        }
+    }
+
+    /// `bootstrap` next to the running `local-runtime`, where `swift build` puts both.
+    static func defaultBootstrapPath() -> String {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        return executable.deletingLastPathComponent().appendingPathComponent("bootstrap").path
+    }
+}
