@@ -38,7 +38,7 @@ let package = Package(
         // A ConnectionPoster over HTTP: the `@connections` API, in AWS and on the local stage alike.
         .target(
             name: "ManagementAPIClient",
-            dependencies: ["Handlers", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: ["Handlers", "AWSSigV4", .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
         // Replies from an OpenAI-compatible chat-completions API, streamed (server-sent events).
         .target(
@@ -61,6 +61,7 @@ let package = Package(
             dependencies: [
                 "Handlers",
                 "SQLiteStore",
+                "DynamoDBStore",
                 "ManagementAPIClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -76,9 +77,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "HandlersTests", dependencies: ["Handlers"]),
+        .testTarget(name: "HandlersTests", dependencies: ["Handlers", "SQLiteStore"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Handlers"]),
-        .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"], exclude: ["botocore_sigv4.py"]),
+        .testTarget(
+            name: "AWSSigV4Tests",
+            dependencies: ["AWSSigV4", "DynamoDBStore", "ManagementAPIClient"],
+            exclude: ["botocore_sigv4.py", "sigv4_verifier.py"]
+        ),
         // Every Store implementation against the same behaviours: SQLite, and DynamoDB on moto_server.
         .testTarget(name: "StoreConformanceTests", dependencies: ["Handlers", "SQLiteStore", "DynamoDBStore"]),
         .testTarget(name: "DynamoDBStoreTests", dependencies: ["DynamoDBStore", "AWSSigV4"]),

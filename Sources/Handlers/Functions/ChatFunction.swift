@@ -154,7 +154,7 @@ public struct ChatFunction: LambdaFunction {
     /// `OPTIONS`: 204 with CORS headers when the origin may use the named widget, is first-party, or
     /// belongs to the domain of some active widget (a preflight carries no body to name the widget).
     private func preflight(_ request: HTTPRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPResponse {
-        guard let origin = try await allowedOrigin(client: client, widgetId: widgetId, searchAllWidgets: true) else {
+        guard let origin = try await allowedOrigin(client: client, widgetId: widgetId) else {
             try await SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock)
                 .record(.originNotAllowed, client: client, details: ["reason": "preflight from an origin no widget allows"])
             return HTTPResponse(statusCode: 403, format: request.format)
@@ -163,14 +163,15 @@ public struct ChatFunction: LambdaFunction {
     }
 
     /// A refusal that happened before the widget was admitted: CORS headers only if the origin is
-    /// allowed anyway, so that a widget page can read why its request failed.
+    /// allowed anyway — first-party, or a domain of the named or of any active widget — so that a
+    /// widget page can read why its request failed even when its body named no widget (seed 003).
     private func failure(_ refusal: Refusal, _ request: HTTPRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPResponse {
         let allowed = refusal.code == .domainNotAuthorized
-            ? nil : try await allowedOrigin(client: client, widgetId: widgetId, searchAllWidgets: false)
+            ? nil : try await allowedOrigin(client: client, widgetId: widgetId)
         return Self.respond(refusal, cors: allowed.map { CORS().headers(for: $0) } ?? HTTPHeaders(), format: request.format)
     }
 
-    private func allowedOrigin(client: SecurityEventRecorder.Client, widgetId: String?, searchAllWidgets: Bool) async throws -> Origin? {
+    private func allowedOrigin(client: SecurityEventRecorder.Client, widgetId: String?) async throws -> Origin? {
         guard let origin = client.origin.origin else { return nil }
         let policy = OriginPolicy(configuration: dependencies.configuration)
         if policy.isFirstParty(origin) { return origin }
@@ -179,10 +180,8 @@ public struct ChatFunction: LambdaFunction {
            policy.verdict(for: client.origin, widget: widget) == .allowed(origin) {
             return origin
         }
-        if searchAllWidgets {
-            for domain in AllowedDomain.candidates(for: origin.host) where try await dependencies.store.activeWidgetAllows(domain: domain) {
-                return origin
-            }
+        for domain in AllowedDomain.candidates(for: origin.host) where try await dependencies.store.activeWidgetAllows(domain: domain) {
+            return origin
         }
         return nil
     }

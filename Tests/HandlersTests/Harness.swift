@@ -1,0 +1,80 @@
+import Foundation
+import Handlers
+import SQLiteStore
+import Synchronization
+
+/// Frames posted to connections during a test.
+final class RecordingPoster: ConnectionPoster {
+    private let posted = Mutex<[(connectionId: String, frame: [String: JSONValue])]>([])
+
+    func post(_ data: [UInt8], to connectionId: String, endpoint: String) async throws {
+        guard case .object(let frame) = try JSONDecoder().decode(JSONValue.self, from: Data(data)) else { return }
+        posted.withLock { $0.append((connectionId, frame)) }
+    }
+
+    var frames: [[String: JSONValue]] { posted.withLock { $0.map(\.frame) } }
+}
+
+/// A clock tests move by hand.
+final class TestClock: WallClock {
+    private let current: Mutex<Date>
+    init(_ date: Date = Date(timeIntervalSince1970: 1_764_000_000)) { current = Mutex(date) }
+    func now() -> Date { current.withLock { $0 } }
+    func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// Handlers wired to an in-memory SQLite store with the demo widget, the embedded responder, a
+/// recording poster and a test clock.
+struct Harness {
+    let store: SQLiteStore
+    let poster = RecordingPoster()
+    let clock = TestClock()
+    let dependencies: Dependencies
+
+    init(environment: [String: String] = [:], widget: WidgetConfig? = nil) async throws {
+        store = try SQLiteStore(.inMemory)
+        try await store.putWidget(widget ?? DemoWidget.make(createdAt: clock.now()))
+        dependencies = Dependencies(store: store, ai: EmbeddedResponder(), poster: poster, clock: clock,
+                                    configuration: Configuration(environment: ["DEFAULT_WIDGET_ID": DemoWidget.id].merging(environment) { $1 }))
+    }
+
+    var context: InvocationContext {
+        InvocationContext(requestId: UUID().uuidString, deadline: clock.now().addingTimeInterval(30))
+    }
+
+    func chat(_ body: String?, origin: String? = "http://localhost:5173", method: String = "POST", ip: String = "198.51.100.7",
+              headers extra: [String: String] = [:], base64: Bool = false) async throws -> (status: Int, headers: HTTPHeaders, body: JSONValue?) {
+        var fields = extra
+        if let origin { fields["origin"] = origin }
+        let request = HTTPRequest(method: method, path: "/api/chat", headers: HTTPHeaders(fields), sourceIp: ip,
+                                  body: base64 ? body.map { Data($0.utf8).base64EncodedString() } : body, isBase64Encoded: base64)
+        let response = try await ChatFunction(dependencies: dependencies).handle(request, context: context)
+        return (response.statusCode, response.headers, try? JSONDecoder().decode(JSONValue.self, from: Data(response.body.utf8)))
+    }
+
+    static func chatBody(message: String = "What are your opening hours?", widget: String = DemoWidget.id, conversation: String = "c-1") -> String {
+        JSONCoding.string(["widget_id": widget, "conversation_id": conversation, "message": message])
+    }
+
+    func connect(query: [String: String], origin: String? = "http://localhost:5173", connectionId: String = "IU3kkeN4IAMCJwA=",
+                 ip: String = "203.0.113.10") async throws -> WebSocketResponse {
+        let event = WebSocketEvent(
+            requestContext: .init(routeKey: "$connect", eventType: .connect, connectionId: connectionId, domainName: "abc.example",
+                                  stage: "dev", requestTimeEpoch: 0, connectedAt: 0, identity: .init(sourceIp: ip, userAgent: "test")),
+            headers: origin.map { ["Origin": $0] } ?? [:], queryStringParameters: query)
+        return try await ConnectFunction(dependencies: dependencies).handle(event, context: context)
+    }
+
+    func send(_ body: String, connectionId: String = "IU3kkeN4IAMCJwA=", ip: String = "203.0.113.10") async throws -> WebSocketResponse {
+        let event = WebSocketEvent(
+            requestContext: .init(routeKey: "sendMessage", eventType: .message, connectionId: connectionId, messageId: "m",
+                                  domainName: "abc.example", stage: "dev", requestTimeEpoch: 0, connectedAt: 0,
+                                  identity: .init(sourceIp: ip, userAgent: "test")),
+            body: body)
+        return try await SendMessageFunction(dependencies: dependencies).handle(event, context: context)
+    }
+
+    func events(_ type: SecurityEventType? = nil) async throws -> [SecurityEvent] {
+        try await store.securityEvents(SecurityEventQuery(type: type, since: Date(timeIntervalSince1970: 0), limit: 1000))
+    }
+}
