@@ -54,7 +54,7 @@ let package = Package(
         // The custom runtime executable deployed as `bootstrap` on provided.al2023.
         .executableTarget(
             name: "Bootstrap",
-            dependencies: ["Handlers", "LambdaRuntime", "SQLiteStore", "ManagementAPIClient"]
+            dependencies: ["Handlers", "LambdaRuntime", "SQLiteStore", "DynamoDBStore", "ManagementAPIClient", "OpenAIProvider"]
         ),
         .executableTarget(
             name: "LocalRuntime",
@@ -63,6 +63,7 @@ let package = Package(
                 "SQLiteStore",
                 "DynamoDBStore",
                 "ManagementAPIClient",
+                "OpenAIProvider",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -3,9 +3,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import DynamoDBStore
 import Handlers
 import LambdaRuntime
 import ManagementAPIClient
+import OpenAIProvider
 import SQLiteStore
 
 /// The custom runtime for `provided.al2023`: one binary for every function, `_HANDLER` picks which.
@@ -67,19 +69,22 @@ struct FunctionFactory {
                 errorType: "Runtime.InvalidHandler",
                 errorMessage: "_HANDLER must be one of \(FunctionName.allCases.map(\.rawValue).joined(separator: ", ")); got \(environment["_HANDLER"] ?? "nothing")")
         }
-        let dependencies = Dependencies(store: try store(), ai: EmbeddedResponder(), poster: HTTPConnectionPoster(),
-                                        configuration: Configuration(environment: environment))
+        let dependencies = Dependencies(store: try store(), ai: try AIProviderSelection.provider(environment: environment),
+                                        poster: HTTPConnectionPoster(), configuration: Configuration(environment: environment))
         return Functions.make(name, dependencies: dependencies)
     }
 
+    /// DynamoDB (`TABLE_NAME`, credentials and region as Lambda provides them) when deployed;
     /// `STORE=sqlite` keeps state in the SQLite file `STATE_PATH` — what the local runtime uses when
     /// it runs this binary.
     private func store() throws -> any Store {
-        switch environment["STORE"] ?? "sqlite" {
+        switch environment["STORE"] ?? (environment["TABLE_NAME"] == nil ? "sqlite" : "dynamodb") {
         case "sqlite":
             return try SQLiteStore(.file(environment["STATE_PATH"] ?? "/tmp/chat-widget-state.sqlite"))
+        case "dynamodb":
+            return try DynamoDBStore(environment: environment)
         case let other:
-            throw InvocationError(errorType: "Runtime.InvalidStore", errorMessage: "STORE=\(other) is not a store this bootstrap knows (sqlite)")
+            throw InvocationError(errorType: "Runtime.InvalidStore", errorMessage: "STORE=\(other) is not one of sqlite, dynamodb")
         }
     }
 }
