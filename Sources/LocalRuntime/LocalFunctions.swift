@@ -66,31 +66,36 @@ struct LocalFunctions: Sendable {
     let store: any Store
     let clock: any WallClock
     let poster: any ConnectionPoster
-    let ai: any AIProvider
-    private let built: [String: AnyLambdaFunction]
+    /// Each function, or why it could not be set up — the local counterpart of a Lambda init error,
+    /// returned by every invocation of that function.
+    private let built: [String: Result<AnyLambdaFunction, InvocationError>]
 
-    init(template: Template, store: any Store, clock: any WallClock, poster: any ConnectionPoster, ai: any AIProvider = EmbeddedResponder(),
+    init(template: Template, store: any Store, clock: any WallClock, poster: any ConnectionPoster, ai: AISource = .environment,
          processEnvironment: [String: String] = ProcessInfo.processInfo.environment) {
         self.template = template
         self.store = store
         self.clock = clock
         self.poster = poster
-        self.ai = ai
-        var built: [String: AnyLambdaFunction] = [:]
+        var built: [String: Result<AnyLambdaFunction, InvocationError>] = [:]
         for (logicalId, function) in template.functions {
             let environment = LocalEnvironment.merged(template: function.environment, process: processEnvironment)
-            let dependencies = Dependencies(store: store, ai: ai, poster: poster, clock: clock,
-                                            configuration: Configuration(environment: environment))
-            built[logicalId] = Functions.make(function.name, dependencies: dependencies)
+            do {
+                let dependencies = Dependencies(store: store, ai: try ai.provider(environment: environment), poster: poster, clock: clock,
+                                                configuration: Configuration(environment: environment))
+                built[logicalId] = .success(Functions.make(function.name, dependencies: dependencies))
+            } catch {
+                FileHandle.standardError.write(Data("\(logicalId): init failed: \(error)\n".utf8))
+                built[logicalId] = .failure(InvocationError(errorType: "Runtime.InitError", errorMessage: "\(error)"))
+            }
         }
         self.built = built
     }
 
-    func function(_ logicalId: String) -> AnyLambdaFunction? { built[logicalId] }
+    func function(_ logicalId: String) -> AnyLambdaFunction? { try? built[logicalId]?.get() }
 
     /// Invokes a function with a context like Lambda's: a fresh request id and the template's timeout.
     func invoke(_ function: Template.Function, payload: [UInt8], requestId: String = UUID().uuidString.lowercased()) async throws -> [UInt8] {
-        guard let handler = built[function.logicalId] else {
+        guard let handler = try built[function.logicalId]?.get() else {
             throw InvocationError(errorType: "Runtime.UnknownFunction", errorMessage: function.logicalId)
         }
         let context = InvocationContext(

@@ -84,6 +84,9 @@ struct Replay: AsyncParsableCommand {
     @Argument(help: "Fixture files or directories (searched recursively, lexical order).")
     var paths: [String]
 
+    @Option(name: .long, help: "Where replies come from: embedded (deterministic) or environment (AI_API_KEY's provider, if set).")
+    var ai: AISource = .embedded
+
     @OptionGroup var templateOptions: TemplateOptions
 
     func run() async throws {
@@ -94,7 +97,7 @@ struct Replay: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let (passed, failed) = try await ReplayRunner(template: template).run(files) { print($0.line) }
+        let (passed, failed) = try await ReplayRunner(template: template, ai: ai).run(files) { print($0.line) }
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }
     }

@@ -36,6 +36,8 @@ struct ReplayResult: Sendable {
 /// fresh store, the clock set to each event's recorded time.
 struct ReplayRunner {
     let template: Template
+    /// Embedded by default: expectations hold only for deterministic replies.
+    var ai: AISource = .embedded
 
     /// The fixture files under `paths`: files as given, directories searched recursively, each
     /// directory's files in lexical order; expectation files are not fixtures.
@@ -66,7 +68,7 @@ struct ReplayRunner {
         let store = try SQLiteStore(.inMemory)
         let clock = ReplayClock(Date(timeIntervalSince1970: 0))
         let poster = CollectingPoster()
-        let functions = LocalFunctions(template: template, store: store, clock: clock, poster: poster)
+        let functions = LocalFunctions(template: template, store: store, clock: clock, poster: poster, ai: ai)
         try await LocalFunctions.seedDemoWidget(in: store, now: clock.now())
         let routing = EventRouting(template: template)
         var passed = 0
