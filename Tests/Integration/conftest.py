@@ -15,7 +15,10 @@ def root() -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def local_runtime() -> str:
-    """Path of the debug local-runtime binary (scripts/test builds it before pytest runs)."""
+    """Path of the debug local-runtime binary (scripts/test builds it before pytest runs); `LOCAL_RUNTIME`
+    overrides it, e.g. with a build in your own scratch path."""
+    if os.environ.get("LOCAL_RUNTIME"):
+        return os.environ["LOCAL_RUNTIME"]
     path = ROOT / ".build" / "debug" / "local-runtime"
     if not path.exists():
         subprocess.run(["swift", "build", "--product", "local-runtime"], cwd=ROOT, check=True)
