@@ -78,7 +78,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "HandlersTests", dependencies: ["Handlers", "SQLiteStore"]),
+        .testTarget(
+            name: "HandlersTests",
+            dependencies: ["Handlers", "SQLiteStore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Handlers"]),
         .testTarget(
             name: "AWSSigV4Tests",
