@@ -9,6 +9,7 @@ import LambdaRuntime
 import ManagementAPIClient
 import OpenAIProvider
 import SQLiteStore
+import Synchronization
 
 /// The custom runtime for `provided.al2023`: one binary for every function, `_HANDLER` picks which.
 /// Everything expensive (store, HTTP client, provider) is built once at init, before the first
@@ -29,15 +30,18 @@ struct Bootstrap {
             exit(1)
         }
         let function: AnyLambdaFunction
+        let factory = FunctionFactory(environment: environment)
         do {
-            function = try FunctionFactory(environment: environment).make()
+            function = try factory.make()
         } catch {
             let failure = error as? InvocationError ?? InvocationError(errorType: "Runtime.InitError", errorMessage: "\(error)")
             RuntimeLog.write("bootstrap: init failed: \(failure)")
             try? client.failInit(failure)
             exit(1)
         }
-        let failure = await RuntimeLoop(client: client, function: function).run()
+        let failure = await RuntimeLoop(client: client, function: function) { invocation in
+            factory.eventClock?.set(fromEvent: invocation.payload)
+        }.run()
         RuntimeLog.write("bootstrap: stopping: \(failure)")
         exit(1)
     }
@@ -62,6 +66,14 @@ enum Environment {
 /// Builds the function `_HANDLER` names, with the dependencies the environment selects.
 struct FunctionFactory {
     let environment: [String: String]
+    /// `CLOCK=event`: the function sees each event's recorded time, so that `local-runtime replay
+    /// --runtime bootstrap` replays rate limits exactly as in-process replay does.
+    let eventClock: EventClock?
+
+    init(environment: [String: String]) {
+        self.environment = environment
+        eventClock = environment["CLOCK"] == "event" ? EventClock() : nil
+    }
 
     func make() throws -> AnyLambdaFunction {
         guard let handler = environment["_HANDLER"], let name = FunctionName(rawValue: handler) else {
@@ -70,7 +82,8 @@ struct FunctionFactory {
                 errorMessage: "_HANDLER must be one of \(FunctionName.allCases.map(\.rawValue).joined(separator: ", ")); got \(environment["_HANDLER"] ?? "nothing")")
         }
         let dependencies = Dependencies(store: try store(), ai: try AIProviderSelection.provider(environment: environment),
-                                        poster: HTTPConnectionPoster(), configuration: Configuration(environment: environment))
+                                        poster: HTTPConnectionPoster(), clock: eventClock ?? SystemClock(),
+                                        configuration: Configuration(environment: environment))
         return Functions.make(name, dependencies: dependencies)
     }
 
@@ -86,5 +99,18 @@ struct FunctionFactory {
         case let other:
             throw InvocationError(errorType: "Runtime.InvalidStore", errorMessage: "STORE=\(other) is not one of sqlite, dynamodb")
         }
+    }
+}
+
+/// A clock set from each event's `requestTimeEpoch` (WebSocket, REST) or `timeEpoch` (HTTP API).
+final class EventClock: WallClock {
+    private let current = Mutex(Date())
+
+    func now() -> Date { current.withLock { $0 } }
+
+    func set(fromEvent payload: [UInt8]) {
+        guard let event = try? JSONDecoder().decode(JSONValue.self, from: Data(payload)),
+              let millis = (event["requestContext"]?["requestTimeEpoch"] ?? event["requestContext"]?["timeEpoch"])?.intValue else { return }
+        current.withLock { $0 = Date(timeIntervalSince1970: Double(millis) / 1000) }
     }
 }

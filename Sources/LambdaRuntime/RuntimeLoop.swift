@@ -85,10 +85,13 @@ public struct RuntimeAPIClient {
 public struct RuntimeLoop {
     let client: RuntimeAPIClient
     let function: AnyLambdaFunction
+    let willInvoke: @Sendable (RuntimeAPIClient.Invocation) -> Void
 
-    public init(client: RuntimeAPIClient, function: AnyLambdaFunction) {
+    /// `willInvoke` sees each invocation before the function does (e.g. to set a replay clock).
+    public init(client: RuntimeAPIClient, function: AnyLambdaFunction, willInvoke: @escaping @Sendable (RuntimeAPIClient.Invocation) -> Void = { _ in }) {
         self.client = client
         self.function = function
+        self.willInvoke = willInvoke
     }
 
     /// Serves invocations until the Runtime API fails; returns that failure.
@@ -97,6 +100,7 @@ public struct RuntimeLoop {
             do {
                 let invocation = try client.next()
                 setenv("_X_AMZN_TRACE_ID", invocation.context.traceId ?? "", 1)
+                willInvoke(invocation)
                 do {
                     let output = try await function.invoke(invocation.payload, context: invocation.context)
                     try client.respond(requestId: invocation.context.requestId, payload: output)

@@ -87,6 +87,12 @@ struct Replay: AsyncParsableCommand {
     @Option(name: .long, help: "Where replies come from: embedded (deterministic) or environment (AI_API_KEY's provider, if set).")
     var ai: AISource = .embedded
 
+    @Option(name: .long, help: "in-process, or bootstrap: the same events through real bootstrap processes over the Runtime API.")
+    var runtime: StartLambda.RuntimeKind = .inProcess
+
+    @Option(name: .long, help: "The bootstrap executable for --runtime bootstrap (default: the one built beside local-runtime).")
+    var bootstrap: String?
+
     @OptionGroup var templateOptions: TemplateOptions
 
     func run() async throws {
@@ -97,7 +103,9 @@ struct Replay: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let (passed, failed) = try await ReplayRunner(template: template, ai: ai).run(files) { print($0.line) }
+        let runner = ReplayRunner(template: template, ai: ai,
+                                  bootstrapPath: runtime == .bootstrap ? bootstrap ?? BootstrapInvoker.defaultBootstrapPath() : nil)
+        let (passed, failed) = try await runner.run(files) { print($0.line) }
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }
     }

@@ -38,6 +38,8 @@ struct ReplayRunner {
     let template: Template
     /// Embedded by default: expectations hold only for deterministic replies.
     var ai: AISource = .embedded
+    /// Set to replay through real `bootstrap` processes over the Runtime API instead of in-process.
+    var bootstrapPath: String?
 
     /// The fixture files under `paths`: files as given, directories searched recursively, each
     /// directory's files in lexical order; expectation files are not fixtures.
@@ -65,23 +67,31 @@ struct ReplayRunner {
     }
 
     func run(_ files: [String], report: (ReplayResult) -> Void) async throws -> (passed: Int, failed: Int) {
-        let store = try SQLiteStore(.inMemory)
         let clock = ReplayClock(Date(timeIntervalSince1970: 0))
         let poster = CollectingPoster()
-        let functions = LocalFunctions(template: template, store: store, clock: clock, poster: poster, ai: ai)
-        try await LocalFunctions.seedDemoWidget(in: store, now: clock.now())
         let routing = EventRouting(template: template)
         var passed = 0
         var failed = 0
-        for file in files {
-            let result = await replay(file, routing: routing, functions: functions, clock: clock, poster: poster)
-            report(result)
-            if result.passed { passed += 1 } else { failed += 1 }
+        func replayAll(with invoker: any FunctionInvoker) async {
+            for file in files {
+                let result = await replay(file, routing: routing, invoker: invoker, clock: clock, poster: poster)
+                report(result)
+                if result.passed { passed += 1 } else { failed += 1 }
+            }
+        }
+        if let bootstrapPath {
+            try await BootstrapReplay.run(template: template, bootstrapPath: bootstrapPath, poster: poster) { invoker in
+                await replayAll(with: invoker)
+            }
+        } else {
+            let store = try SQLiteStore(.inMemory)
+            try await LocalFunctions.seedDemoWidget(in: store, now: clock.now())
+            await replayAll(with: LocalFunctions(template: template, store: store, clock: clock, poster: poster, ai: ai))
         }
         return (passed, failed)
     }
 
-    private func replay(_ file: String, routing: EventRouting, functions: LocalFunctions, clock: ReplayClock, poster: CollectingPoster) async -> ReplayResult {
+    private func replay(_ file: String, routing: EventRouting, invoker: any FunctionInvoker, clock: ReplayClock, poster: CollectingPoster) async -> ReplayResult {
         var result = ReplayResult(path: file, function: "?", route: "?", statusCode: nil, failures: [], milliseconds: 0)
         let expectation: Expectation?
         do {
@@ -108,7 +118,7 @@ struct ReplayRunner {
         let response: JSONValue?
         var errorType: String?
         do {
-            let output = try await functions.invoke(routed.function, payload: payload)
+            let output = try await invoker.invoke(routed.function, payload: payload, requestId: UUID().uuidString.lowercased())
             response = try JSONDecoder().decode(JSONValue.self, from: Data(output))
         } catch let error as InvocationError {
             response = nil

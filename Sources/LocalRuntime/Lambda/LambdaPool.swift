@@ -182,7 +182,7 @@ struct BootstrapInvoker: FunctionInvoker {
 
     func definition(for function: Template.Function) -> LambdaDefinition {
         var environment = LocalEnvironment.merged(template: function.environment, process: self.environment)
-        environment.merge(self.environment.filter { ["STORE", "STATE_PATH", "WEBSOCKET_MANAGEMENT_ENDPOINT", "PATH"].contains($0.key) }) { $1 }
+        environment.merge(self.environment.filter { ["STORE", "STATE_PATH", "CLOCK", "WEBSOCKET_MANAGEMENT_ENDPOINT", "PATH"].contains($0.key) }) { $1 }
         environment["_HANDLER"] = function.name.rawValue
         return LambdaDefinition(name: function.logicalId, command: [bootstrapPath], environment: environment,
                                 timeout: function.timeout, memorySize: function.memorySize)
