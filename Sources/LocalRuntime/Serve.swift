@@ -1,4 +1,3 @@
-// The local stage (issue 3) — see /work/notes/COMMON.md status board: extend this, do not replace it.
 import ArgumentParser
 import Foundation
 import Handlers
@@ -22,6 +21,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The SQLite state file.")
     var state = ".local-runtime/state.sqlite"
 
+    @Option(name: .long, help: "Where state lives: sqlite (the --state file) or dynamodb (TABLE_NAME, AWS credentials and region from the environment; DYNAMODB_ENDPOINT for a local server).")
+    var store: StoreOption = .sqlite
+
+    @Option(name: .long, help: "How functions run: in-process, or bootstrap — the deployed binary, in warm processes over the Runtime API.")
+    var runtime: StartLambda.RuntimeKind = .inProcess
+
+    @Option(name: .long, help: "The bootstrap executable for --runtime bootstrap (default: the one built beside local-runtime).")
+    var bootstrap: String?
+
     @Option(name: .long, help: "Write every event handed to a handler into this directory as a replayable fixture.")
     var record: String?
 
@@ -41,16 +49,31 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let template = try templateOptions.load()
         let port = try port == 0 ? Self.freePort(host: host) : port
-        let store = try SQLiteStore(.file(state))
+        let store = try await self.store.open(statePath: state, environment: ProcessInfo.processInfo.environment)
         try await LocalFunctions.seedDemoWidget(in: store, now: Date())
         var environment = ProcessInfo.processInfo.environment
         environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = "http://\(host):\(port)/\(template.stageName)"
-        let functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: HTTPConnectionPoster(),
-                                       processEnvironment: environment)
+        let functions: any FunctionInvoker
+        let pool = LambdaPool(log: { StageLog.write($0) })
+        switch runtime {
+        case .inProcess:
+            functions = try LocalFunctions(template: template, store: store, clock: SystemClock(), poster: HTTPConnectionPoster(),
+                                           processEnvironment: environment)
+        case .bootstrap:
+            environment["STORE"] = self.store.rawValue
+            environment["STATE_PATH"] = URL(fileURLWithPath: state).path
+            functions = BootstrapInvoker(pool: pool, bootstrapPath: bootstrap ?? BootstrapInvoker.defaultBootstrapPath(), environment: environment)
+        }
         let settings = StageSettings(host: host, port: port, idleTimeout: idleTimeout, hardTimeout: hardTimeout)
         let stage = Stage(template: template, invoker: functions, settings: settings,
                           recorder: try record.map { try EventRecorder(directory: $0) })
-        try await stage.run()
+        do {
+            try await stage.run()
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+        await pool.shutdown()
     }
 
     /// A port nobody listens on now, for `--port 0`: the functions must know the stage's address

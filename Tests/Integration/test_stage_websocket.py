@@ -152,3 +152,16 @@ def test_recorded_events_replay_unchanged(local_runtime, root, tmp_path):
     result = subprocess.run([local_runtime, "replay", str(recorded)], cwd=root, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed, 0 failed" in result.stdout
+
+
+def test_the_stage_runs_the_real_bootstrap_with_runtime_bootstrap(local_runtime, root, tmp_path):
+    stage = RunningStage(local_runtime, root, tmp_path, "--runtime", "bootstrap")
+    try:
+        with connect(url(stage, session="boot-1"), origin=ORIGIN) as ws:
+            ws.send(json.dumps({"action": "sendMessage", "message": "How long does shipping take?"}))
+            frame = json.loads(ws.recv(timeout=30))
+        assert frame["type"] == "message" and frame["content"].startswith("Orders ship")
+        stage.wait_for_line(r"^disconnect  \$disconnect", timeout=30)
+        assert any(line.startswith("REPORT RequestId:") and "Init Duration" in line for line in stage.lines)
+    finally:
+        stage.stop()

@@ -182,7 +182,7 @@ struct BootstrapInvoker: FunctionInvoker {
 
     func definition(for function: Template.Function) -> LambdaDefinition {
         var environment = LocalEnvironment.merged(template: function.environment, process: self.environment)
-        environment.merge(self.environment.filter { ["STORE", "STATE_PATH", "CLOCK", "WEBSOCKET_MANAGEMENT_ENDPOINT", "PATH"].contains($0.key) }) { $1 }
+        environment.merge(self.environment.filter { Self.passedThrough.contains($0.key) }) { $1 }
         environment["_HANDLER"] = function.name.rawValue
         return LambdaDefinition(name: function.logicalId, command: [bootstrapPath], environment: environment,
                                 timeout: function.timeout, memorySize: function.memorySize)
@@ -197,6 +197,13 @@ struct BootstrapInvoker: FunctionInvoker {
             throw InvocationError(errorType: type, errorMessage: message ?? String(decoding: document, as: UTF8.self))
         }
     }
+
+    /// Settings of the local runtime itself that every runtime process inherits: where state is, how
+    /// to reach @connections and DynamoDB, the replay clock, credentials.
+    static let passedThrough: Set<String> = [
+        "STORE", "STATE_PATH", "CLOCK", "WEBSOCKET_MANAGEMENT_ENDPOINT", "PATH", "TABLE_NAME", "DYNAMODB_ENDPOINT",
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+    ]
 
     /// `bootstrap` next to the running `local-runtime`, where `swift build` puts both.
     static func defaultBootstrapPath() -> String {
