@@ -11,10 +11,16 @@ struct OpenAIProviderTests {
         connect: .seconds(1), read: .milliseconds(500), reserve: .zero, minimumRetryTime: .milliseconds(500),
         defaultRetryDelay: .milliseconds(100))
 
+    /// For tests about content rather than timing: generous enough that a loaded CI machine never
+    /// turns a slow test server into a timeout.
+    static let patientTimeouts = OpenAIProvider.Timeouts(
+        connect: .seconds(10), read: .seconds(10), reserve: .zero, minimumRetryTime: .milliseconds(500),
+        defaultRetryDelay: .milliseconds(100))
+
     static let widget = DemoWidget.make(createdAt: Date(timeIntervalSince1970: 0))
 
     func provider(_ server: OpenAITestServer, _ scenario: String, key: String = OpenAITestServer.apiKey,
-                  timeouts: OpenAIProvider.Timeouts = quickTimeouts) -> OpenAIProvider {
+                  timeouts: OpenAIProvider.Timeouts = patientTimeouts) -> OpenAIProvider {
         OpenAIProvider(settings: .init(baseURL: server.baseURL(scenario), apiKey: key, model: "test-model", timeouts: timeouts))
     }
 
@@ -88,7 +94,7 @@ struct OpenAIProviderTests {
     @Test("no response head within the connect timeout is a connect timeout")
     func connectTimeout() async throws {
         try await OpenAITestServer.with { server async throws in
-            let result = await outcome(provider(server, "slow"), request())
+            let result = await outcome(provider(server, "slow", timeouts: Self.quickTimeouts), request())
             #expect(result.error == .timedOut(.connect))
             #expect(result.pieces.isEmpty)
         }
@@ -97,7 +103,7 @@ struct OpenAIProviderTests {
     @Test("a stream that goes silent ends with a read timeout after the pieces it sent")
     func readTimeout() async throws {
         try await OpenAITestServer.with { server async throws in
-            let result = await outcome(provider(server, "stall"), request())
+            let result = await outcome(provider(server, "stall", timeouts: Self.quickTimeouts), request())
             #expect(result.error == .timedOut(.read))
             #expect(result.pieces == ["Thinking"])
         }
