@@ -12,6 +12,21 @@ struct LocalRuntime: AsyncParsableCommand {
     )
 }
 
+/// How `serve` and `replay` run functions: in-process (the default), or as the deployed `bootstrap`
+/// in warm processes over the Runtime API.
+struct RuntimeOptions: ParsableArguments {
+    @Option(name: .long, help: "in-process, or bootstrap: the deployed binary in warm processes over the Runtime API.")
+    var runtime: StartLambda.RuntimeKind = .inProcess
+
+    @Option(name: .long, help: "The bootstrap executable for --runtime bootstrap (default: the one built beside local-runtime).")
+    var bootstrap: String?
+
+    /// The bootstrap to run, or nil for in-process.
+    var bootstrapPath: String? {
+        runtime == .bootstrap ? bootstrap ?? BootstrapInvoker.defaultBootstrapPath() : nil
+    }
+}
+
 /// Options shared by every subcommand that reads the template.
 struct TemplateOptions: ParsableArguments {
     @Option(name: .long, help: "The SAM template describing functions and routes.")
@@ -87,11 +102,7 @@ struct Replay: AsyncParsableCommand {
     @Option(name: .long, help: "Where replies come from: embedded (deterministic) or environment (AI_API_KEY's provider, if set).")
     var ai: AISource = .embedded
 
-    @Option(name: .long, help: "in-process, or bootstrap: the same events through real bootstrap processes over the Runtime API.")
-    var runtime: StartLambda.RuntimeKind = .inProcess
-
-    @Option(name: .long, help: "The bootstrap executable for --runtime bootstrap (default: the one built beside local-runtime).")
-    var bootstrap: String?
+    @OptionGroup var runtimeOptions: RuntimeOptions
 
     @OptionGroup var templateOptions: TemplateOptions
 
@@ -103,8 +114,7 @@ struct Replay: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let runner = ReplayRunner(template: template, ai: ai,
-                                  bootstrapPath: runtime == .bootstrap ? bootstrap ?? BootstrapInvoker.defaultBootstrapPath() : nil)
+        let runner = ReplayRunner(template: template, ai: ai, bootstrapPath: runtimeOptions.bootstrapPath)
         let (passed, failed) = try await runner.run(files) { print($0.line) }
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }

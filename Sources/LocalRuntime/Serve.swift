@@ -24,11 +24,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Where state lives: sqlite (the --state file) or dynamodb (TABLE_NAME, AWS credentials and region from the environment; DYNAMODB_ENDPOINT for a local server).")
     var store: StoreOption = .sqlite
 
-    @Option(name: .long, help: "How functions run: in-process, or bootstrap — the deployed binary, in warm processes over the Runtime API.")
-    var runtime: StartLambda.RuntimeKind = .inProcess
-
-    @Option(name: .long, help: "The bootstrap executable for --runtime bootstrap (default: the one built beside local-runtime).")
-    var bootstrap: String?
+    @OptionGroup var runtimeOptions: RuntimeOptions
 
     @Option(name: .long, help: "Write every event handed to a handler into this directory as a replayable fixture.")
     var record: String?
@@ -55,14 +51,13 @@ struct Serve: AsyncParsableCommand {
         environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = "http://\(host):\(port)/\(template.stageName)"
         let functions: any FunctionInvoker
         let pool = LambdaPool(log: { StageLog.write($0) })
-        switch runtime {
-        case .inProcess:
-            functions = try LocalFunctions(template: template, store: store, clock: SystemClock(), poster: HTTPConnectionPoster(),
-                                           processEnvironment: environment)
-        case .bootstrap:
+        if let bootstrapPath = runtimeOptions.bootstrapPath {
             environment["STORE"] = self.store.rawValue
             environment["STATE_PATH"] = URL(fileURLWithPath: state).path
-            functions = BootstrapInvoker(pool: pool, bootstrapPath: bootstrap ?? BootstrapInvoker.defaultBootstrapPath(), environment: environment)
+            functions = BootstrapInvoker(pool: pool, bootstrapPath: bootstrapPath, environment: environment)
+        } else {
+            functions = try LocalFunctions(template: template, store: store, clock: SystemClock(), poster: HTTPConnectionPoster(),
+                                           processEnvironment: environment)
         }
         let settings = StageSettings(host: host, port: port, idleTimeout: idleTimeout, hardTimeout: hardTimeout)
         let stage = Stage(template: template, invoker: functions, settings: settings,
