@@ -28,6 +28,8 @@ actor LambdaPool {
 
     /// Lambda's default burst is far higher; locally a handful of warm processes per function is plenty.
     static let maxSandboxesPerFunction = 16
+    /// Lambda's limit for a runtime to reach its first `/next`.
+    static let initTimeout: TimeInterval = 10
 
     private var slots: [String: [Slot]] = [:]
     private let log: @Sendable (String) -> Void
@@ -53,6 +55,11 @@ actor LambdaPool {
         let outcome = await withTaskGroup(of: InvocationOutcome?.self) { group in
             group.addTask { await sandbox.invoke(invocation) }
             group.addTask {
+                // Lambda allows 10 s to initialise; the function's timeout runs from the handoff.
+                let initDeadline = ContinuousClock.now + .seconds(Self.initTimeout)
+                while await !sandbox.hasHandedOff(requestId), ContinuousClock.now < initDeadline, !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
                 try? await Task.sleep(for: .seconds(definition.timeout))
                 return nil
             }

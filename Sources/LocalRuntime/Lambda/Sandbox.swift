@@ -32,6 +32,7 @@ actor Sandbox {
     private var queued: PendingInvocation?
     private var current: (id: String, reply: CheckedContinuation<InvocationOutcome, Never>)?
     private var initFailure: InvocationOutcome?
+    private var handedOut: Set<String> = []
     private(set) var isDead = false
     let startedAt = ContinuousClock.now
     private(set) var initDuration: Duration?
@@ -49,6 +50,7 @@ actor Sandbox {
             current = (invocation.requestId, reply)
             if let runtime = waitingRuntime {
                 waitingRuntime = nil
+                markHandedOut(invocation.requestId)
                 runtime.resume(returning: invocation)
             } else {
                 queued = invocation
@@ -61,9 +63,20 @@ actor Sandbox {
         if initDuration == nil { initDuration = ContinuousClock.now - startedAt }
         if let invocation = queued {
             queued = nil
+            markHandedOut(invocation.requestId)
             return invocation
         }
         return await withCheckedContinuation { waitingRuntime = $0 }
+    }
+
+    /// Whether the runtime has received `requestId` from `/next` (or can no longer): Lambda's
+    /// function timeout starts there; the time a runtime takes to initialise is init time.
+    func hasHandedOff(_ requestId: String) -> Bool {
+        handedOut.contains(requestId) || isDead || initFailure != nil
+    }
+
+    private func markHandedOut(_ requestId: String) {
+        handedOut.insert(requestId)
     }
 
     /// `POST /response` or `/error`; false for an id that is not the current invocation.
