@@ -41,6 +41,8 @@ final class Stage: Sendable {
     let registry = ConnectionRegistry()
     let recorder: EventRecorder?
     private let routeSelection: RouteSelection
+    /// Invocation records for the dev console's live log.
+    let feed = InvocationFeed()
     /// The port actually bound (differs from the setting when that is 0).
     let boundPort = Mutex<Int?>(nil)
 
@@ -67,8 +69,9 @@ final class Stage: Sendable {
         defer {
             let elapsed = ContinuousClock.now - started
             let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-            StageLog.write(InvocationRecord(function: function.name.rawValue, route: route, id: id, status: status,
-                                            milliseconds: milliseconds).line)
+            let record = InvocationRecord(function: function.name.rawValue, route: route, id: id, status: status, milliseconds: milliseconds)
+            StageLog.write(record.line)
+            feed.publish(record)
         }
         do {
             let output = try await invoker.invoke(function, payload: payload, requestId: UUID().uuidString.lowercased())

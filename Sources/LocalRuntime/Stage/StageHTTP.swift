@@ -17,6 +17,9 @@ extension Stage {
         if isStagePath(path), request.method == .get {
             return Self.json(426, ["message": "Upgrade Required"])
         }
+        if template.httpRoute(method: request.method.rawValue, path: path) == nil, let page = try await console(request) {
+            return page
+        }
         return try await httpAPI(request, context: context)
     }
 

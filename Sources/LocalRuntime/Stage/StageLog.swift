@@ -2,7 +2,7 @@ import Foundation
 
 /// One line per invocation on standard output: time, function, route, connection or request id,
 /// status, duration — what `sam local` and API Gateway's access logs give, in one place.
-struct InvocationRecord: Sendable {
+struct InvocationRecord: Sendable, Encodable {
     var function: String
     var route: String
     var id: String

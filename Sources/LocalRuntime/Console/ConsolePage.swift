@@ -1,0 +1,165 @@
+/// The dev console: a chat widget wired to the stage and a live log of invocations. One
+/// self-contained page — no build step, no CDN — so it works offline exactly as served.
+enum ConsolePage {
+    static let html = #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>local-runtime dev console</title>
+<style>
+  :root { --ink:#0f172a; --muted:#475569; --line:#cbd5e1; --accent:#1d4ed8; --ok:#166534; --bad:#b91c1c; --bg:#f8fafc; }
+  * { box-sizing: border-box; }
+  body { margin:0; font:15px/1.45 system-ui, sans-serif; color:var(--ink); background:var(--bg); }
+  header { padding:12px 16px; border-bottom:1px solid var(--line); background:#fff; display:flex; gap:12px; align-items:center; flex-wrap:wrap; }
+  header h1 { font-size:17px; margin:0; }
+  main { display:grid; grid-template-columns: minmax(280px, 420px) 1fr; gap:16px; padding:16px; }
+  @media (max-width: 760px) { main { grid-template-columns: 1fr; padding:8px; } }
+  section { background:#fff; border:1px solid var(--line); border-radius:10px; display:flex; flex-direction:column; min-height:420px; min-width:0; }
+  section h2 { font-size:15px; margin:0; padding:10px 12px; border-bottom:1px solid var(--line); display:flex; justify-content:space-between; align-items:center; }
+  #status { font-weight:600; padding:2px 8px; border-radius:999px; font-size:13px; }
+  #status.online { background:#dcfce7; color:var(--ok); } #status.offline { background:#fee2e2; color:var(--bad); }
+  #messages { list-style:none; margin:0; padding:12px; flex:1; overflow:auto; display:flex; flex-direction:column; gap:8px; max-height:60vh; }
+  #messages li { padding:8px 10px; border-radius:10px; max-width:85%; white-space:pre-wrap; overflow-wrap:anywhere; }
+  #messages li.user { align-self:flex-end; background:var(--accent); color:#fff; }
+  #messages li.assistant { align-self:flex-start; background:#e2e8f0; }
+  #messages li.notice { align-self:center; background:#fef3c7; color:#78350f; font-size:14px; }
+  #messages li.refusal { align-self:center; background:#fee2e2; color:var(--bad); font-weight:600; }
+  form { display:flex; gap:8px; padding:10px; border-top:1px solid var(--line); }
+  input[type=text] { flex:1; padding:9px 10px; border:1px solid var(--muted); border-radius:8px; font:inherit; min-width:0; }
+  button { padding:9px 14px; border:0; border-radius:8px; background:var(--accent); color:#fff; font:inherit; font-weight:600; cursor:pointer; }
+  button:disabled { background:#94a3b8; cursor:not-allowed; }
+  :focus-visible { outline:3px solid #f59e0b; outline-offset:2px; }
+  table { width:100%; border-collapse:collapse; font:13px/1.4 ui-monospace, monospace; }
+  th, td { text-align:left; padding:6px 8px; border-bottom:1px solid #e2e8f0; overflow-wrap:anywhere; }
+  .log { overflow:auto; flex:1; max-height:60vh; }
+  .replay { display:flex; gap:8px; padding:10px; border-top:1px solid var(--line); flex-wrap:wrap; }
+  select { flex:1; min-width:0; padding:8px; font:inherit; border:1px solid var(--muted); border-radius:8px; }
+  .sr-only { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); }
+</style>
+</head>
+<body>
+<header><h1>local-runtime dev console</h1><span id="endpoint" class="muted"></span></header>
+<main>
+  <section aria-labelledby="chat-title">
+    <h2 id="chat-title">Chat widget <span id="status" class="offline" role="status" aria-live="polite">Offline</span></h2>
+    <ul id="messages" aria-live="polite" aria-label="Conversation"></ul>
+    <form id="composer">
+      <label for="message" class="sr-only">Message</label>
+      <input id="message" type="text" autocomplete="off" placeholder="Ask about shipping, returns, prices…" maxlength="2000" required>
+      <button id="send" type="submit" disabled>Send</button>
+    </form>
+  </section>
+  <section aria-labelledby="log-title">
+    <h2 id="log-title">Invocations</h2>
+    <div class="log"><table aria-describedby="log-title">
+      <thead><tr><th scope="col">function</th><th scope="col">route</th><th scope="col">status</th><th scope="col">ms</th><th scope="col">id</th></tr></thead>
+      <tbody id="log"></tbody>
+    </table></div>
+    <div class="replay">
+      <label for="fixture" class="sr-only">Fixture to replay</label>
+      <select id="fixture"></select>
+      <button id="replay" type="button">Replay fixture</button>
+    </div>
+  </section>
+</main>
+<script>
+(() => {
+  const params = new URLSearchParams(location.search);
+  const stageUrl = params.get("ws") || `ws://${location.host}/dev`;
+  const widgetId = params.get("widget_id") || "widget_demo_localhost";
+  const sessionId = "console-" + Math.random().toString(36).slice(2, 10);
+  const $ = (id) => document.getElementById(id);
+  const messages = $("messages"), status = $("status"), send = $("send"), input = $("message");
+  $("endpoint").textContent = stageUrl;
+  let socket, opened = false, backoff = 500, streaming = null, countdown = null;
+
+  function add(kind, text) {
+    const item = document.createElement("li");
+    item.className = kind; item.textContent = text;
+    messages.appendChild(item); messages.scrollTop = messages.scrollHeight;
+    return item;
+  }
+  function setOnline(online) {
+    status.textContent = online ? "Online" : "Offline";
+    status.className = online ? "online" : "offline";
+    send.disabled = !online || countdown !== null;
+  }
+  function refuse(frame) {
+    const item = add("notice", "");
+    if (frame.error === "rate_limit_exceeded" || frame.error === "temporarily_blocked") {
+      let left = frame.retry_after || 1;
+      const tick = () => {
+        item.textContent = `${frame.message} You can send again in ${left} s.`;
+        if (left-- <= 0) { clearInterval(countdown); countdown = null; item.textContent = frame.message + " You can send again now."; setOnline(socket && socket.readyState === 1); }
+      };
+      clearInterval(countdown); countdown = setInterval(tick, 1000); tick(); setOnline(true);
+    } else if (frame.error === "content_filtered") {
+      item.textContent = "Not sent: " + frame.message;
+    } else {
+      item.textContent = frame.message || frame.error || "Something went wrong.";
+    }
+  }
+  function connect() {
+    opened = false;
+    socket = new WebSocket(`${stageUrl}?sessionId=${sessionId}&widget_id=${encodeURIComponent(widgetId)}`);
+    socket.onopen = () => { opened = true; backoff = 500; setOnline(true); };
+    socket.onmessage = (event) => {
+      let frame; try { frame = JSON.parse(event.data); } catch { return; }
+      if (frame.type === "message") { add("assistant", frame.content); }
+      else if (frame.type === "delta") { streaming = streaming || add("assistant", ""); streaming.textContent += frame.content; }
+      else if (frame.type === "done") { if (streaming) streaming.textContent = frame.content; else add("assistant", frame.content); streaming = null; }
+      else if (frame.type === "error") { refuse(frame); }
+      else if (frame.message) { add("notice", frame.message); }
+    };
+    socket.onclose = () => {
+      setOnline(false);
+      if (!opened) {
+        // The handshake itself was refused: $connect turned this page's origin (or session) away.
+        if (!document.querySelector("#messages li.refusal")) add("refusal", "This site is not allowed to use this widget (the connection was refused).");
+      }
+      backoff = Math.min(backoff * 2, 30000);
+      setTimeout(connect, backoff);
+    };
+  }
+  $("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text || !socket || socket.readyState !== 1) return;
+    add("user", text);
+    socket.send(JSON.stringify({ action: "sendMessage", message: text, conversation_id: sessionId }));
+    input.value = ""; input.focus();
+  });
+
+  const log = $("log");
+  function logRow(record) {
+    const row = document.createElement("tr");
+    for (const value of [record.function, record.route, record.status, record.milliseconds.toFixed(2), record.id]) {
+      const cell = document.createElement("td"); cell.textContent = value; row.appendChild(cell);
+    }
+    log.prepend(row);
+    while (log.children.length > 200) log.lastChild.remove();
+  }
+  if (!params.get("ws")) {
+    const feed = new EventSource("/_dev/log");
+    feed.onmessage = (event) => logRow(JSON.parse(event.data));
+    // Connect once the log listens, so that the page's own $connect shows up in it.
+    feed.onopen = () => { if (!socket) connect(); };
+    fetch("/_dev/fixtures").then((r) => r.json()).then((files) => {
+      for (const file of files) { const option = document.createElement("option"); option.value = option.textContent = file; $("fixture").appendChild(option); }
+    });
+    $("replay").addEventListener("click", () => {
+      const path = $("fixture").value;
+      if (path) fetch("/_dev/replay", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ path }) });
+    });
+  } else {
+    $("replay").disabled = true;
+    connect();
+  }
+})();
+</script>
+</body>
+</html>
+"""#
+}
