@@ -1,0 +1,512 @@
+#!/usr/bin/env python3
+"""Issue 9's benchmarks, each side by side with its baseline in the same run (see BENCHMARKS.md).
+
+Run through `scripts/bench`, which builds the release binaries and raises the fd limit. Everything
+listens on and connects to loopback only; every load is bounded in count and time; every process
+started here is killed at the end. Prints a Markdown table (and writes it to $OUT if set).
+
+Sections (SECTIONS env, comma-separated, default all): cold, warm, capacity, latency, throughput,
+replay, package.
+"""
+import asyncio
+import json
+import os
+import pathlib
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BIN = pathlib.Path(os.environ["BENCH_BIN"])            # release bin dir of the main package
+ECHO = pathlib.Path(os.environ["BENCH_ECHO"])          # release EchoServer binary
+COLD_RUNS = int(os.environ.get("COLD_RUNS", "30"))
+WARM_INVOCATIONS = int(os.environ.get("WARM_INVOCATIONS", "3000"))
+CAPACITY = [int(n) for n in os.environ.get("CAPACITY", "1000,5000,10000").split(",")]
+RATES = [int(n) for n in os.environ.get("RATES", "100,500,1000").split(",")]
+RATE_SECONDS = float(os.environ.get("RATE_SECONDS", "5"))
+THROUGHPUT_SECONDS = float(os.environ.get("THROUGHPUT_SECONDS", "5"))
+REPLAY_COPIES = int(os.environ.get("REPLAY_COPIES", "100"))
+SECTIONS = set(os.environ.get("SECTIONS", "cold,warm,capacity,latency,throughput,replay,package").split(","))
+ORIGIN = "http://localhost:5173"
+BENCH_WIDGET = "widget_benchmark_load"
+ROWS = []
+
+
+def row(benchmark, measured, baseline="", ratio="", target="", verdict=""):
+    ROWS.append((benchmark, measured, baseline, ratio, target, verdict))
+    print(f"  {benchmark}: {measured}" + (f"  | baseline {baseline}" if baseline else "") + (f"  | {ratio}" if ratio else ""),
+          flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+# ---------------------------------------------------------------------------------------------
+# State: a widget whose limits allow benchmark load (the demo widget allows 10 msg/min per IP with
+# 2 s between messages). Everything else about the policy path (origin check, counters in SQLite,
+# content filter, PII redaction) still runs on every message.
+
+def seeded_state(directory):
+    state = pathlib.Path(directory) / "state.sqlite"
+    event = (ROOT / "events/chat/02-preflight.json").read_bytes()
+    subprocess.run([str(BIN / "local-runtime"), "invoke", "chat", "--event", "-", "--state", str(state)], input=event,
+                   cwd=ROOT, check=True, capture_output=True)
+    db = sqlite3.connect(state)
+    (config,) = db.execute("SELECT json FROM widgets WHERE widget_id = 'widget_demo_localhost'").fetchone()
+    widget = json.loads(config)
+    widget["widget_id"] = BENCH_WIDGET
+    widget["name"] = "Benchmark widget"
+    widget.setdefault("limits", {}).update({"max_messages_per_minute": 10**9, "max_messages_per_hour": 10**9,
+                                            "max_messages_per_day": 10**9, "min_message_interval_ms": 0,
+                                            "max_conversation_length": 10**9})
+    db.execute("INSERT OR REPLACE INTO widgets VALUES (?, 1, ?)", (BENCH_WIDGET, json.dumps(widget)))
+    for domain in ("localhost", "127.0.0.1"):
+        db.execute("INSERT OR REPLACE INTO widget_domains VALUES (?, ?)", (domain, BENCH_WIDGET))
+    db.commit()
+    db.close()
+    return state
+
+
+LOAD_ENV = {"IP_RATE_LIMIT_PER_MINUTE": str(10**9)}
+
+
+# ---------------------------------------------------------------------------------------------
+# A tiny Runtime API (2018-06-01) that timestamps requests: asyncio, keep-alive, one event queue.
+
+class RuntimeAPI:
+    """Serves `payloads` in order to whoever asks. One per process run, so that a request still in
+    flight from a killed runtime can never take the next run's event or its timestamp."""
+
+    def __init__(self, payloads):
+        self.loop = asyncio.new_event_loop()
+        self.first_next_at = None
+        self.responses = []       # (perf_counter, "response" | "error", body)
+        self.expected = len(payloads)
+        self.done = threading.Event()
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(payloads, ready), daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    def _run(self, payloads, ready):
+        asyncio.set_event_loop(self.loop)
+        self.events = asyncio.Queue()
+        for i, payload in enumerate(payloads):
+            self.events.put_nowait((f"req-{i}", payload))
+        self.server = self.loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
+        self.port = self.server.sockets[0].getsockname()[1]
+        ready.set()
+        self.loop.run_forever()
+        self.server.close()
+        for task in asyncio.all_tasks(self.loop):
+            task.cancel()
+        self.loop.run_until_complete(asyncio.sleep(0))
+        self.loop.close()
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+
+    async def _serve(self, reader, writer):
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                now = time.perf_counter()
+                request_line = head.split(b"\r\n", 1)[0].decode()
+                method, path = request_line.split(" ")[:2]
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                body = await reader.readexactly(length) if length else b""
+                if method == "GET" and path.endswith("/invocation/next"):
+                    if self.first_next_at is None:
+                        self.first_next_at = now
+                    request_id, payload = await self.events.get()
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 b"Lambda-Runtime-Aws-Request-Id: " + request_id.encode() + b"\r\n"
+                                 b"Lambda-Runtime-Deadline-Ms: 99999999999999\r\n"
+                                 b"Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:000000000000:function:bench\r\n"
+                                 b"Lambda-Runtime-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0\r\n"
+                                 b"Content-Length: " + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+                else:
+                    if path.endswith("/response") or path.endswith("/error"):
+                        self.responses.append((now, path.rsplit("/", 1)[1], body))
+                        if len(self.responses) >= self.expected:
+                            self.done.set()
+                    writer.write(b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+
+RUNTIMES = {
+    # name: (command, extra environment) — the same handler names, the same Runtime API.
+    "bootstrap": lambda handler: ([str(BIN / "bootstrap")], {"_HANDLER": handler}),
+    "awslambdaric": lambda handler: ([sys.executable, "-m", "awslambdaric", f"bench_handlers.{handler}"],
+                                     {"PYTHONPATH": str(ROOT / "Benchmarks")}),
+}
+
+
+def spawn(runtime, handler, api, state):
+    command, env = RUNTIMES[runtime](handler)
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.port}",
+           "STORE": "sqlite", "STATE_PATH": str(state), "DEFAULT_WIDGET_ID": "widget_demo_localhost",
+           "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_REGION": "us-east-1",
+           "_HANDLER": handler, **LOAD_ENV, **env}
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    return start, process
+
+
+def trivial_event():
+    """A CORS preflight to the chat function: parsed and answered without touching the store."""
+    return (ROOT / "events/chat/02-preflight.json").read_bytes()
+
+
+def chat_event():
+    event = json.loads((ROOT / "events/chat/01-post-success.json").read_bytes())
+    body = json.loads(event["body"])
+    body["widget_id"] = BENCH_WIDGET
+    event["body"] = json.dumps(body)
+    return json.dumps(event).encode()
+
+
+def stop(process):
+    process.kill()
+    process.wait()
+
+
+def cold_start(state):
+    results = {}
+    for runtime in RUNTIMES:
+        results[runtime] = {"next": [], "chat": []}
+    for _ in range(COLD_RUNS):                       # interleaved, so drift hits both alike
+        for runtime in RUNTIMES:
+            api = RuntimeAPI([])
+            start, process = spawn(runtime, "chat", api, state)
+            deadline = time.monotonic() + 20
+            while api.first_next_at is None and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            stop(process)
+            api.close()
+            if api.first_next_at is None:
+                raise RuntimeError(f"{runtime}: no /next within 20 s")
+            results[runtime]["next"].append((api.first_next_at - start) * 1000)
+            api = RuntimeAPI([chat_event()])
+            start, process = spawn(runtime, "chat", api, state)
+            if not api.done.wait(20):
+                raise RuntimeError(f"{runtime}: no response to the chat event")
+            kind, body = api.responses[0][1], api.responses[0][2]
+            if kind != "response" or json.loads(body).get("statusCode") != 200:
+                raise RuntimeError(f"{runtime}: chat event answered {kind} {body[:200]!r}")
+            results[runtime]["chat"].append((api.responses[0][0] - start) * 1000)
+            stop(process)
+            api.close()
+    swift, python = results["bootstrap"], results["awslambdaric"]
+    for key, label in (("next", "cold start: exec → first /next"), ("chat", "cold start: exec → first chat response")):
+        s, p = statistics.median(swift[key]), statistics.median(python[key])
+        target = "≤ 10 ms" if key == "next" else ""
+        verdict = ("met" if s <= 10 else "missed") if key == "next" else ""
+        row(f"{label} (median of {COLD_RUNS}; p90)", f"{s:.1f} ms (p90 {percentile(swift[key], 90):.1f})",
+            f"awslambdaric {p:.1f} ms (p90 {percentile(python[key], 90):.1f})", f"{p / s:.1f}× faster", target, verdict)
+
+
+def warm_loop(state):
+    rates = {}
+    for kind, payload in (("trivial", trivial_event()), ("chat", chat_event())):
+        handler = "chat"
+        for runtime in RUNTIMES:
+            runs = []
+            for _ in range(3):
+                api = RuntimeAPI([payload] * WARM_INVOCATIONS)
+                _, process = spawn(runtime, handler, api, state)
+                answered = api.done.wait(120)
+                stop(process)
+                api.close()
+                if not answered:
+                    raise RuntimeError(f"{runtime} {kind}: only {len(api.responses)} of {WARM_INVOCATIONS} answered")
+                bad = [r for r in api.responses if r[1] != "response"]
+                if bad:
+                    raise RuntimeError(f"{runtime} {kind}: {len(bad)} errors, first {bad[0][2][:200]!r}")
+                # first response → last: excludes start-up, counts WARM_INVOCATIONS - 1 full loops
+                runs.append((WARM_INVOCATIONS - 1) / (api.responses[-1][0] - api.responses[0][0]))
+            rates[(kind, runtime)] = statistics.median(runs)
+        s, p = rates[(kind, "bootstrap")], rates[(kind, "awslambdaric")]
+        row(f"warm loop, {kind} event (median of 3 × {WARM_INVOCATIONS})",
+            f"{s:,.0f} inv/s", f"awslambdaric {p:,.0f} inv/s", f"{s / p:.1f}×", "≥ 10×", "met" if s / p >= 10 else "missed")
+    # The harness's own ceiling: a raw keep-alive client doing GET /next + POST /response as fast as it can.
+    api = RuntimeAPI([trivial_event()] * WARM_INVOCATIONS)
+    started = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", api.port)) as s:
+        stream = s.makefile("rwb")
+        for i in range(WARM_INVOCATIONS):
+            stream.write(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+            stream.flush()
+            length = 0
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            stream.read(length)
+            stream.write(f"POST /2018-06-01/runtime/invocation/req-{i}/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}".encode())
+            stream.flush()
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                pass
+            stream.read(15)
+    api.close()
+    row("warm loop: the Python Runtime API's own ceiling (raw client)", f"{WARM_INVOCATIONS / (time.perf_counter() - started):,.0f} inv/s")
+
+
+# ---------------------------------------------------------------------------------------------
+# The stage and the echo server.
+
+class Server:
+    def __init__(self, command, port, env=None):
+        self.port = port
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        env={**os.environ, **LOAD_ENV, **(env or {})})
+        wait_for_port(port)
+        time.sleep(0.3)
+
+    def close(self):
+        stop(self.process)
+
+
+def stage(state):
+    port = free_port()
+    server = Server([str(BIN / "local-runtime"), "serve", "--port", str(port), "--state", str(state),
+                     "--idle-timeout", "3600"], port)
+    server.url = f"ws://127.0.0.1:{port}/dev"
+    return server
+
+
+def echo():
+    port = free_port()
+    server = Server([str(ECHO), str(port)], port)
+    server.url = f"ws://127.0.0.1:{port}/echo"
+    return server
+
+
+def source_address(i):
+    """A distinct loopback source address per connection (127.0.0.0/8 is all local on Linux)."""
+    return (f"127.{1 + i // 65000}.{(i // 250) % 260 % 256}.{1 + i % 250}", 0)
+
+
+async def open_connections(url, count, concurrency=100):
+    from websockets.asyncio.client import connect
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(i):
+        async with semaphore:
+            return await connect(f"{url}?sessionId=bench-{i}&widget_id={BENCH_WIDGET}", origin=ORIGIN,
+                                 open_timeout=60, ping_interval=None, max_queue=None,
+                                 local_addr=source_address(i), compression=None)
+    return await asyncio.gather(*(one(i) for i in range(count)))
+
+
+async def close_all(connections):
+    await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
+
+
+def capacity(state):
+    for name, make in (("stage", lambda: stage(state)), ("echo", echo)):
+        server = make()
+        idle = rss_mb(server.process.pid)
+        try:
+            for count in CAPACITY:
+                async def hold():
+                    started = time.perf_counter()
+                    connections = await open_connections(server.url, count)
+                    opened = time.perf_counter() - started
+                    await asyncio.sleep(1)
+                    alive = sum(1 for c in connections if c.state.name == "OPEN")
+                    rss = rss_mb(server.process.pid)
+                    await close_all(connections)
+                    return opened, alive, rss
+                opened, alive, rss = asyncio.run(hold())
+                verdict = ""
+                if name == "stage" and count >= 10_000:
+                    verdict = "met" if alive >= 10_000 and rss <= 300 else "missed"
+                row(f"capacity, {name}: {count:,} connections held", f"{alive:,} open, RSS {rss:.0f} MB (idle {idle:.0f} MB)",
+                    "", f"{(rss - idle) * 1024 / max(alive, 1):.1f} KB/connection; opened in {opened:.1f} s",
+                    "≥ 10,000 in ≤ 300 MB" if count >= 10_000 and name == "stage" else "", verdict)
+                time.sleep(2)
+        finally:
+            server.close()
+
+
+def latency(state):
+    server = stage(state)
+    try:
+        for rate in RATES:
+            count = max(50, min(500, rate // 2))
+
+            async def run():
+                connections = await open_connections(server.url, count)
+                sent, replies = {}, []
+                total = int(rate * RATE_SECONDS)
+
+                async def reader(index, connection):
+                    async for frame in connection:
+                        data = json.loads(frame)
+                        if data.get("type") == "message":
+                            replies.append(time.perf_counter() - sent[index].pop(0))
+                        elif data.get("type") in ("error", "rate_limited"):
+                            raise RuntimeError(f"stage refused a benchmark message: {frame}")
+                for i, c in enumerate(connections):
+                    sent[i] = []
+                readers = [asyncio.create_task(reader(i, c)) for i, c in enumerate(connections)]
+                start = time.perf_counter()
+                for k in range(total):
+                    due = start + k / rate
+                    delay = due - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    i = k % count
+                    sent[i].append(time.perf_counter())
+                    await connections[i].send(json.dumps({"action": "sendMessage", "message": "How long does shipping take?"}))
+                sending = time.perf_counter() - start
+                deadline = time.perf_counter() + 30
+                while len(replies) < total and time.perf_counter() < deadline:
+                    await asyncio.sleep(0.05)
+                for task in readers:
+                    task.cancel()
+                await close_all(connections)
+                return replies, total, sending
+            replies, total, sending = asyncio.run(run())
+            ms = [r * 1000 for r in replies]
+            p99 = percentile(ms, 99)
+            row(f"stage sendMessage round trip at {rate:,} msg/s offered for {RATE_SECONDS:.0f} s ({count} connections)",
+                f"p50 {percentile(ms, 50):.2f} ms, p99 {p99:.2f} ms ({len(replies):,}/{total:,} answered, sent at {total / sending:,.0f}/s)",
+                "", "", "p99 ≤ 5 ms at 1,000 msg/s" if rate == 1000 else "",
+                ("met" if p99 <= 5 and len(replies) == total else "missed") if rate == 1000 else "")
+    finally:
+        server.close()
+
+
+def throughput(state):
+    """Closed loop: each connection sends, waits for its reply, sends again, for a fixed time."""
+    connections_count = int(os.environ.get("THROUGHPUT_CONNECTIONS", "64"))
+    message = json.dumps({"action": "sendMessage", "message": "How long does shipping take?"})
+    results = {}
+    for name, make in (("echo", echo), ("stage", lambda: stage(state))):
+        server = make()
+        try:
+            async def run():
+                connections = await open_connections(server.url, connections_count)
+                done = 0
+                stop_at = time.perf_counter() + THROUGHPUT_SECONDS
+
+                async def loop(connection):
+                    nonlocal done
+                    while time.perf_counter() < stop_at:
+                        await connection.send(message)
+                        while True:
+                            frame = await connection.recv()
+                            if name == "echo" or json.loads(frame).get("type") == "message":
+                                break
+                        done += 1
+                start = time.perf_counter()
+                await asyncio.gather(*(loop(c) for c in connections))
+                elapsed = time.perf_counter() - start
+                await close_all(connections)
+                return done / elapsed
+            results[name] = asyncio.run(run())
+        finally:
+            server.close()
+    ratio = results["stage"] / results["echo"]
+    row(f"throughput, closed loop, {connections_count} connections, {THROUGHPUT_SECONDS:.0f} s",
+        f"stage {results['stage']:,.0f} msg/s", f"bare echo {results['echo']:,.0f} msg/s", f"{ratio:.0%} of echo",
+        "≥ 50% of echo", "met" if ratio >= 0.5 else "missed")
+
+
+def replay():
+    started = time.perf_counter()
+    result = subprocess.run([str(BIN / "local-runtime"), "replay", *(["events"] * REPLAY_COPIES)], cwd=ROOT,
+                            capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    lines = [l for l in result.stdout.splitlines() if l.startswith(("PASS", "FAIL"))]
+    handler_ms = sum(float(l.rsplit("(", 1)[1].split(" ")[0]) for l in lines)
+    single = subprocess.run([str(BIN / "local-runtime"), "replay", "events"], cwd=ROOT, capture_output=True, text=True)
+    passed = sum(1 for l in lines if l.startswith("PASS"))
+    rate = len(lines) / elapsed
+    row(f"replay in-process: events/ × {REPLAY_COPIES} ({len(lines):,} events, one process, one store)",
+        f"{rate:,.0f} events/s end to end; {len(lines) / (handler_ms / 1000):,.0f} events/s in handlers",
+        f"events/ once: exit {single.returncode}", f"{passed:,} of {len(lines):,} pass (repeats share one store)",
+        "≥ 20,000 events/s", "met" if rate >= 20_000 else "missed")
+
+
+def package():
+    binary = BIN / "bootstrap"
+    with tempfile.TemporaryDirectory() as directory:
+        stripped = pathlib.Path(directory) / "bootstrap"
+        subprocess.run(["strip", str(binary), "-o", str(stripped)], check=True)
+        archive = pathlib.Path(directory) / "bootstrap.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+            info = zipfile.ZipInfo("bootstrap")
+            info.external_attr = 0o100755 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, stripped.read_bytes(), compresslevel=9)
+        size, zipped = stripped.stat().st_size, archive.stat().st_size
+        libraries = subprocess.run(["ldd", str(stripped)], capture_output=True, text=True).stdout.count("=>")
+    row("package: bootstrap.zip (one binary for every function)", f"{zipped / 1e6:.1f} MB zip",
+        f"{size / 1e6:.1f} MB stripped, {libraries} shared libraries", "", "≤ 15 MB", "met" if zipped <= 15e6 else "missed")
+
+
+def main():
+    print(f"machine: nproc {os.cpu_count()}, load {os.getloadavg()[0]:.2f}", flush=True)
+    with tempfile.TemporaryDirectory() as directory:
+        state = seeded_state(directory)
+        for section, run in (("package", package), ("cold", lambda: cold_start(state)), ("warm", lambda: warm_loop(state)),
+                             ("replay", replay), ("latency", lambda: latency(state)),
+                             ("throughput", lambda: throughput(state)), ("capacity", lambda: capacity(state))):
+            if section in SECTIONS:
+                print(f"== {section}", flush=True)
+                try:
+                    run()
+                except Exception as error:      # a failed section is reported, the others still run
+                    row(f"{section}: FAILED", f"{type(error).__name__}: {error}")
+    table = ["| benchmark | measured | baseline (same run) | ratio / note | target | verdict |", "|---|---|---|---|---|---|"]
+    table += ["| " + " | ".join(cells) + " |" for cells in ROWS]
+    print("\n".join(table))
+    if os.environ.get("OUT"):
+        pathlib.Path(os.environ["OUT"]).write_text("\n".join(table) + "\n")
+
+
+if __name__ == "__main__":
+    main()
