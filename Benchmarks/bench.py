@@ -199,10 +199,12 @@ def trivial_event():
     return (ROOT / "events/chat/02-preflight.json").read_bytes()
 
 
-def chat_event():
+def chat_event(conversation="conv-001"):
+    """A chat POST; a new conversation each, so no run pays for a history grown by the ones before."""
     event = json.loads((ROOT / "events/chat/01-post-success.json").read_bytes())
     body = json.loads(event["body"])
     body["widget_id"] = BENCH_WIDGET
+    body["conversation_id"] = conversation
     event["body"] = json.dumps(body)
     return json.dumps(event).encode()
 
@@ -228,7 +230,7 @@ def cold_start(state):
             if api.first_next_at is None:
                 raise RuntimeError(f"{runtime}: no /next within 20 s")
             results[runtime]["next"].append((api.first_next_at - start) * 1000)
-            api = RuntimeAPI([chat_event()])
+            api = RuntimeAPI([chat_event(f"cold-{len(results[runtime]['chat'])}")])
             start, process = spawn(runtime, "chat", api, state)
             if not api.done.wait(20):
                 raise RuntimeError(f"{runtime}: no response to the chat event")
@@ -249,12 +251,13 @@ def cold_start(state):
 
 def warm_loop(state):
     rates = {}
-    for kind, payload in (("trivial", trivial_event()), ("chat", chat_event())):
+    for kind, payloads in (("trivial", [trivial_event()] * WARM_INVOCATIONS),
+                           ("chat", [chat_event(f"bench-{i}") for i in range(WARM_INVOCATIONS)])):
         handler = "chat"
         for runtime in RUNTIMES:
             runs = []
             for _ in range(3):
-                api = RuntimeAPI([payload] * WARM_INVOCATIONS)
+                api = RuntimeAPI(payloads)
                 _, process = spawn(runtime, handler, api, state)
                 answered = api.done.wait(120)
                 stop(process)
