@@ -54,7 +54,7 @@ let package = Package(
         // The custom runtime executable deployed as `bootstrap` on provided.al2023.
         .executableTarget(
             name: "Bootstrap",
-            dependencies: ["Handlers", "LambdaRuntime", "SQLiteStore", "DynamoDBStore", "ManagementAPIClient", "OpenAIProvider"]
+            dependencies: ["Handlers", "LambdaRuntime", "SQLiteStore", "AWSSigV4", "DynamoDBStore", "ManagementAPIClient", "OpenAIProvider"]
         ),
         .executableTarget(
             name: "LocalRuntime",

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import AWSSigV4
 import DynamoDBStore
 import Handlers
 import LambdaRuntime
@@ -82,9 +83,17 @@ struct FunctionFactory {
                 errorMessage: "_HANDLER must be one of \(FunctionName.allCases.map(\.rawValue).joined(separator: ", ")); got \(environment["_HANDLER"] ?? "nothing")")
         }
         let dependencies = Dependencies(store: try store(), ai: try AIProviderSelection.provider(environment: environment),
-                                        poster: HTTPConnectionPoster(), clock: eventClock ?? SystemClock(),
+                                        poster: try poster(), clock: eventClock ?? SystemClock(),
                                         configuration: Configuration(environment: environment))
         return Functions.make(name, dependencies: dependencies)
+    }
+
+    /// Signed for `execute-api` with the function's role credentials when it has them, as the
+    /// deployed `@connections` API refuses anything else; unsigned under `local-runtime`, whose stage
+    /// checks no signature and whose environment names no credentials.
+    private func poster() throws -> HTTPConnectionPoster {
+        guard environment["AWS_ACCESS_KEY_ID"] != nil else { return HTTPConnectionPoster() }
+        return HTTPConnectionPoster(signingWith: try SigV4Signer(service: "execute-api", environment: environment))
     }
 
     /// DynamoDB (`TABLE_NAME`, credentials and region as Lambda provides them) when deployed;

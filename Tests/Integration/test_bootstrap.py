@@ -87,3 +87,31 @@ def test_one_process_serves_invocations_one_after_another(runtime, local_runtime
         assert api.invoke((root / "events/chat/02-preflight.json").read_bytes())[0] == "response"
     next_calls = [r for r in api.requests if r[1].endswith("/next")]
     assert len(next_calls) >= 3
+
+
+@pytest.fixture
+def sigv4_verifier():
+    """An @connections endpoint that verifies SigV4 as AWS does (botocore re-signing), secret "verifier-secret"."""
+    process = subprocess.Popen([os.sys.executable, str(ROOT / "Tests/AWSSigV4Tests/sigv4_verifier.py"), "verifier-secret"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        yield process.stdout.readline().strip()
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("secret, answered", [("verifier-secret", True), ("another-secret", False)])
+def test_with_role_credentials_frames_are_posted_signed_for_execute_api(runtime, root, sigv4_verifier, secret, answered):
+    """Deployed, the function's role credentials sign every @connections post: a post signed with the
+    verifier's secret is accepted; one signed with another secret is refused, and the invocation fails."""
+    api, start = runtime
+    start("sendMessage", AWS_ACCESS_KEY_ID="ASIAEXAMPLE", AWS_SECRET_ACCESS_KEY=secret, AWS_SESSION_TOKEN="token",
+          AWS_REGION="eu-west-1", WEBSOCKET_MANAGEMENT_ENDPOINT=f"{sigv4_verifier}/dev")
+    kind, _, body = api.invoke((root / "events/ws-session/09-send-after-disconnect.json").read_bytes())
+    if answered:
+        assert kind == "response"
+        assert json.loads(body)["statusCode"] == 400, "the refusal of an unregistered connection, delivered"
+    else:
+        assert kind == "error"
+        assert "403 InvalidSignatureException" in json.loads(body)["errorMessage"]
