@@ -24,7 +24,8 @@ let package = Package(
     ],
     targets: [
         // Pure logic shipped in every Lambda: envelopes, handlers, widget policy, I/O protocols.
-        .target(name: "Handlers"),
+        // (Crypto for the admin API's HS256 tokens; the bootstrap links it for SigV4 anyway.)
+        .target(name: "Handlers", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The system SQLite library (Debian: libsqlite3-dev), called synchronously: no thread hops per query.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "SQLiteStore", dependencies: ["Handlers", "CSQLite"]),

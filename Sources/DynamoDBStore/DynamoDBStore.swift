@@ -13,19 +13,6 @@ public struct DynamoDBStore: Store {
     public let tableName: String
     let client: DynamoDBClient
 
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        encoder.outputFormatting = .sortedKeys
-        return encoder
-    }()
-
-    private static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
-        return decoder
-    }()
-
     /// A store on `endpoint` (`https://dynamodb.<region>.amazonaws.com`, or a local server's URL)
     /// signing with `signer` (service `dynamodb`).
     public init(tableName: String, endpoint: String, signer: SigV4Signer, httpClient: HTTPClient = .shared) {
@@ -133,14 +120,14 @@ public struct DynamoDBStore: Store {
     }
 
     private func encodeRecord(_ value: some Encodable) throws -> AttributeValue {
-        .string(String(decoding: try Self.encoder.encode(value), as: UTF8.self))
+        .string(String(decoding: try StoreCoding.encoder.encode(value), as: UTF8.self))
     }
 
     private func decodeRecord<T: Decodable>(_ type: T.Type, from item: Item) throws -> T {
         guard let json = item[ItemLayout.record]?.stringValue else {
             throw DynamoDBResponseError(operation: "read \(T.self)", detail: "item without a `record` attribute")
         }
-        return try Self.decoder.decode(type, from: Data(json.utf8))
+        return try StoreCoding.decoder.decode(type, from: Data(json.utf8))
     }
 
     // MARK: Widgets
@@ -252,9 +239,23 @@ public struct DynamoDBStore: Store {
               let sequence = updated["sequence"]?.int64Value else {
             throw DynamoDBResponseError(operation: "UpdateItem", detail: "no message sequence number returned")
         }
-        try await put(ItemLayout.key(partition, ItemLayout.messagePrefix + ItemLayout.padded(sequence, width: 12)).merging([
+        let sequenceKey = ItemLayout.padded(sequence, width: 12)
+        var item = ItemLayout.key(partition, ItemLayout.messagePrefix + sequenceKey).merging([
             ItemLayout.record: try encodeRecord(message), ItemLayout.expiresAt: expiry,
-        ]) { $1 })
+        ]) { $1 }
+        if let domain = message.domain {
+            item[ItemLayout.indexPartitionKey] = .string(ItemLayout.domainMessages(domain))
+            item[ItemLayout.indexSortKey] = .string(ItemLayout.padded(ItemLayout.milliseconds(message.createdAt), width: 15) + "#" + sequenceKey)
+        }
+        try await put(item)
+    }
+
+    /// From `gsi1`, where each message with a domain is also filed under that domain, oldest first.
+    public func messages(domain: String) async throws -> [StoredMessage] {
+        var query = request().with(names: ["#pk": ItemLayout.indexPartitionKey], values: [":pk": .string(ItemLayout.domainMessages(domain))])
+        query.indexName = ItemLayout.index
+        query.keyConditionExpression = "#pk = :pk"
+        return try await self.query(query).map { try decodeRecord(StoredMessage.self, from: $0) }
     }
 
     public func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage] {
@@ -345,7 +346,8 @@ public struct DynamoDBStore: Store {
             ItemLayout.indexSortKey: .string(ItemLayout.padded(ItemLayout.milliseconds(event.createdAt), width: 15) + "#" + event.id),
             ItemLayout.expiresAt: ItemLayout.epochSeconds(event.createdAt.addingTimeInterval(ItemLayout.retention)),
             "type": .string(event.type.rawValue),
-        ].merging(event.widgetId.map { ["widget_id": .string($0)] } ?? [:]) { $1 }) { $1 }
+        ].merging(event.widgetId.map { ["widget_id": .string($0)] } ?? [:]) { $1 }
+         .merging(event.domain.map { ["domain": .string($0)] } ?? [:]) { $1 }) { $1 }
         try await put(item)
     }
 
@@ -367,11 +369,59 @@ public struct DynamoDBStore: Store {
             values[":widget"] = .string(widgetId)
             filters.append("#widget = :widget")
         }
+        if let domain = query.domain {
+            names["#domain"] = "domain"
+            values[":domain"] = .string(domain)
+            filters.append("#domain = :domain")
+        }
         var request = request().with(names: names, values: values)
         request.indexName = ItemLayout.index
         request.keyConditionExpression = "#pk = :pk AND #sk >= :since"
         request.filterExpression = filters.isEmpty ? nil : filters.joined(separator: " AND ")
         request.scanIndexForward = false
         return try await self.query(request, limit: query.limit).map { try decodeRecord(SecurityEvent.self, from: $0) }
+    }
+
+    // MARK: Usage and retention
+
+    /// One UpdateItem adding to the bucket's counters; kept for the retention period past its day,
+    /// which covers the longest analytics period (30 days).
+    public func recordUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int) async throws {
+        let day = DailyUsage.day(of: date)
+        var update = request().with(
+            names: ["#m": "messages", "#b": "blocked", "#day": "day", "#w": "widget_id", "#d": "domain", "#ttl": ItemLayout.expiresAt],
+            values: [":m": AttributeValue(messages), ":b": AttributeValue(blocked), ":day": .string(day), ":w": .string(widgetId),
+                     ":d": .string(domain), ":ttl": ItemLayout.epochSeconds(date.addingTimeInterval(ItemLayout.retention + 86_400))])
+        update.key = ItemLayout.usageBucket(day: day, widget: widgetId, domain: domain)
+        update.updateExpression = "ADD #m :m, #b :b SET #day = :day, #w = :w, #d = :d, #ttl = if_not_exists(#ttl, :ttl)"
+        // Never retried after an ambiguous failure: a doubled ADD would over-count.
+        _ = try await self.update(update, idempotent: false)
+    }
+
+    /// One Query per day, run concurrently: at most 30 small partitions for the longest period.
+    public func usage(days: [String]) async throws -> [DailyUsage] {
+        try await withThrowingTaskGroup(of: [DailyUsage].self) { group in
+            for day in Set(days) {
+                group.addTask {
+                    var query = request().with(names: ["#pk": ItemLayout.partitionKey], values: [":pk": .string(ItemLayout.usageDay(day))])
+                    query.keyConditionExpression = "#pk = :pk"
+                    query.consistentRead = true
+                    return try await self.query(query).map { item in
+                        DailyUsage(day: day, widgetId: item["widget_id"]?.stringValue ?? DailyUsage.unknown,
+                                   domain: item["domain"]?.stringValue ?? DailyUsage.unknown,
+                                   messages: Int(item["messages"]?.int64Value ?? 0), blocked: Int(item["blocked"]?.int64Value ?? 0))
+                    }
+                }
+            }
+            var result: [DailyUsage] = []
+            for try await buckets in group { result += buckets }
+            return result.sorted { ($0.day, $0.widgetId, $0.domain) < ($1.day, $1.widgetId, $1.domain) }
+        }
+    }
+
+    /// Every record past retention carries `expires_at`, and DynamoDB's TTL deletes it: nothing to
+    /// scan for here, which on a large table would cost a read of every item.
+    public func purge(before cutoff: Date, now: Date) async throws -> PurgeResult {
+        PurgeResult(messages: 0, securityEvents: 0, usageBuckets: 0, expiresByTTL: true)
     }
 }

@@ -13,6 +13,8 @@ import Handlers
 /// | message | `CONVERSATION#<widget>#<conversation>` | `MESSAGE#<sequence>` |
 /// | counter, interval, block | `COUNTER#<key>`, `INTERVAL#<key>`, `BLOCK#<key>` | same as the kind |
 /// | security event | `SECURITY_EVENT#<id>` | `SECURITY_EVENT`; in `gsi1` under `SECURITY_EVENTS`, by time |
+/// | message from a domain (GDPR export) | in `gsi1` under `DOMAIN_MESSAGES#<domain>`, by time | |
+/// | usage bucket | `USAGE#<day>` | `USAGE#<widget>#<domain>` |
 enum ItemLayout {
     static let partitionKey = "pk"
     static let sortKey = "sk"
@@ -45,6 +47,9 @@ enum ItemLayout {
     static func conversation(widget: String, conversation: String) -> String { partition("CONVERSATION", widget, conversation) }
     static func single(_ kind: String, _ name: String) -> Item { key(partition(kind, name), kind) }
     static func securityEvent(_ id: String) -> Item { key(partition("SECURITY_EVENT", id), "SECURITY_EVENT") }
+    static func domainMessages(_ domain: String) -> String { partition("DOMAIN_MESSAGES", domain) }
+    static func usageDay(_ day: String) -> String { partition("USAGE", day) }
+    static func usageBucket(day: String, widget: String, domain: String) -> Item { key(usageDay(day), partition("USAGE", widget, domain)) }
 
     /// Fixed-width and zero-padded, so that string order is numeric order.
     static func padded(_ value: Int64, width: Int) -> String {

@@ -8,7 +8,7 @@ struct LocalRuntime: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "local-runtime",
         abstract: "Runs the chat-widget Lambda functions locally, the way API Gateway and Lambda would.",
-        subcommands: [Serve.self, StartLambda.self, Invoke.self, Replay.self, Widgets.self]
+        subcommands: [Serve.self, StartLambda.self, Invoke.self, Replay.self, Widgets.self, Events.self, Admin.self]
     )
 }
 
@@ -45,7 +45,7 @@ struct Invoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Invokes one function with an event and prints its response, like `sam local invoke -e`.")
 
-    @Argument(help: "The function: a handler name (connect, disconnect, sendMessage, chat) or a logical id.")
+    @Argument(help: "The function: a handler name (connect, disconnect, sendMessage, chat, admin) or a logical id.")
     var function: String
 
     @Option(name: .long, help: "The event JSON file, or - for standard input.")
@@ -71,7 +71,10 @@ struct Invoke: AsyncParsableCommand {
         let store = try SQLiteStore(state.map { .file($0) } ?? .inMemory)
         try await LocalFunctions.seedDemoWidget(in: store, now: Date())
         let poster = CollectingPoster()
-        let functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster)
+        let environment = try LocalAdminSecret.environment(ProcessInfo.processInfo.environment,
+                                                           statePath: state ?? ".local-runtime/state.sqlite")
+        let functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster,
+                                       processEnvironment: environment)
         do {
             let output = try await functions.invoke(target, payload: payload)
             for frame in poster.drain() {

@@ -41,6 +41,12 @@ struct ReplayRunner {
     /// Set to replay through real `bootstrap` processes over the Runtime API instead of in-process.
     var bootstrapPath: String?
 
+    /// The environment functions replay with: the process's, with `ADMIN_JWT_SECRET` always the
+    /// replay secret that admin fixtures' tokens are signed with, whatever the shell sets.
+    static func environment(_ process: [String: String]) -> [String: String] {
+        process.merging(["ADMIN_JWT_SECRET": LocalAdminSecret.replay]) { $1 }
+    }
+
     /// The fixture files under `paths`: files as given, directories searched recursively, each
     /// directory's files in lexical order; expectation files are not fixtures.
     static func fixtures(in paths: [String]) throws -> [String] {
@@ -86,7 +92,8 @@ struct ReplayRunner {
         } else {
             let store = try SQLiteStore(.inMemory)
             try await LocalFunctions.seedDemoWidget(in: store, now: clock.now())
-            await replayAll(with: LocalFunctions(template: template, store: store, clock: clock, poster: poster, ai: ai))
+            await replayAll(with: LocalFunctions(template: template, store: store, clock: clock, poster: poster, ai: ai,
+                                                 processEnvironment: ReplayRunner.environment(ProcessInfo.processInfo.environment)))
         }
         return (passed, failed)
     }

@@ -47,7 +47,8 @@ struct Serve: AsyncParsableCommand {
         let port = try port == 0 ? Self.freePort(host: host) : port
         let store = try await self.store.open(statePath: state, environment: ProcessInfo.processInfo.environment)
         try await LocalFunctions.seedDemoWidget(in: store, now: Date())
-        var environment = ProcessInfo.processInfo.environment
+        var environment = try LocalAdminSecret.environment(ProcessInfo.processInfo.environment, statePath: state)
+        try await Self.purgePastRetention(store, environment: environment)
         environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = "http://\(host):\(port)/\(template.stageName)"
         let functions: any FunctionInvoker
         let pool = LambdaPool(log: { StageLog.write($0) })
@@ -123,5 +124,18 @@ struct TimeoutService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await stage.enforceTimeouts() }
+    }
+}
+
+extension Serve {
+    /// Applies retention on start, as a deployed table's TTL would have meanwhile: a state file
+    /// left for months does not keep conversations past `RETENTION_DAYS`.
+    static func purgePastRetention(_ store: any Store, environment: [String: String]) async throws {
+        let now = Date()
+        let days = Configuration(environment: environment).retentionDays
+        let purged = try await store.purge(before: now.addingTimeInterval(-Double(days) * 86_400), now: now)
+        if purged.messages + purged.securityEvents > 0 {
+            StageLog.write("retention: removed \(purged.messages) messages and \(purged.securityEvents) security events older than \(days) days")
+        }
     }
 }

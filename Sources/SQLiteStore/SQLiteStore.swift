@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Handlers
 
 /// The embedded store: one SQLite file in WAL mode (surviving restarts), or a private in-memory
@@ -41,27 +45,18 @@ public final class SQLiteStore: Store {
         CREATE TABLE IF NOT EXISTS security_events (
             id TEXT PRIMARY KEY, type TEXT NOT NULL, widget_id TEXT, created_at REAL NOT NULL, json TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS security_events_by_time ON security_events (created_at);
+        CREATE INDEX IF NOT EXISTS messages_by_domain ON messages (domain, id);
+        CREATE TABLE IF NOT EXISTS usage_daily (
+            day TEXT NOT NULL, widget_id TEXT NOT NULL, domain TEXT NOT NULL,
+            messages INTEGER NOT NULL DEFAULT 0, blocked INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (day, widget_id, domain));
         """
 
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        encoder.outputFormatting = .sortedKeys
-        return encoder
-    }()
-
-    private static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
-        return decoder
-    }()
-
     private func json<T: Encodable>(_ value: T) throws -> SQLiteValue {
-        .text(String(decoding: try Self.encoder.encode(value), as: UTF8.self))
+        .text(String(decoding: try StoreCoding.encoder.encode(value), as: UTF8.self))
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ value: SQLiteValue?) throws -> T {
-        try Self.decoder.decode(type, from: Data((value?.text ?? "").utf8))
+        try StoreCoding.decoder.decode(type, from: Data((value?.text ?? "").utf8))
     }
 
     // MARK: Widgets
@@ -126,16 +121,25 @@ public final class SQLiteStore: Store {
 
     public func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage] {
         try database.query("""
-            SELECT role, content, domain, source_ip, created_at FROM (
+            SELECT widget_id, conversation_id, role, content, domain, source_ip, created_at FROM (
                 SELECT * FROM messages WHERE widget_id = ? AND conversation_id = ? ORDER BY id DESC LIMIT ?
             ) ORDER BY id
             """, [.text(widgetId), .text(conversationId), .integer(Int64(max(0, limit)))])
-            .map { row in
-                StoredMessage(widgetId: widgetId, conversationId: conversationId,
-                              role: ChatRole(rawValue: row[0].text ?? "") ?? .user, content: row[1].text ?? "",
-                              domain: row[2].text, sourceIp: row[3].text,
-                              createdAt: Date(timeIntervalSince1970: row[4].real ?? 0))
-            }
+            .map(Self.message)
+    }
+
+    public func messages(domain: String) async throws -> [StoredMessage] {
+        try database.query("""
+            SELECT widget_id, conversation_id, role, content, domain, source_ip, created_at FROM messages
+            WHERE domain = ? ORDER BY id
+            """, [.text(domain)])
+            .map(Self.message)
+    }
+
+    private static func message(_ row: [SQLiteValue]) -> StoredMessage {
+        StoredMessage(widgetId: row[0].text ?? "", conversationId: row[1].text ?? "",
+                      role: ChatRole(rawValue: row[2].text ?? "") ?? .user, content: row[3].text ?? "",
+                      domain: row[4].text, sourceIp: row[5].text, createdAt: Date(timeIntervalSince1970: row[6].real ?? 0))
     }
 
     // MARK: Counters and blocks
@@ -194,9 +198,47 @@ public final class SQLiteStore: Store {
         try database.query("""
             SELECT json FROM security_events
             WHERE created_at >= ?1 AND (?2 IS NULL OR type = ?2) AND (?3 IS NULL OR widget_id = ?3)
+              AND (?5 IS NULL OR json_extract(json, '$.domain') = ?5)
             ORDER BY created_at DESC, id DESC LIMIT ?4
             """, [.real(query.since.timeIntervalSince1970), query.type.map { .text($0.rawValue) } ?? .null,
-                  query.widgetId.map(SQLiteValue.text) ?? .null, .integer(Int64(max(0, query.limit)))])
+                  query.widgetId.map(SQLiteValue.text) ?? .null, .integer(Int64(max(0, query.limit))),
+                  query.domain.map(SQLiteValue.text) ?? .null])
             .map { try decode(SecurityEvent.self, $0[0]) }
+    }
+
+    // MARK: Usage and retention
+
+    public func recordUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int) async throws {
+        let day = DailyUsage.day(of: date)
+        try database.query("""
+            INSERT INTO usage_daily (day, widget_id, domain, messages, blocked) VALUES (?1, ?2, ?3, ?4, ?5)
+            ON CONFLICT(day, widget_id, domain) DO UPDATE SET messages = messages + ?4, blocked = blocked + ?5
+            """, [.text(day), .text(widgetId), .text(domain), .integer(Int64(messages)), .integer(Int64(blocked))])
+    }
+
+    public func usage(days: [String]) async throws -> [DailyUsage] {
+        var result: [DailyUsage] = []
+        for day in Set(days).sorted() {
+            result += try database.query("SELECT widget_id, domain, messages, blocked FROM usage_daily WHERE day = ? ORDER BY widget_id, domain",
+                                         [.text(day)])
+                .map { DailyUsage(day: day, widgetId: $0[0].text ?? "", domain: $0[1].text ?? "",
+                                  messages: Int($0[2].integer ?? 0), blocked: Int($0[3].integer ?? 0)) }
+        }
+        return result
+    }
+
+    /// One transaction: what is past retention goes at once or not at all.
+    public func purge(before cutoff: Date, now: Date) async throws -> PurgeResult {
+        let cutoffSeconds = SQLiteValue.real(cutoff.timeIntervalSince1970), nowSeconds = SQLiteValue.real(now.timeIntervalSince1970)
+        return try database.transaction { query in
+            let messages = try query("DELETE FROM messages WHERE created_at < ? RETURNING id", [cutoffSeconds]).count
+            let events = try query("DELETE FROM security_events WHERE created_at < ? RETURNING id", [cutoffSeconds]).count
+            let buckets = try query("DELETE FROM usage_daily WHERE day < ? RETURNING day", [.text(DailyUsage.day(of: cutoff))]).count
+            _ = try query("DELETE FROM connections WHERE expires_at < ?", [nowSeconds])
+            _ = try query("DELETE FROM counters WHERE expires_at < ?", [nowSeconds])
+            _ = try query("DELETE FROM intervals WHERE expires_at < ?", [nowSeconds])
+            _ = try query("DELETE FROM blocks WHERE until < ?", [nowSeconds])
+            return PurgeResult(messages: messages, securityEvents: events, usageBuckets: buckets)
+        }
     }
 }

@@ -79,6 +79,8 @@ public struct ChatService: Sendable {
         let message = redactor.redact(request.message)
         let history = try await conversationHistory(for: request, redactor: redactor, now: now)
         try await store.appendMessage(stored(.user, message, request: request, at: now))
+        try await store.recordUsage(at: now, widgetId: widget.widgetId, domain: request.client.origin.origin?.host ?? DailyUsage.unknown,
+                                    messages: 1, blocked: 0)
 
         let completion = CompletionRequest(widget: widget, history: history + [ChatTurn(role: .user, content: message)],
                                            deadline: request.deadline)
@@ -126,6 +128,8 @@ public struct ChatService: Sendable {
     }
 
     private func recordBlock(until: Date, recorder: SecurityEventRecorder, client: SecurityEventRecorder.Client) async throws {
-        try await recorder.record(.blocked, client: client, details: ["block_expires_at": ISO8601.string(until), "reason": "auto_block"])
+        // The block starts because of the refusal just recorded: one refused request, not two.
+        try await recorder.record(.blocked, client: client, details: ["block_expires_at": ISO8601.string(until), "reason": "auto_block"],
+                                  countsAsRefusal: false)
     }
 }

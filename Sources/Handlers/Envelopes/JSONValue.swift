@@ -52,6 +52,11 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
         return nil
     }
 
+    public var doubleValue: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
     public var intValue: Int? {
         if case .number(let value) = self, value.rounded() == value, abs(value) < 1e15 { return Int(value) }
         return nil

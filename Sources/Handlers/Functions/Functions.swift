@@ -7,6 +7,7 @@ public enum Functions {
         case .disconnect: AnyLambdaFunction(name, DisconnectFunction(dependencies: dependencies))
         case .sendMessage: AnyLambdaFunction(name, SendMessageFunction(dependencies: dependencies))
         case .chat: AnyLambdaFunction(name, ChatFunction(dependencies: dependencies))
+        case .admin: AnyLambdaFunction(name, AdminFunction(dependencies: dependencies))
         }
     }
 }

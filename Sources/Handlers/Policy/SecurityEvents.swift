@@ -28,7 +28,9 @@ public struct SecurityEventRecorder: Sendable {
         }
     }
 
-    public func record(_ type: SecurityEventType, client: Client, details: [String: String]) async throws {
+    /// Stores the event and, when it stands for a refused request (`countsAsRefusal`), counts it in
+    /// the day's usage as a blocked request.
+    public func record(_ type: SecurityEventType, client: Client, details: [String: String], countsAsRefusal: Bool = true) async throws {
         let now = clock.now()
         let event = SecurityEvent(
             id: "\(Int64(now.timeIntervalSince1970 * 1000))-\(type.rawValue)-\(client.requestId)",
@@ -42,5 +44,9 @@ public struct SecurityEventRecorder: Sendable {
             createdAt: now
         )
         try await store.recordSecurityEvent(event)
+        if countsAsRefusal {
+            try await store.recordUsage(at: now, widgetId: client.widgetId ?? DailyUsage.unknown,
+                                        domain: event.domain ?? DailyUsage.unknown, messages: 0, blocked: 1)
+        }
     }
 }

@@ -58,6 +58,7 @@ public enum FunctionName: String, CaseIterable, Sendable, Codable {
     case disconnect
     case sendMessage
     case chat
+    case admin
 }
 
 /// JSON coders configured once: stable key order keeps recorded fixtures and diffs readable.

@@ -221,12 +221,15 @@ public struct SecurityEvent: Codable, Sendable, Equatable {
 public struct SecurityEventQuery: Sendable, Equatable {
     public var type: SecurityEventType?
     public var widgetId: String?
+    /// The normalised host the request came from, exactly (a GDPR export names one domain).
+    public var domain: String?
     public var since: Date
     public var limit: Int
 
-    public init(type: SecurityEventType? = nil, widgetId: String? = nil, since: Date, limit: Int = 100) {
+    public init(type: SecurityEventType? = nil, widgetId: String? = nil, domain: String? = nil, since: Date, limit: Int = 100) {
         self.type = type
         self.widgetId = widgetId
+        self.domain = domain
         self.since = since
         self.limit = limit
     }

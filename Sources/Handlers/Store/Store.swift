@@ -23,6 +23,8 @@ public protocol Store: Sendable {
     func appendMessage(_ message: StoredMessage) async throws
     /// The last `limit` messages of a conversation, oldest first.
     func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage]
+    /// Every retained message from `domain` (exact host), oldest first: a GDPR export.
+    func messages(domain: String) async throws -> [StoredMessage]
 
     // Counters and blocks
     /// Atomically adds one to `key` unless it already holds `limit`; a new key starts at 0 and
@@ -41,4 +43,13 @@ public protocol Store: Sendable {
     func recordSecurityEvent(_ event: SecurityEvent) async throws
     /// Matching events, newest first.
     func securityEvents(_ query: SecurityEventQuery) async throws -> [SecurityEvent]
+
+    // Usage and retention
+    /// Atomically adds `messages` and `blocked` to the bucket of (UTC day of `date`, widget, domain).
+    func recordUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int) async throws
+    /// Every bucket of the given days.
+    func usage(days: [String]) async throws -> [DailyUsage]
+    /// Removes conversations' messages, security events and usage buckets older than `cutoff`, and
+    /// connections, counters and blocks past their expiry.
+    func purge(before cutoff: Date, now: Date) async throws -> PurgeResult
 }

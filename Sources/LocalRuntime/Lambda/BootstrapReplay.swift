@@ -36,7 +36,7 @@ enum BootstrapReplay {
         var iterator = ready.stream.makeAsyncIterator()
         _ = await iterator.next()
 
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ReplayRunner.environment(ProcessInfo.processInfo.environment)
         environment["STORE"] = "sqlite"
         environment["STATE_PATH"] = statePath
         environment["CLOCK"] = "event"

@@ -1,0 +1,202 @@
+/// What the admin API reads back: usage analytics, security events, the GDPR export of a domain,
+/// and the retention purge.
+struct AdminReports {
+    let dependencies: Dependencies
+    var store: any Store { dependencies.store }
+
+    static let periods = ["1d": 1, "7d": 7, "30d": 30]
+    static let topDomainCount = 10
+    static let maxExportedEvents = 50_000
+
+    struct Usage: Encodable {
+        var period: String
+        var from: String
+        var to: String
+        var widgetId: String?
+        var data: Totals
+
+        enum CodingKeys: String, CodingKey {
+            case period, from, to, data
+            case widgetId = "widget_id"
+        }
+    }
+
+    struct Totals: Encodable {
+        var totalMessages: Int
+        var uniqueDomains: Int
+        var blockedRequests: Int
+        var activeWidgets: Int
+        var dailyBreakdown: [Day]
+        var topDomains: [Domain]
+
+        enum CodingKeys: String, CodingKey {
+            case totalMessages = "total_messages"
+            case uniqueDomains = "unique_domains"
+            case blockedRequests = "blocked_requests"
+            case activeWidgets = "active_widgets"
+            case dailyBreakdown = "daily_breakdown"
+            case topDomains = "top_domains"
+        }
+    }
+
+    struct Day: Encodable, Equatable {
+        var date: String
+        var messages: Int
+        var blocked: Int
+    }
+
+    struct Domain: Encodable, Equatable {
+        var domain: String
+        var messages: Int
+        var blocked: Int
+    }
+
+    /// `period=1d|7d|30d` (UTC days, today included), optionally one `widget_id`.
+    func usage(_ query: AdminQuery) async throws -> HTTPResponse {
+        let period = query.string("period") ?? "7d"
+        guard let dayCount = Self.periods[period] else {
+            throw AdminError.invalid("period must be 1d, 7d or 30d; got \(period.prefix(20)).")
+        }
+        let widgetId = try query.widgetId()
+        let now = dependencies.clock.now()
+        let days = (0..<dayCount).map { DailyUsage.day(of: now.addingTimeInterval(-Double($0) * 86_400)) }
+        let buckets = try await store.usage(days: days).filter { widgetId == nil || $0.widgetId == widgetId }
+
+        var byDay: [String: Day] = [:]
+        var byDomain: [String: Domain] = [:]
+        for bucket in buckets {
+            byDay[bucket.day, default: Day(date: bucket.day, messages: 0, blocked: 0)].messages += bucket.messages
+            byDay[bucket.day, default: Day(date: bucket.day, messages: 0, blocked: 0)].blocked += bucket.blocked
+            guard bucket.domain != DailyUsage.unknown else { continue }
+            byDomain[bucket.domain, default: Domain(domain: bucket.domain, messages: 0, blocked: 0)].messages += bucket.messages
+            byDomain[bucket.domain, default: Domain(domain: bucket.domain, messages: 0, blocked: 0)].blocked += bucket.blocked
+        }
+        let served = byDomain.values.filter { $0.messages > 0 }
+        let totals = Totals(
+            totalMessages: buckets.reduce(0) { $0 + $1.messages },
+            uniqueDomains: served.count,
+            blockedRequests: buckets.reduce(0) { $0 + $1.blocked },
+            activeWidgets: try await activeWidgets(only: widgetId),
+            dailyBreakdown: days.map { byDay[$0] ?? Day(date: $0, messages: 0, blocked: 0) },
+            topDomains: Array(served.sorted { ($1.messages, $0.domain) < ($0.messages, $1.domain) }.prefix(Self.topDomainCount)))
+        return AdminFunction.json(200, Usage(period: period, from: days.last ?? "", to: days.first ?? "", widgetId: widgetId, data: totals))
+    }
+
+    private func activeWidgets(only widgetId: String?) async throws -> Int {
+        if let widgetId { return try await store.widget(id: widgetId)?.isActive == true ? 1 : 0 }
+        var count = 0
+        var cursor: String?
+        repeat {
+            let page = try await store.widgets(after: cursor, limit: 100)
+            count += page.count { $0.isActive }
+            cursor = page.count == 100 ? page.last?.widgetId : nil
+        } while cursor != nil
+        return count
+    }
+
+    struct Events: Encodable {
+        var events: [SecurityEvent]
+        var total: Int
+        var hours: Int
+    }
+
+    /// `type`, `hours` (1 to the retention period, default 24), `widget_id`, `limit` (default 100).
+    func securityEvents(_ query: AdminQuery) async throws -> HTTPResponse {
+        var type: SecurityEventType?
+        if let raw = query.string("type") {
+            guard let known = SecurityEventType(rawValue: raw) else {
+                throw AdminError.invalid("type must be one of \(SecurityEventType.allCases.map(\.rawValue).joined(separator: ", ")); got \(raw.prefix(40)).")
+            }
+            type = known
+        }
+        let hours = try query.int("hours", default: 24, range: 1...(dependencies.configuration.retentionDays * 24))
+        let limit = try query.int("limit", default: 100, range: 1...1000)
+        let since = dependencies.clock.now().addingTimeInterval(-Double(hours) * 3600)
+        let events = try await store.securityEvents(SecurityEventQuery(type: type, widgetId: try query.widgetId(), since: since, limit: limit))
+        return AdminFunction.json(200, Events(events: events, total: events.count, hours: hours))
+    }
+
+    struct Export: Encodable {
+        var domain: String
+        var exportedAt: Date
+        var conversations: [Conversation]
+        var securityEvents: [SecurityEvent]
+        /// More events than one export carries: a domain under sustained attack. Narrow by hours
+        /// through the security events route.
+        var securityEventsTruncated: Bool
+        var usage: [DailyUsage]
+
+        enum CodingKeys: String, CodingKey {
+            case domain, conversations, usage
+            case exportedAt = "exported_at"
+            case securityEvents = "security_events"
+            case securityEventsTruncated = "security_events_truncated"
+        }
+    }
+
+    struct Conversation: Encodable {
+        var widgetId: String
+        var conversationId: String
+        var messages: [Message]
+
+        enum CodingKeys: String, CodingKey {
+            case messages
+            case widgetId = "widget_id"
+            case conversationId = "conversation_id"
+        }
+    }
+
+    struct Message: Encodable {
+        var role: ChatRole
+        var content: String
+        var sourceIp: String?
+        var createdAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case role, content
+            case sourceIp = "source_ip"
+            case createdAt = "created_at"
+        }
+    }
+
+    /// Everything kept about visitors of one domain (exact host): their conversations, the security
+    /// events their requests caused and the usage counted for them.
+    func export(_ query: AdminQuery) async throws -> HTTPResponse {
+        guard let raw = query.string("domain") else { throw AdminError.invalid("domain is required, e.g. ?domain=customer.com.") }
+        guard let domain = AllowedDomain(raw)?.host else { throw AdminError.invalid("domain is not a domain: \(raw.prefix(80)).") }
+        let now = dependencies.clock.now()
+        let retention = Double(dependencies.configuration.retentionDays) * 86_400
+
+        var conversations: [Conversation] = []
+        var positions: [String: Int] = [:]
+        for message in try await store.messages(domain: domain) {
+            let key = "\(message.widgetId)\u{0}\(message.conversationId)"
+            let position = positions[key] ?? {
+                conversations.append(Conversation(widgetId: message.widgetId, conversationId: message.conversationId, messages: []))
+                positions[key] = conversations.count - 1
+                return conversations.count - 1
+            }()
+            conversations[position].messages.append(Message(role: message.role, content: message.content, sourceIp: message.sourceIp,
+                                                             createdAt: message.createdAt))
+        }
+        let events = try await store.securityEvents(SecurityEventQuery(domain: domain, since: now.addingTimeInterval(-retention),
+                                                                       limit: Self.maxExportedEvents + 1))
+        let days = (0...dependencies.configuration.retentionDays).map { DailyUsage.day(of: now.addingTimeInterval(-Double($0) * 86_400)) }
+        let usage = try await store.usage(days: days).filter { $0.domain == domain }
+        return AdminFunction.json(200, Export(domain: domain, exportedAt: now, conversations: conversations,
+                                              securityEvents: Array(events.prefix(Self.maxExportedEvents)),
+                                              securityEventsTruncated: events.count > Self.maxExportedEvents, usage: usage))
+    }
+
+    struct Purge: Encodable {
+        var cutoff: Date
+        var purged: PurgeResult
+    }
+
+    /// Removes what is older than the retention period (`RETENTION_DAYS`, 30 by default).
+    func purge() async throws -> HTTPResponse {
+        let now = dependencies.clock.now()
+        let cutoff = now.addingTimeInterval(-Double(dependencies.configuration.retentionDays) * 86_400)
+        return AdminFunction.json(200, Purge(cutoff: cutoff, purged: try await store.purge(before: cutoff, now: now)))
+    }
+}

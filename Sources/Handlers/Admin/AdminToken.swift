@@ -1,0 +1,122 @@
+import Crypto
+
+/// Bearer tokens of the admin API: JWTs signed with HS256 under `ADMIN_JWT_SECRET` (RFC 7519).
+///
+/// Only HS256 is accepted, whatever the header claims — the classic JWT mistakes (`alg: none`,
+/// an RSA public key reused as an HMAC secret) need the verifier to believe the header. `exp` is
+/// required: an admin token that never expires is a standing credential.
+public struct AdminToken: Sendable, Equatable {
+    /// What the token may do, from its `scope` claim (space-separated, as in OAuth 2.0).
+    public enum Access: Sendable, Equatable, Comparable {
+        /// `admin:read`: analytics, security events, exports and widget reads.
+        case read
+        /// `admin`: everything, including widget changes and purges.
+        case write
+    }
+
+    /// Who the token was issued to (`sub`), for logs.
+    public var subject: String?
+    public var expiresAt: Date
+    /// nil when the token carries neither scope: authenticated, yet allowed nothing.
+    public var access: Access?
+
+    /// Why a bearer token was not accepted; each answers 401 with its own description.
+    public enum Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+        case notConfigured
+        case missing
+        case malformed(String)
+        case unsupportedAlgorithm(String)
+        case badSignature
+        case expired(Date)
+        case notYetValid(Date)
+
+        public var description: String {
+            switch self {
+            case .notConfigured: "the admin API is disabled: ADMIN_JWT_SECRET is not set"
+            case .missing: "an Authorization: Bearer <token> header is required"
+            case .malformed(let why): "the bearer token is not a JWT: \(why)"
+            case .unsupportedAlgorithm(let alg): "tokens must be signed with HS256, not \(alg)"
+            case .badSignature: "the token's signature does not verify"
+            case .expired(let date): "the token expired at \(ISO8601.string(date))"
+            case .notYetValid(let date): "the token is not valid before \(ISO8601.string(date))"
+            }
+        }
+    }
+
+    /// Clock skew tolerated on `exp` and `nbf` between the issuer and this function.
+    public static let leeway: TimeInterval = 30
+
+    /// The token in `authorization` (the header's value), verified against `secret` at `now`.
+    public static func verify(authorization: String?, secret: String?, now: Date) -> Result<AdminToken, Rejection> {
+        guard let secret, !secret.isEmpty else { return .failure(.notConfigured) }
+        guard let authorization = authorization?.trimmed(), !authorization.isEmpty else { return .failure(.missing) }
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            return .failure(.malformed("the Authorization header must be `Bearer <token>`"))
+        }
+        let token = parts[1].trimmed()
+        let segments = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard segments.count == 3 else { return .failure(.malformed("expected three dot-separated parts, found \(segments.count)")) }
+        guard let headerBytes = Base64URL.decode(segments[0]), let payloadBytes = Base64URL.decode(segments[1]),
+              let signature = Base64URL.decode(segments[2]) else {
+            return .failure(.malformed("a part is not base64url"))
+        }
+        guard case .object(let header)? = try? JSONDecoder().decode(JSONValue.self, from: Data(headerBytes)) else {
+            return .failure(.malformed("the header is not a JSON object"))
+        }
+        guard let algorithm = header["alg"]?.stringValue else { return .failure(.malformed("the header has no alg")) }
+        guard algorithm == "HS256" else { return .failure(.unsupportedAlgorithm(algorithm)) }
+        let signed = Data("\(segments[0]).\(segments[1])".utf8)
+        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: SymmetricKey(data: Data(secret.utf8))) else {
+            return .failure(.badSignature)
+        }
+        guard case .object(let claims)? = try? JSONDecoder().decode(JSONValue.self, from: Data(payloadBytes)) else {
+            return .failure(.malformed("the payload is not a JSON object"))
+        }
+        guard let exp = claims["exp"]?.doubleValue else { return .failure(.malformed("the payload has no numeric exp claim")) }
+        let expiresAt = Date(timeIntervalSince1970: exp)
+        guard now.timeIntervalSince(expiresAt) < leeway else { return .failure(.expired(expiresAt)) }
+        if let nbf = claims["nbf"]?.doubleValue, Date(timeIntervalSince1970: nbf).timeIntervalSince(now) > leeway {
+            return .failure(.notYetValid(Date(timeIntervalSince1970: nbf)))
+        }
+        let scopes = Set((claims["scope"]?.stringValue ?? "").split(separator: " ").map(String.init))
+        let access: Access? = scopes.contains("admin") ? .write : scopes.contains("admin:read") ? .read : nil
+        return .success(AdminToken(subject: claims["sub"]?.stringValue, expiresAt: expiresAt, access: access))
+    }
+
+    /// A signed token, as `local-runtime admin token` issues for the local secret; deployed stacks
+    /// get theirs from whatever identity system holds `ADMIN_JWT_SECRET`.
+    public static func sign(subject: String, access: Access, issuedAt: Date, lifetime: TimeInterval, secret: String) -> String {
+        let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let claims: JSONValue = .object([
+            "sub": .string(subject),
+            "scope": .string(access == .write ? "admin" : "admin:read"),
+            "iat": .number(issuedAt.timeIntervalSince1970.rounded(.down)),
+            "exp": .number((issuedAt.timeIntervalSince1970 + lifetime).rounded(.down)),
+        ])
+        let payload = Base64URL.encode(Data(JSONCoding.string(claims).utf8))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(header).\(payload)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return "\(header).\(payload).\(Base64URL.encode(Data(mac)))"
+    }
+}
+
+/// base64url without padding (RFC 7515 §2), as JWTs use it.
+enum Base64URL {
+    static func encode(_ data: Data) -> String {
+        String(data.base64EncodedString().compactMap { character -> Character? in
+            switch character {
+            case "+": "-"
+            case "/": "_"
+            case "=": nil
+            default: character
+            }
+        })
+    }
+
+    static func decode(_ text: Substring) -> Data? {
+        guard text.utf8.allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "=") }) else { return nil }
+        var base64 = String(text).replacing("-", with: "+").replacing("_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+}

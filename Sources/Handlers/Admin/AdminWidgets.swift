@@ -1,0 +1,184 @@
+/// Widget configurations through the admin API: create, list (paged by cursor), read, change and
+/// deactivate. Deactivating keeps the record, so that analytics and exports still name the widget.
+struct AdminWidgets {
+    let dependencies: Dependencies
+    var store: any Store { dependencies.store }
+
+    /// Fields a widget body may carry; anything else is a typo the operator should hear about.
+    static let fields: Set<String> = ["widget_id", "name", "allowed_domains", "is_active", "limits", "settings"]
+    static let limitFields: [String: ClosedRange<Int>] = [
+        "max_messages_per_minute": 1...1_000_000_000, "max_messages_per_hour": 1...1_000_000_000,
+        "max_messages_per_day": 1...1_000_000_000, "max_message_length": 1...100_000,
+        "min_message_interval_ms": 0...86_400_000, "max_conversation_length": 1...10_000, "session_timeout_minutes": 1...10_080,
+    ]
+    static let settingsFields: Set<String> = ["greeting", "system_prompt", "knowledge", "colors", "blocked_keywords"]
+    static let maxDomains = 99
+
+    struct Page: Encodable {
+        var widgets: [WidgetConfig]
+        var nextCursor: String?
+        var limit: Int
+
+        enum CodingKeys: String, CodingKey {
+            case widgets, limit
+            case nextCursor = "next_cursor"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(widgets, forKey: .widgets)
+            try container.encode(limit, forKey: .limit)
+            // Always present, null on the last page, so that clients loop on one key.
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
+    }
+
+    struct One: Encodable {
+        var widget: WidgetConfig
+    }
+
+    func list(_ query: AdminQuery) async throws -> HTTPResponse {
+        let limit = try query.int("limit", default: 50, range: 1...100)
+        let cursor = try query.widgetId("cursor")
+        let page = try await store.widgets(after: cursor, limit: limit + 1)
+        let widgets = Array(page.prefix(limit))
+        return AdminFunction.json(200, Page(widgets: widgets, nextCursor: page.count > limit ? widgets.last?.widgetId : nil, limit: limit))
+    }
+
+    func get(_ id: String) async throws -> HTTPResponse {
+        AdminFunction.json(200, One(widget: try await existing(id)))
+    }
+
+    func create(_ body: [String: JSONValue]) async throws -> HTTPResponse {
+        let id: String
+        if let given = body["widget_id"] {
+            guard let text = given.stringValue, Identifiers.isValidWidgetId(text) else {
+                throw AdminError.invalid("widget_id must be a string matching ^widget_[a-z0-9_]{12,64}$.")
+            }
+            id = text
+        } else {
+            id = Self.newWidgetId()
+        }
+        guard body["name"] != nil else { throw AdminError.invalid("name is required.") }
+        guard body["allowed_domains"] != nil else { throw AdminError.invalid("allowed_domains is required: the domains the widget may be embedded on.") }
+        if try await store.widget(id: id) != nil {
+            throw AdminError(.widgetExists, "A widget with id \(id) exists; change it with PATCH /api/admin/widgets/\(id).")
+        }
+        let now = dependencies.clock.now()
+        let widget = try Self.apply(body, to: WidgetConfig(widgetId: id, name: "", allowedDomains: [], createdAt: now), at: now)
+        try await store.putWidget(widget)
+        return AdminFunction.json(201, One(widget: widget))
+    }
+
+    func update(_ id: String, with body: [String: JSONValue]) async throws -> HTTPResponse {
+        let current = try await existing(id)
+        if let given = body["widget_id"], given.stringValue != id {
+            throw AdminError.invalid("widget_id cannot change; create a new widget instead.")
+        }
+        let widget = try Self.apply(body, to: current, at: dependencies.clock.now())
+        try await store.putWidget(widget)
+        return AdminFunction.json(200, One(widget: widget))
+    }
+
+    func deactivate(_ id: String) async throws -> HTTPResponse {
+        var widget = try await existing(id)
+        if widget.isActive {
+            widget.isActive = false
+            widget.updatedAt = dependencies.clock.now()
+            try await store.putWidget(widget)
+        }
+        return AdminFunction.json(200, One(widget: widget))
+    }
+
+    private func existing(_ id: String) async throws -> WidgetConfig {
+        guard Identifiers.isValidWidgetId(id) else { throw AdminError.invalid("\(id.prefix(80)) is not a widget id (^widget_[a-z0-9_]{12,64}$).") }
+        guard let widget = try await store.widget(id: id) else { throw AdminError(.notFound, "No widget \(id).") }
+        return widget
+    }
+
+    /// `widget_` and 24 random lower-case hex digits.
+    static func newWidgetId() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "widget_" + String((0..<24).map { _ in "0123456789abcdef".randomElement(using: &generator) ?? "0" })
+    }
+
+    /// `widget` with the fields of `body` applied: limits merge key by key, settings replace the
+    /// keys given, the rest replace the field. Every value is checked before anything changes.
+    static func apply(_ body: [String: JSONValue], to widget: WidgetConfig, at now: Date) throws(AdminError) -> WidgetConfig {
+        if let unknown = body.keys.filter({ !fields.contains($0) }).sorted().first {
+            throw .invalid("Unknown field \(unknown.prefix(60)); a widget has \(fields.sorted().joined(separator: ", ")).")
+        }
+        var widget = widget
+        if let name = body["name"] {
+            guard let text = name.stringValue?.trimmed(), (1...200).contains(text.count) else {
+                throw .invalid("name must be a string of 1 to 200 characters.")
+            }
+            widget.name = text
+        }
+        if let domains = body["allowed_domains"] {
+            widget.allowedDomains = try allowedDomains(domains)
+        }
+        if let active = body["is_active"] {
+            guard case .bool(let value) = active else { throw .invalid("is_active must be true or false.") }
+            widget.isActive = value
+        }
+        if let limits = body["limits"] {
+            widget.limits = try mergedLimits(widget.limits, limits)
+        }
+        if let settings = body["settings"] {
+            widget.settings = try mergedSettings(widget.settings, settings)
+        }
+        widget.updatedAt = now
+        return widget
+    }
+
+    static func allowedDomains(_ value: JSONValue) throws(AdminError) -> [String] {
+        guard case .array(let items) = value, (1...maxDomains).contains(items.count) else {
+            throw .invalid("allowed_domains must be an array of 1 to \(maxDomains) domains.")
+        }
+        var hosts: [String] = []
+        for (index, item) in items.enumerated() {
+            guard let text = item.stringValue, let domain = AllowedDomain(text) else {
+                throw .invalid("allowed_domains[\(index)] is not a domain (e.g. customer.com or app.customer.com).")
+            }
+            if !hosts.contains(domain.host) { hosts.append(domain.host) }
+        }
+        return hosts
+    }
+
+    static func mergedLimits(_ current: WidgetLimits, _ value: JSONValue) throws(AdminError) -> WidgetLimits {
+        guard case .object(let given) = value else { throw .invalid("limits must be an object.") }
+        guard case .object(var merged)? = try? JSONDecoder().decode(JSONValue.self, from: Data(JSONCoding.string(current).utf8)) else {
+            throw .invalid("limits could not be read.")
+        }
+        for (key, item) in given.sorted(by: { $0.key < $1.key }) {
+            guard let range = limitFields[key] else {
+                throw .invalid("Unknown limit \(key.prefix(60)); limits are \(limitFields.keys.sorted().joined(separator: ", ")).")
+            }
+            guard let number = item.intValue, range.contains(number) else {
+                throw .invalid("limits.\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
+            }
+            merged[key] = .number(Double(number))
+        }
+        guard let limits = try? JSONDecoder().decode(WidgetLimits.self, from: Data(JSONCoding.string(JSONValue.object(merged)).utf8)) else {
+            throw .invalid("limits could not be read.")
+        }
+        return limits
+    }
+
+    static func mergedSettings(_ current: WidgetSettings, _ value: JSONValue) throws(AdminError) -> WidgetSettings {
+        guard case .object(let given) = value else { throw .invalid("settings must be an object.") }
+        if let unknown = given.keys.filter({ !settingsFields.contains($0) }).sorted().first {
+            throw .invalid("Unknown setting \(unknown.prefix(60)); settings are \(settingsFields.sorted().joined(separator: ", ")).")
+        }
+        guard case .object(var merged)? = try? JSONDecoder().decode(JSONValue.self, from: Data(JSONCoding.string(current).utf8)) else {
+            throw .invalid("settings could not be read.")
+        }
+        merged.merge(given) { $1 }
+        do {
+            return try JSONDecoder().decode(WidgetSettings.self, from: Data(JSONCoding.string(JSONValue.object(merged)).utf8))
+        } catch {
+            throw .invalid("settings are not valid: \(DecodingErrorSummary(error)).")
+        }
+    }
+}
