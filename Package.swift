@@ -81,7 +81,11 @@ let package = Package(
         ),
         .testTarget(
             name: "HandlersTests",
-            dependencies: ["Handlers", "SQLiteStore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: [
+                "Handlers", "SQLiteStore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Handlers"]),
         .testTarget(

@@ -182,9 +182,3 @@ struct Template: Sendable {
     }
 }
 
-extension JSONValue {
-    var arrayValue: [JSONValue]? {
-        if case .array(let value) = self { return value }
-        return nil
-    }
-}

@@ -1,0 +1,58 @@
+import Crypto
+import Foundation
+import Handlers
+
+/// The admin function on the handler harness, with the secret and admin origin these tests use.
+extension Harness {
+    static let adminSecret = "test-admin-secret-0123456789"
+    static let adminOrigin = "https://admin.example.com"
+
+    static func admin(widget: WidgetConfig? = nil, environment: [String: String] = [:]) async throws -> Harness {
+        try await Harness(environment: ["ADMIN_JWT_SECRET": adminSecret, "ADMIN_ORIGIN": adminOrigin].merging(environment) { $1 },
+                          widget: widget)
+    }
+
+    /// A token for this harness's secret and clock.
+    func token(_ access: AdminToken.Access = .write, lifetime: TimeInterval = 600) -> String {
+        AdminToken.sign(subject: "tester", access: access, issuedAt: clock.now(), lifetime: lifetime, secret: Self.adminSecret)
+    }
+
+    struct AdminAnswer {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: JSONValue
+
+        var error: String? { body["error"]?.stringValue }
+        var message: String { body["message"]?.stringValue ?? "" }
+    }
+
+    func admin(_ method: String, _ path: String, query: [String: String] = [:], body: String? = nil, authorization: String?? = .none,
+               origin: String? = nil) async throws -> AdminAnswer {
+        var headers: [String: String] = [:]
+        switch authorization {
+        case .none: headers["authorization"] = "Bearer \(token())"
+        case .some(.some(let value)): headers["authorization"] = value
+        case .some(.none): break
+        }
+        if let origin { headers["origin"] = origin }
+        let request = HTTPRequest(method: method, path: "/api/admin/\(path)", headers: HTTPHeaders(headers), queryParameters: query,
+                                  pathParameters: ["proxy": path], sourceIp: "192.0.2.1", body: body)
+        let response = try await AdminFunction(dependencies: dependencies).handle(request, context: context)
+        let json = (try? JSONDecoder().decode(JSONValue.self, from: Data(response.body.utf8))) ?? .null
+        return AdminAnswer(status: response.statusCode, headers: response.headers, body: json)
+    }
+}
+
+/// Hand-made JWTs for the cases a correct signer never produces.
+enum RawJWT {
+    static func base64url(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func make(header: String = #"{"alg":"HS256","typ":"JWT"}"#, claims: String, secret: String) -> String {
+        let signingInput = base64url(Data(header.utf8)) + "." + base64url(Data(claims.utf8))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return signingInput + "." + base64url(Data(mac))
+    }
+}
