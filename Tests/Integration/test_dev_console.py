@@ -12,7 +12,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from stage import RunningStage, free_port
 
@@ -53,6 +53,8 @@ def test_a_conversation_in_the_console_shows_replies_and_invocations(stage, brow
     assert replies[-1].startswith("Orders ship within one business day")
     wait.until(lambda d: "sendMessage" in d.find_element(By.ID, "log").text)
     assert "$connect" in browser.find_element(By.ID, "log").text
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#fixture option[value='events/chat/01-post-success.json']"))
+    Select(browser.find_element(By.ID, "fixture")).select_by_value("events/chat/01-post-success.json")
     browser.find_element(By.ID, "replay").click()
     wait.until(lambda d: "replay POST /api/chat" in d.find_element(By.ID, "log").text)
     ARTIFACTS.mkdir(exist_ok=True)

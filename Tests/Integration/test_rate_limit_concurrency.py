@@ -21,7 +21,7 @@ WIDGET = {
 def test_a_thousand_parallel_requests_admit_exactly_the_limit(local_runtime, root, tmp_path):
     widget_file = tmp_path / "widget.json"
     widget_file.write_text(json.dumps(WIDGET))
-    subprocess.run([local_runtime, "widgets", "put", str(widget_file), "--state", str(tmp_path / "state.sqlite")],
+    subprocess.run([local_runtime, "widgets", "add", "--json", str(widget_file), "--state", str(tmp_path / "state.sqlite")],
                    cwd=root, check=True, capture_output=True)
     stage = RunningStage(local_runtime, root, tmp_path, env={"IP_RATE_LIMIT_PER_MINUTE": "100000"})
     try:
