@@ -11,6 +11,14 @@ struct AdminRequest {
     var query: [String: String] = [:]
     var body: String?
 
+    /// The query as API Gateway passes it on: percent-encoded, as the client sent it.
+    var rawQueryString: String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+;")
+        func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text }
+        return query.sorted { $0.key < $1.key }.map { "\(encoded($0.key))=\(encoded($0.value))" }.joined(separator: "&")
+    }
+
     func event(token: String, now: Date) -> APIGatewayV2Request {
         let rawPath = "/api/admin/\(path)"
         let routeKey = "ANY /api/admin/{proxy+}"
@@ -18,7 +26,7 @@ struct AdminRequest {
         if body != nil { headers["content-type"] = "application/json" }
         return APIGatewayV2Request(
             routeKey: routeKey, rawPath: rawPath,
-            rawQueryString: query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&"), cookies: nil,
+            rawQueryString: rawQueryString, cookies: nil,
             headers: headers, queryStringParameters: query.isEmpty ? nil : query, pathParameters: ["proxy": path],
             requestContext: .init(accountId: "000000000000", apiId: "local", domainName: "localhost", domainPrefix: "local",
                                   http: .init(method: method, path: rawPath, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "local-runtime"),
