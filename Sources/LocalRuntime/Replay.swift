@@ -51,7 +51,13 @@ struct ReplayRunner {
     /// directory's files in lexical order; expectation files are not fixtures.
     static func fixtures(in paths: [String]) throws -> [String] {
         var files: [String] = []
+        // A directory named several times is listed once.
+        var listed: [String: [String]] = [:]
         for path in paths {
+            if let known = listed[path] {
+                files += known
+                continue
+            }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw ValidationFailure("no such file or directory: \(path)")
@@ -64,7 +70,9 @@ struct ReplayRunner {
                         found.append((path as NSString).appendingPathComponent(relative))
                     }
                 }
-                files += found.sorted()
+                let sorted = found.sorted()
+                listed[path] = sorted
+                files += sorted
             } else {
                 files.append(path)
             }
