@@ -51,7 +51,13 @@ struct ReplayRunner {
     /// directory's files in lexical order; expectation files are not fixtures.
     static func fixtures(in paths: [String]) throws -> [String] {
         var files: [String] = []
+        // A directory named several times is listed once.
+        var listed: [String: [String]] = [:]
         for path in paths {
+            if let known = listed[path] {
+                files += known
+                continue
+            }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw ValidationFailure("no such file or directory: \(path)")
@@ -64,7 +70,9 @@ struct ReplayRunner {
                         found.append((path as NSString).appendingPathComponent(relative))
                     }
                 }
-                files += found.sorted()
+                let sorted = found.sorted()
+                listed[path] = sorted
+                files += sorted
             } else {
                 files.append(path)
             }
@@ -78,9 +86,19 @@ struct ReplayRunner {
         let routing = EventRouting(template: template)
         var passed = 0
         var failed = 0
+        // A path given more than once (a directory replayed several times) is read, parsed and
+        // routed once: the fixture's bytes, its expectation and its route do not change in a run.
+        var prepared: [String: PreparedFixture] = [:]
         func replayAll(with invoker: any FunctionInvoker) async {
             for file in files {
-                let result = await replay(file, routing: routing, invoker: invoker, clock: clock, poster: poster)
+                let fixture: PreparedFixture
+                if let known = prepared[file] {
+                    fixture = known
+                } else {
+                    fixture = Self.prepare(file, routing: routing)
+                    prepared[file] = fixture
+                }
+                let result = await replay(fixture, invoker: invoker, clock: clock, poster: poster)
                 report(result)
                 if result.passed { passed += 1 } else { failed += 1 }
             }
@@ -98,26 +116,49 @@ struct ReplayRunner {
         return (passed, failed)
     }
 
-    private func replay(_ file: String, routing: EventRouting, invoker: any FunctionInvoker, clock: ReplayClock, poster: CollectingPoster) async -> ReplayResult {
-        var result = ReplayResult(path: file, function: "?", route: "?", statusCode: nil, failures: [], milliseconds: 0)
-        let expectation: Expectation?
+    /// A fixture read from disk with its expectation and its route, or why it cannot be replayed.
+    struct PreparedFixture {
+        var path: String
+        var expectation: Expectation?
+        var payload: [UInt8]
+        var routed: EventRouting.Routed?
+        /// Set when the fixture cannot be replayed; the result then carries it as its failure.
+        var problem: String?
+    }
+
+    static func prepare(_ file: String, routing: EventRouting) -> PreparedFixture {
+        var fixture = PreparedFixture(path: file, expectation: nil, payload: [], routed: nil, problem: nil)
         do {
-            expectation = try Self.expectation(for: file)
+            fixture.expectation = try Self.expectation(for: file)
         } catch {
-            result.failures.append("unreadable expectation: \(error)")
-            return result
+            fixture.problem = "unreadable expectation: \(error)"
+            return fixture
         }
         guard let payload = FileManager.default.contents(atPath: file).map(Array.init) else {
-            result.failures.append("cannot read the fixture")
-            return result
+            fixture.problem = "cannot read the fixture"
+            return fixture
         }
-        let routed: EventRouting.Routed
+        fixture.payload = payload
         do {
-            routed = try routing.route(payload)
+            fixture.routed = try routing.route(payload)
         } catch {
-            result.failures.append("\(error)")
+            fixture.problem = "\(error)"
+        }
+        return fixture
+    }
+
+    private func replay(_ fixture: PreparedFixture, invoker: any FunctionInvoker, clock: ReplayClock, poster: CollectingPoster) async -> ReplayResult {
+        var result = ReplayResult(path: fixture.path, function: "?", route: "?", statusCode: nil, failures: [], milliseconds: 0)
+        guard fixture.problem == nil, let routed = fixture.routed else {
+            result.failures.append(fixture.problem ?? "cannot read the fixture")
+            if let routed = fixture.routed {
+                result.function = routed.function.name.rawValue
+                result.route = routed.route
+            }
             return result
         }
+        let expectation = fixture.expectation
+        let payload = fixture.payload
         result.function = routed.function.name.rawValue
         result.route = routed.route
         if let time = routed.time { clock.set(time) }
@@ -136,9 +177,10 @@ struct ReplayRunner {
         }
         let elapsed = ContinuousClock.now - started
         result.milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-        let frames = poster.drain().map { try? JSONDecoder().decode(JSONValue.self, from: Data($0.data)) }
+        let posted = poster.drain()
         result.statusCode = response?["statusCode"]?.intValue
         guard let expectation else { return result }
+        let frames = posted.map { try? JSONDecoder().decode(JSONValue.self, from: Data($0.data)) }
         result.failures = Self.compare(expectation, response: response, errorType: errorType, frames: frames)
         return result
     }

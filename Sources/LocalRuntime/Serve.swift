@@ -29,6 +29,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Write every event handed to a handler into this directory as a replayable fixture.")
     var record: String?
 
+    @Option(name: .long, help: "How in-process functions post replies: in-process (straight to the stage's connections) or http (through the @connections HTTP endpoint, the deployed code path).")
+    var replyPath: ReplyPath = .inProcess
+
     @Option(name: .long, help: "Close WebSocket connections idle for this many seconds (API Gateway: 600).")
     var idleTimeout: Double = 600
 
@@ -49,7 +52,10 @@ struct Serve: AsyncParsableCommand {
         try await LocalFunctions.seedDemoWidget(in: store, now: Date())
         var environment = try LocalAdminSecret.environment(ProcessInfo.processInfo.environment, statePath: state)
         try await Self.purgePastRetention(store, environment: environment)
-        environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = "http://\(host):\(port)/\(template.stageName)"
+        let managementEndpoint = "http://\(host):\(port)/\(template.stageName)"
+        environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = managementEndpoint
+        let settings = StageSettings(host: host, port: port, idleTimeout: idleTimeout, hardTimeout: hardTimeout)
+        let registry = ConnectionRegistry()
         let functions: any FunctionInvoker
         let pool = LambdaPool(log: { StageLog.write($0) })
         if let bootstrapPath = runtimeOptions.bootstrapPath {
@@ -57,12 +63,18 @@ struct Serve: AsyncParsableCommand {
             environment["STATE_PATH"] = URL(fileURLWithPath: state).path
             functions = BootstrapInvoker(pool: pool, bootstrapPath: bootstrapPath, environment: environment)
         } else {
-            functions = try LocalFunctions(template: template, store: store, clock: SystemClock(), poster: HTTPConnectionPoster(),
-                                           processEnvironment: environment)
+            let poster: any ConnectionPoster = switch replyPath {
+            case .http: HTTPConnectionPoster()
+            case .inProcess:
+                StageReplyPoster(endpoint: managementEndpoint,
+                                 posting: ConnectionPosting(registry: registry, maxMessageBytes: settings.maxMessageBytes),
+                                 http: HTTPConnectionPoster())
+            }
+            functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster,
+                                       processEnvironment: environment)
         }
-        let settings = StageSettings(host: host, port: port, idleTimeout: idleTimeout, hardTimeout: hardTimeout)
         let stage = Stage(template: template, invoker: functions, settings: settings,
-                          recorder: try record.map { try EventRecorder(directory: $0) })
+                          recorder: try record.map { try EventRecorder(directory: $0) }, registry: registry)
         do {
             try await stage.run()
         } catch {

@@ -4,12 +4,17 @@ import FoundationEssentials
 import Foundation
 #endif
 import Handlers
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode (surviving restarts), or a private in-memory
 /// database for tests and replay. Counters are single conditional upserts, atomic across
 /// connections and processes sharing the file.
 public final class SQLiteStore: Store {
     private let database: SQLiteDatabase
+    /// Widgets as last decoded, with the JSON text they were decoded from: a chat message reads its
+    /// widget's row every time, but decodes it only when the text changed.
+    private let decodedWidgets = Mutex<[String: (json: String, widget: WidgetConfig)]>([:])
+    private static let decodedWidgetsCapacity = 256
 
     /// Where the data lives.
     public enum Location: Sendable {
@@ -62,7 +67,16 @@ public final class SQLiteStore: Store {
     // MARK: Widgets
 
     public func widget(id: String) async throws -> WidgetConfig? {
-        try database.query("SELECT json FROM widgets WHERE widget_id = ?", [.text(id)]).first.map { try decode(WidgetConfig.self, $0[0]) }
+        guard let stored = try database.query("SELECT json FROM widgets WHERE widget_id = ?", [.text(id)]).first?[0] else { return nil }
+        // The row is read every time; only decoding the same JSON text again is skipped.
+        let text = stored.text ?? ""
+        if let cached = decodedWidgets.withLock({ $0[id] }), cached.json == text { return cached.widget }
+        let widget = try decode(WidgetConfig.self, stored)
+        decodedWidgets.withLock { cache in
+            if cache.count >= Self.decodedWidgetsCapacity, cache[id] == nil { cache.removeAll() }
+            cache[id] = (json: text, widget: widget)
+        }
+        return widget
     }
 
     public func putWidget(_ widget: WidgetConfig) async throws {
@@ -146,16 +160,36 @@ public final class SQLiteStore: Store {
 
     public func increment(_ key: String, limit: Int, expiresAt: Date) async throws -> CounterOutcome {
         guard limit > 0 else { return .refused(count: 0) }
-        return try database.transaction { query in
-            let updated = try query("""
-                INSERT INTO counters (key, count, expires_at) VALUES (?1, 1, ?3)
-                ON CONFLICT(key) DO UPDATE SET count = count + 1 WHERE count < ?2
-                RETURNING count
-                """, [.text(key), .integer(Int64(limit)), .real(expiresAt.timeIntervalSince1970)])
-            if let count = updated.first?[0].integer { return .admitted(count: Int(count)) }
-            let current = try query("SELECT count FROM counters WHERE key = ?", [.text(key)]).first?[0].integer ?? 0
-            return .refused(count: Int(current))
+        return try database.transaction { query in try Self.increment(key, limit: limit, expiresAt: expiresAt, query: query) }
+    }
+
+    /// The whole batch in one transaction: one commit for a message's minute, hour and day windows.
+    public func increment(_ counters: [CounterIncrement]) async throws -> [CounterOutcome] {
+        try database.transaction { query in
+            var outcomes: [CounterOutcome] = []
+            for counter in counters {
+                guard counter.limit > 0 else {
+                    outcomes.append(.refused(count: 0))
+                    break
+                }
+                let outcome = try Self.increment(counter.key, limit: counter.limit, expiresAt: counter.expiresAt, query: query)
+                outcomes.append(outcome)
+                if case .refused = outcome { break }
+            }
+            return outcomes
         }
+    }
+
+    private static func increment(_ key: String, limit: Int, expiresAt: Date,
+                                  query: (String, [SQLiteValue]) throws -> [[SQLiteValue]]) throws -> CounterOutcome {
+        let updated = try query("""
+            INSERT INTO counters (key, count, expires_at) VALUES (?1, 1, ?3)
+            ON CONFLICT(key) DO UPDATE SET count = count + 1 WHERE count < ?2
+            RETURNING count
+            """, [.text(key), .integer(Int64(limit)), .real(expiresAt.timeIntervalSince1970)])
+        if let count = updated.first?[0].integer { return .admitted(count: Int(count)) }
+        let current = try query("SELECT count FROM counters WHERE key = ?", [.text(key)]).first?[0].integer ?? 0
+        return .refused(count: Int(current))
     }
 
     public func decrement(_ key: String) async throws {

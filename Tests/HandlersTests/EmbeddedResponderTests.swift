@@ -32,6 +32,42 @@ struct EmbeddedResponderTests {
         #expect(EmbeddedResponder.stem(word) == stem)
     }
 
+    @Test("ASCII text splits into the same words over bytes as over Characters")
+    func asciiWordsMatchCharacterWords() {
+        let alphabet = Array("abcXYZ019' .,!?-_\t\r\n\"Q")
+        var generator = SystemRandomNumberGenerator()
+        var samples = ["", "'", "''", "Don't", "'quoted'", "rock'n'roll", "CR\r\nLF", "How long does SHIPPING take?"]
+        samples += (0..<2000).map { _ in
+            String((0..<Int.random(in: 0...40, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? " " })
+        }
+        for text in samples {
+            #expect(EmbeddedResponder.asciiWords(text) == EmbeddedResponder.characterWords(text), "\(text.debugDescription)")
+        }
+        #expect(EmbeddedResponder.asciiWords("Crème brûlée") == nil)
+        #expect(EmbeddedResponder.words("Crème BRÛLÉE") == ["crème", "brûlée"])
+    }
+
+    @Test("the cached knowledge index ranks as a fresh one, and an edited widget is re-indexed")
+    func knowledgeIndexCache() throws {
+        let responder = EmbeddedResponder()
+        func ask(_ message: String, _ widget: WidgetConfig) -> String {
+            responder.answer(CompletionRequest(widget: widget, history: [ChatTurn(role: .user, content: message)],
+                                               deadline: Date(timeIntervalSince1970: 0)))
+        }
+        #expect(ask("How long does shipping take?", widget) == (try answer(containing: "Orders ship")))
+        #expect(ask("How long does shipping take?", widget) == (try answer(containing: "Orders ship")))
+        var edited = widget
+        edited.settings.knowledge = [KnowledgeEntry(question: "Do you ship abroad?", answer: "Only within the EU."),
+                                     KnowledgeEntry(question: "When are you open?", answer: "Nine to five.")]
+        #expect(ask("How long does shipping take?", edited) == "Only within the EU.")
+        #expect(ask("How long does shipping take?", widget) == (try answer(containing: "Orders ship")))
+        let query = EmbeddedResponder.tokens("what is the price of shipping and returns")
+        let ranked = EmbeddedResponder.rank(widget.settings.knowledge, against: query)
+        #expect(ranked.map(\.index).sorted() == Array(widget.settings.knowledge.indices))
+        let best = try #require(KnowledgeIndex(widget.settings.knowledge).best(for: query))
+        #expect(best.index == ranked.first?.index && best.score == ranked.first?.score)
+    }
+
     @Test("a greeting gets the widget's greeting")
     func greeting() {
         #expect(reply("Good morning!") == widget.settings.greeting)

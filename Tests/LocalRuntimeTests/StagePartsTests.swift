@@ -29,6 +29,22 @@ struct StagePartsTests {
         #expect(Set(ids).count == ids.count)
     }
 
+    @Test("requestTime is API Gateway's dd/MMM/yyyy:HH:mm:ss +0000 in UTC, as a DateFormatter writes it")
+    func requestTime() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
+        #expect(AWSIdentifiers.requestTime(Date(timeIntervalSince1970: 1_764_000_000.999)) == "24/Nov/2025:16:00:00 +0000")
+        var generator = SystemRandomNumberGenerator()
+        let fixed: [TimeInterval] = [0, 59.5, 86_399.999, 86_400, 951_782_400, 951_868_800, 4_107_542_400, 1_709_164_800]
+        let dates = fixed + (0..<2000).map { _ in TimeInterval(Int64.random(in: 0...4_102_444_800, using: &generator)) + 0.25 }
+        for seconds in dates {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(AWSIdentifiers.requestTime(date) == formatter.string(from: date), "\(seconds)")
+        }
+    }
+
     @Test("a structured 2.0 result becomes status, headers, cookies and body")
     func structuredProxyResponse() {
         let result: JSONValue = .object([

@@ -31,6 +31,26 @@ struct CounterConformanceTests {
         }
     }
 
+    @Test("a batch increments in order and stops after the first refusal; concurrent batches stay exact", arguments: StoreKind.allCases)
+    func batchedIncrements(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            func batch(_ limits: [Int]) -> [CounterIncrement] {
+                limits.enumerated().map { CounterIncrement(key: "b\($0.offset)", limit: $0.element, expiresAt: expiry) }
+            }
+            #expect(try await store.increment(batch([5, 1, 5])) == [.admitted(count: 1), .admitted(count: 1), .admitted(count: 1)])
+            #expect(try await store.increment(batch([5, 1, 5])) == [.admitted(count: 2), .refused(count: 1)])
+            #expect(try await store.increment(batch([5, 0, 5])) == [.admitted(count: 3), .refused(count: 0)])
+            #expect(try await store.increment("b2", limit: 5, expiresAt: expiry) == .admitted(count: 2))
+            let outcomes = try await withThrowingTaskGroup(of: [CounterOutcome].self) { group in
+                for _ in 0..<50 {
+                    group.addTask { try await store.increment([CounterIncrement(key: "c", limit: 20, expiresAt: expiry)]) }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(outcomes.compactMap { if case .admitted(let count) = $0 { count } else { nil } }.sorted() == Array(1...20))
+        }
+    }
+
     @Test("a decrement never takes a counter below zero, nor creates one", arguments: StoreKind.allCases)
     func decrementFloor(_ kind: StoreKind) async throws {
         try await kind.withStore { store in

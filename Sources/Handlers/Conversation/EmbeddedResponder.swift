@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The offline AI provider: deterministic replies from the widget's greeting and knowledge entries,
 /// so that the whole product works locally with no key and fixtures replay byte for byte.
@@ -11,6 +12,11 @@ import Darwin
 public struct EmbeddedResponder: AIProvider {
     /// Below this score nothing in the knowledge base answers the question.
     static let minimumScore = 0.5
+
+    /// Each widget's knowledge, tokenised once: ranking a question then costs a few dictionary
+    /// lookups instead of re-tokenising every entry. Owned by this responder (one per function
+    /// instance), so it lives exactly as long as the function that uses it.
+    private let indexes = KnowledgeIndexCache()
 
     public init() {}
 
@@ -38,8 +44,8 @@ public struct EmbeddedResponder: AIProvider {
             return greeting
         }
         let tokens = content.map(Self.stem)
-        let ranked = Self.rank(settings.knowledge, against: tokens)
-        if let best = ranked.first, best.score >= Self.minimumScore {
+        let index = indexes.index(widgetId: request.widget.widgetId, knowledge: settings.knowledge)
+        if let best = index.best(for: tokens), best.score >= Self.minimumScore {
             return settings.knowledge[best.index].answer
         }
         // An entry may ask its question several ways; the topic list shows only the first.
@@ -55,27 +61,7 @@ public struct EmbeddedResponder: AIProvider {
 
     /// BM25 scores of `entries` for the query tokens, best first; ties keep the entries' order.
     static func rank(_ entries: [KnowledgeEntry], against query: [String]) -> [(index: Int, score: Double)] {
-        let documents = entries.map { tokens($0.question + " " + $0.question + " " + $0.answer) }
-        guard !documents.isEmpty else { return [] }
-        let averageLength = Double(documents.map(\.count).reduce(0, +)) / Double(documents.count)
-        var documentFrequency: [String: Int] = [:]
-        for document in documents {
-            for term in Set(document) { documentFrequency[term, default: 0] += 1 }
-        }
-        let k1 = 1.2, b = 0.75
-        let count = Double(documents.count)
-        let scores = documents.enumerated().map { index, document -> (index: Int, score: Double) in
-            var frequencies: [String: Int] = [:]
-            for term in document { frequencies[term, default: 0] += 1 }
-            let length = Double(document.count)
-            let score = Set(query).reduce(0.0) { total, term in
-                guard let tf = frequencies[term].map(Double.init), let df = documentFrequency[term].map(Double.init) else { return total }
-                let idf = log(1 + (count - df + 0.5) / (df + 0.5))
-                return total + idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / max(averageLength, 1)))
-            }
-            return (index, score)
-        }
-        return scores.sorted { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
+        KnowledgeIndex(entries).rank(query)
     }
 
     static let greetingWords: Set<String> = ["hi", "hello", "hey", "hiya", "morning", "afternoon", "evening", "good", "there", "yo",
@@ -103,10 +89,55 @@ public struct EmbeddedResponder: AIProvider {
 
     /// Lower-cased words: letters, digits and apostrophes.
     static func words(_ text: String) -> [String] {
+        asciiWords(text) ?? characterWords(text)
+    }
+
+    /// `words` over `Character`s, for any text.
+    static func characterWords(_ text: String) -> [String] {
         text.lowercased()
             .split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "'") })
             .map { String($0).trimmingApostrophes() }
             .filter { !$0.isEmpty }
+    }
+
+    /// `words` for ASCII text, over its UTF-8 bytes rather than `Character`s (the same result: in
+    /// ASCII the letters are A-Z and a-z, the numbers 0-9, and only CR LF forms a multi-scalar
+    /// grapheme, which is a separator either way); nil for any other text.
+    static func asciiWords(_ text: String) -> [String]? {
+        var text = text
+        return text.withUTF8 { bytes -> [String]? in
+            var words: [String] = []
+            var start = 0
+            var index = 0
+            func flush(upTo end: Int) {
+                // Apostrophes at either end of a word are not part of it.
+                var lower = start, upper = end
+                while lower < upper, bytes[lower] == UInt8(ascii: "'") { lower += 1 }
+                while upper > lower, bytes[upper - 1] == UInt8(ascii: "'") { upper -= 1 }
+                if lower < upper {
+                    words.append(String(unsafeUninitializedCapacity: upper - lower) { buffer in
+                        for offset in lower..<upper {
+                            let byte = bytes[offset]
+                            buffer[offset - lower] = (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) ? byte | 0x20 : byte
+                        }
+                        return upper - lower
+                    })
+                }
+            }
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte >= 0x80 { return nil }
+                let isWordByte = (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "'")
+                if !isWordByte {
+                    if start < index { flush(upTo: index) }
+                    start = index + 1
+                }
+                index += 1
+            }
+            if start < bytes.count { flush(upTo: bytes.count) }
+            return words
+        }
     }
 
     /// Content words without stop words, stemmed so that inflections meet: "shipping" and "ships"
@@ -138,6 +169,90 @@ public struct EmbeddedResponder: AIProvider {
         if stem.count > 3, stem.hasSuffix("e") { stem = stem.dropLast() }
         if stem.count > 4, stem.hasSuffix("y") { stem = stem.dropLast() }
         return String(stem.prefix(8))
+    }
+}
+
+/// The BM25 statistics of one knowledge base: each entry tokenised once, as postings per term.
+struct KnowledgeIndex: Sendable {
+    /// The entries this index was built from; a widget whose knowledge differs needs a new index.
+    let knowledge: [KnowledgeEntry]
+    /// For each term, the entries holding it and how often: (entry index, term frequency).
+    private let postings: [String: [(document: Int, frequency: Int)]]
+    private let lengths: [Double]
+    private let averageLength: Double
+
+    init(_ entries: [KnowledgeEntry]) {
+        knowledge = entries
+        var postings: [String: [(document: Int, frequency: Int)]] = [:]
+        var lengths: [Double] = []
+        lengths.reserveCapacity(entries.count)
+        for (document, entry) in entries.enumerated() {
+            let terms = EmbeddedResponder.tokens(entry.question + " " + entry.question + " " + entry.answer)
+            lengths.append(Double(terms.count))
+            var frequencies: [String: Int] = [:]
+            var order: [String] = []
+            for term in terms {
+                if frequencies[term] == nil { order.append(term) }
+                frequencies[term, default: 0] += 1
+            }
+            for term in order { postings[term, default: []].append((document, frequencies[term] ?? 0)) }
+        }
+        self.postings = postings
+        self.lengths = lengths
+        averageLength = entries.isEmpty ? 0 : lengths.reduce(0, +) / Double(entries.count)
+    }
+
+    /// BM25 scores of every entry for the query tokens, by entry index.
+    func scores(_ query: [String]) -> [Double] {
+        var scores = [Double](repeating: 0, count: lengths.count)
+        guard !lengths.isEmpty else { return scores }
+        let k1 = 1.2, b = 0.75
+        let count = Double(lengths.count)
+        var seen: Set<String> = []
+        for term in query where seen.insert(term).inserted {
+            guard let documents = postings[term] else { continue }
+            let df = Double(documents.count)
+            let idf = log(1 + (count - df + 0.5) / (df + 0.5))
+            for (document, frequency) in documents {
+                let tf = Double(frequency)
+                scores[document] += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[document] / max(averageLength, 1)))
+            }
+        }
+        return scores
+    }
+
+    /// Every entry's score, best first; ties keep the entries' order.
+    func rank(_ query: [String]) -> [(index: Int, score: Double)] {
+        guard !lengths.isEmpty else { return [] }
+        return scores(query).enumerated().map { (index: $0.offset, score: $0.element) }
+            .sorted { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
+    }
+
+    /// The best entry (the first of equals), as `rank(query).first` without sorting.
+    func best(for query: [String]) -> (index: Int, score: Double)? {
+        var best: (index: Int, score: Double)?
+        for (index, score) in scores(query).enumerated() where best.map({ score > $0.score }) ?? true {
+            best = (index, score)
+        }
+        return best
+    }
+}
+
+/// Knowledge indexes by widget id. An entry is reused only while the widget's knowledge is equal to
+/// what it was built from, so an edited widget is re-indexed on its next message.
+final class KnowledgeIndexCache: Sendable {
+    /// Enough for every widget of a stage or a Lambda sandbox; past it the cache starts over.
+    static let capacity = 256
+    private let indexes = Mutex<[String: KnowledgeIndex]>([:])
+
+    func index(widgetId: String, knowledge: [KnowledgeEntry]) -> KnowledgeIndex {
+        if let cached = indexes.withLock({ $0[widgetId] }), cached.knowledge == knowledge { return cached }
+        let index = KnowledgeIndex(knowledge)
+        indexes.withLock { indexes in
+            if indexes.count >= Self.capacity, indexes[widgetId] == nil { indexes.removeAll() }
+            indexes[widgetId] = index
+        }
+        return index
     }
 }
 

@@ -72,15 +72,23 @@ public struct RateLimiter: Sendable {
             (key: "count:\(subject)", window: Window(name: "per_day", seconds: 86400, limit: limits.maxMessagesPerDay)),
         ]
         var dayCount = 0
-        for (prefix, window) in windows {
+        // The windows' counters go to the store as one batch (one transaction in SQLite), in order,
+        // stopping at the first refusal, as one increment after another would.
+        let counters = windows.map { prefix, window in
             let (start, end) = Self.window(containing: now, seconds: window.seconds)
-            let key = "\(prefix):\(window.name):\(start)"
-            switch try await store.increment(key, limit: window.limit, expiresAt: Date(timeIntervalSince1970: TimeInterval(end + 60))) {
+            return (window: window, end: end,
+                    increment: CounterIncrement(key: "\(prefix):\(window.name):\(start)", limit: window.limit,
+                                                expiresAt: Date(timeIntervalSince1970: TimeInterval(end + 60))))
+        }
+        let outcomes = try await store.increment(counters.map(\.increment))
+        for (counter, outcome) in zip(counters, outcomes) {
+            let window = counter.window
+            switch outcome {
             case .admitted(let count):
-                taken.append(key)
+                taken.append(counter.increment.key)
                 if window.name == "per_day" { dayCount = count }
             case .refused:
-                let retry = Int(end - Int64(now.timeIntervalSince1970.rounded(.down)))
+                let retry = Int(counter.end - Int64(now.timeIntervalSince1970.rounded(.down)))
                 return try await refuse(window.name, Self.message(for: window.name), retryAfter: retry)
             }
         }

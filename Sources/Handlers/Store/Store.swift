@@ -30,6 +30,10 @@ public protocol Store: Sendable {
     /// Atomically adds one to `key` unless it already holds `limit`; a new key starts at 0 and
     /// may be forgotten after `expiresAt`.
     func increment(_ key: String, limit: Int, expiresAt: Date) async throws -> CounterOutcome
+    /// Increments each counter in order as `increment(_:limit:expiresAt:)` does, stopping after the
+    /// first refusal; returns the outcome of every counter tried. A store may run them as one
+    /// transaction (each increment stays individually atomic either way).
+    func increment(_ counters: [CounterIncrement]) async throws -> [CounterOutcome]
     /// Takes back an increment that a later check refused.
     func decrement(_ key: String) async throws
     /// Records `now` as the last use of `key` when the previous use is at least `interval` old;
@@ -52,4 +56,30 @@ public protocol Store: Sendable {
     /// Removes conversations' messages, security events and usage buckets older than `cutoff`, and
     /// connections, counters and blocks past their expiry.
     func purge(before cutoff: Date, now: Date) async throws -> PurgeResult
+}
+
+/// One bounded increment of a batch (`Store.increment(_:)`).
+public struct CounterIncrement: Sendable, Equatable {
+    public var key: String
+    public var limit: Int
+    public var expiresAt: Date
+
+    public init(key: String, limit: Int, expiresAt: Date) {
+        self.key = key
+        self.limit = limit
+        self.expiresAt = expiresAt
+    }
+}
+
+extension Store {
+    /// One increment after another, stopping after the first refusal.
+    public func increment(_ counters: [CounterIncrement]) async throws -> [CounterOutcome] {
+        var outcomes: [CounterOutcome] = []
+        for counter in counters {
+            let outcome = try await increment(counter.key, limit: counter.limit, expiresAt: counter.expiresAt)
+            outcomes.append(outcome)
+            if case .refused = outcome { break }
+        }
+        return outcomes
+    }
 }

@@ -38,7 +38,7 @@ final class Stage: Sendable {
     let template: Template
     let invoker: any FunctionInvoker
     let settings: StageSettings
-    let registry = ConnectionRegistry()
+    let registry: ConnectionRegistry
     let recorder: EventRecorder?
     private let routeSelection: RouteSelection
     /// Invocation records for the dev console's live log.
@@ -46,8 +46,11 @@ final class Stage: Sendable {
     /// The port actually bound (differs from the setting when that is 0).
     let boundPort = Mutex<Int?>(nil)
 
-    init(template: Template, invoker: any FunctionInvoker, settings: StageSettings, recorder: EventRecorder?) {
+    /// `registry` is given when in-process functions post replies straight to it (`ReplyPath.inProcess`).
+    init(template: Template, invoker: any FunctionInvoker, settings: StageSettings, recorder: EventRecorder?,
+         registry: ConnectionRegistry = ConnectionRegistry()) {
         self.template = template
+        self.registry = registry
         self.invoker = invoker
         self.settings = settings
         self.recorder = recorder
@@ -55,6 +58,9 @@ final class Stage: Sendable {
     }
 
     var stageName: String { template.stageName }
+
+    /// What a `@connections` POST does to this stage's connections.
+    var posting: ConnectionPosting { ConnectionPosting(registry: registry, maxMessageBytes: settings.maxMessageBytes) }
 
     /// The host and port clients reach the stage at, as events report it in `domainName`.
     var domainName: String { "\(settings.host):\(boundPort.withLock { $0 } ?? settings.port)" }

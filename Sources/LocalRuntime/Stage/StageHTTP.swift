@@ -32,19 +32,11 @@ extension Stage {
             guard body.readableBytes <= settings.maxMessageBytes else {
                 return Self.apiError(413, type: "PayloadTooLargeException", "Message too long; the limit is 128 KB")
             }
-            guard let writer = await registry.writer(connectionId) else { return Self.gone() }
-            let bytes = Array(body.readableBytesView)
-            do {
-                if let text = String(validating: bytes, as: UTF8.self) {
-                    try await writer.write(.text(text))
-                } else {
-                    try await writer.write(.binary(ByteBuffer(bytes: bytes)))
-                }
-            } catch {
-                return Self.gone()
+            switch await posting.post(Array(body.readableBytesView), to: connectionId) {
+            case .posted: return Response(status: .ok)
+            case .gone: return Self.gone()
+            case .tooLarge: return Self.apiError(413, type: "PayloadTooLargeException", "Message too long; the limit is 128 KB")
             }
-            await registry.touch(connectionId)
-            return Response(status: .ok)
         case .get:
             guard let (connection, lastActiveAt) = await registry.info(connectionId) else { return Self.gone() }
             var identity = ["sourceIp": JSONValue.string(connection.sourceIp)]
