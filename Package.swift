@@ -87,10 +87,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Test helpers shared by several test targets (child processes that tests talk to).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Handlers"]),
         .testTarget(
             name: "AWSSigV4Tests",
-            dependencies: ["AWSSigV4", "DynamoDBStore", "ManagementAPIClient"],
+            dependencies: ["AWSSigV4", "DynamoDBStore", "ManagementAPIClient", "TestSupport"],
             exclude: ["botocore_sigv4.py", "sigv4_verifier.py"]
         ),
         // Every Store implementation against the same behaviours: SQLite, and DynamoDB on moto_server.
@@ -100,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "OpenAIProviderTests",
             dependencies: [
-                "OpenAIProvider", "Handlers",
+                "OpenAIProvider", "Handlers", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

@@ -35,12 +35,17 @@ final class AttemptWatchdog: Sendable {
         }
     }
 
+    /// How often the limit is looked at again: progress may move it earlier than the instant being
+    /// slept towards (a read timeout shorter than what is left of the connect timeout).
+    static let recheckInterval: Duration = .milliseconds(50)
+
     /// Sleeps until the current limit and throws there; returns only by cancellation.
     private func expire() async throws {
         while true {
             let current = limit.withLock { $0 }
-            if ContinuousClock.now >= current.instant { throw OpenAIProviderError.timedOut(current.reason) }
-            try await Task.sleep(until: current.instant, clock: .continuous)
+            let now = ContinuousClock.now
+            if now >= current.instant { throw OpenAIProviderError.timedOut(current.reason) }
+            try await Task.sleep(until: min(current.instant, now + Self.recheckInterval), clock: .continuous)
         }
     }
 

@@ -3,6 +3,7 @@ import DynamoDBStore
 import Foundation
 import ManagementAPIClient
 import Testing
+import TestSupport
 
 /// Requests as the HTTP client really sends them, checked by an endpoint that verifies SigV4 the way
 /// AWS does (botocore re-signing what it received): nothing the client adds or rewrites in transit
@@ -45,29 +46,10 @@ struct SignedOnTheWireTests {
     }
 }
 
-/// Runs sigv4_verifier.py on a free loopback port for the duration of `body`; closing its stdin stops it.
+/// Runs sigv4_verifier.py on a free loopback port for the duration of `body`.
 enum SigV4Verifier {
-    struct DidNotStart: Error {}
-
     static func run(secret: String, _ body: (String) async throws -> Void) async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("sigv4_verifier.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, secret]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        defer {
-            try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
-        }
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw DidNotStart() }
-            line.append(chunk)
-        }
-        try await body(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        try await PythonHelper.run(script: script, arguments: [secret], body)
     }
 }

@@ -103,7 +103,11 @@ struct OpenAIProviderTests {
     @Test("a stream that goes silent ends with a read timeout after the pieces it sent")
     func readTimeout() async throws {
         try await OpenAITestServer.with { server async throws in
-            let result = await outcome(provider(server, "stall", timeouts: Self.quickTimeouts), request())
+            // A read timeout shorter than the connect timeout: the head and the first piece get time
+            // to arrive on a loaded machine, and the silence must still end at the read timeout.
+            var timeouts = Self.patientTimeouts
+            timeouts.read = .seconds(2)
+            let result = await outcome(provider(server, "stall", timeouts: timeouts), request())
             #expect(result.error == .timedOut(.read))
             #expect(result.pieces == ["Thinking"])
         }

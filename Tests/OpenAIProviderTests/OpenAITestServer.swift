@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import TestSupport
 
 /// The scripted OpenAI-compatible server of Tests/Integration/openai_test_server.py, run as a child
 /// process for the duration of one test.
@@ -47,35 +48,9 @@ struct OpenAITestServer: Sendable {
     static func with<T>(_ body: (OpenAITestServer) async throws -> T) async throws -> T {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Integration/openai_test_server.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        defer {
-            try? input.fileHandleForWriting.close()
-            process.terminate()
-            process.waitUntilExit()
-        }
-        guard let line = Self.firstLine(of: output.fileHandleForReading), let port = Int(line) else {
-            throw ServerDidNotStart()
-        }
-        return try await body(OpenAITestServer(port: port))
-    }
-
-    struct ServerDidNotStart: Error {}
-
-    private static func firstLine(of handle: FileHandle) -> String? {
-        var bytes: [UInt8] = []
-        while true {
-            let data = handle.availableData
-            if data.isEmpty { return nil }
-            bytes.append(contentsOf: data)
-            if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
-                return String(decoding: bytes[..<newline], as: UTF8.self)
-            }
+        return try await PythonHelper.run(script: script) { line in
+            guard let port = Int(line) else { throw PythonHelper.DidNotStart(script: script.lastPathComponent) }
+            return try await body(OpenAITestServer(port: port))
         }
     }
 }
