@@ -65,7 +65,14 @@ let package = Package(
         .executableTarget(
             name: "Bootstrap",
             dependencies: ["Handlers", "LambdaRuntime", "SQLiteStore", "AWSSigV4", "DynamoDBStore", "ManagementAPIClient", "OpenAIProvider"],
-            swiftSettings: foundationEssentialsOnly
+            swiftSettings: foundationEssentialsOnly,
+            // A position-dependent executable in release: the Swift metadata of a PIE needs ~80,000
+            // relative relocations, which ld.so applies — touching and copying every page they sit
+            // on — before main; without them a cold start costs ~2 ms less CPU and ~230 fewer page
+            // faults (BENCHMARKS.md, Issue 9). The trade-off: the binary's own image is not
+            // address-randomised (its libraries, heap and stack still are), as Go's default
+            // Lambda binaries are not either. Delete this line to get a PIE back.
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(platforms: [.linux], configuration: .release))]
         ),
         .executableTarget(
             name: "LocalRuntime",
