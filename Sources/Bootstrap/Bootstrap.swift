@@ -51,7 +51,10 @@ struct Bootstrap {
 /// The process environment as a dictionary, read once.
 enum Environment {
     static var current: [String: String] {
-        var result: [String: String] = [:]
+        var count = 0
+        while environ[count] != nil { count += 1 }
+        // Sized once: growing it entry by entry rehashed it about six times at every cold start.
+        var result = [String: String](minimumCapacity: count)
         var pointer = environ
         while let entry = pointer.pointee {
             let text = String(cString: entry)
