@@ -1,6 +1,12 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Member lookups only see modules a file imports itself. swift-crypto 3's `Crypto` imports all of
+// Foundation, and without this its String extensions (`contains(_:)` → `range(of:options:...)`) leak
+// into every module above it: one such call links Foundation, CoreFoundation and ICU's data (~35 MB)
+// into the static `bootstrap`, although the code only ever imports FoundationEssentials.
+let foundationEssentialsOnly: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "swift-chat-widget-lambda",
     platforms: [.macOS(.v15)],
@@ -25,21 +31,23 @@ let package = Package(
     targets: [
         // Pure logic shipped in every Lambda: envelopes, handlers, widget policy, I/O protocols.
         // (Crypto for the admin API's HS256 tokens; the bootstrap links it for SigV4 anyway.)
-        .target(name: "Handlers", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Handlers", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: foundationEssentialsOnly),
         // The system SQLite library (Debian: libsqlite3-dev), called synchronously: no thread hops per query.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "SQLiteStore", dependencies: ["Handlers", "CSQLite"]),
         // AWS Signature Version 4 over plain request values, independent of any HTTP client.
-        .target(name: "AWSSigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "AWSSigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: foundationEssentialsOnly),
         // The deployed store: DynamoDB's JSON API, one table as template.json declares it.
         .target(
             name: "DynamoDBStore",
-            dependencies: ["Handlers", "AWSSigV4", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: ["Handlers", "AWSSigV4", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: foundationEssentialsOnly
         ),
         // A ConnectionPoster over HTTP: the `@connections` API, in AWS and on the local stage alike.
         .target(
             name: "ManagementAPIClient",
-            dependencies: ["Handlers", "AWSSigV4", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: ["Handlers", "AWSSigV4", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: foundationEssentialsOnly
         ),
         // Replies from an OpenAI-compatible chat-completions API, streamed (server-sent events).
         .target(
@@ -48,14 +56,23 @@ let package = Package(
                 "Handlers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: foundationEssentialsOnly
         ),
         // The Lambda Runtime API client: a blocking HTTP/1.1 loop, small enough for a fast cold start.
-        .target(name: "LambdaRuntime", dependencies: ["Handlers"]),
+        .target(name: "LambdaRuntime", dependencies: ["Handlers"], swiftSettings: foundationEssentialsOnly),
         // The custom runtime executable deployed as `bootstrap` on provided.al2023.
         .executableTarget(
             name: "Bootstrap",
-            dependencies: ["Handlers", "LambdaRuntime", "SQLiteStore", "AWSSigV4", "DynamoDBStore", "ManagementAPIClient", "OpenAIProvider"]
+            dependencies: ["Handlers", "LambdaRuntime", "SQLiteStore", "AWSSigV4", "DynamoDBStore", "ManagementAPIClient", "OpenAIProvider"],
+            swiftSettings: foundationEssentialsOnly,
+            // A position-dependent executable in release: the Swift metadata of a PIE needs ~80,000
+            // relative relocations, which ld.so applies — touching and copying every page they sit
+            // on — before main; without them a cold start costs ~2 ms less CPU and ~230 fewer page
+            // faults (BENCHMARKS.md, Issue 9). The trade-off: the binary's own image is not
+            // address-randomised (its libraries, heap and stack still are), as Go's default
+            // Lambda binaries are not either. Delete this line to get a PIE back.
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(platforms: [.linux], configuration: .release))]
         ),
         .executableTarget(
             name: "LocalRuntime",

@@ -14,6 +14,10 @@ CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "POS
 
 # Opened once at init, as the Swift bootstrap opens its store before the first /next.
 _db = sqlite3.connect(os.environ["STATE_PATH"], isolation_level=None)
+# As the Swift SQLiteStore opens it (WAL is a property of the file, synchronous of the connection):
+# without this every autocommit here would fsync the WAL, which the Swift side never does.
+_db.execute("PRAGMA journal_mode=WAL")
+_db.execute("PRAGMA synchronous=NORMAL")
 _db.execute("CREATE TABLE IF NOT EXISTS bench_counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL)")
 _db.execute("CREATE TABLE IF NOT EXISTS bench_messages (conversation_id TEXT, role TEXT, content TEXT, created_at REAL)")
 

@@ -51,7 +51,10 @@ struct Bootstrap {
 /// The process environment as a dictionary, read once.
 enum Environment {
     static var current: [String: String] {
-        var result: [String: String] = [:]
+        var count = 0
+        while environ[count] != nil { count += 1 }
+        // Sized once: growing it entry by entry rehashed it about six times at every cold start.
+        var result = [String: String](minimumCapacity: count)
         var pointer = environ
         while let entry = pointer.pointee {
             let text = String(cString: entry)
@@ -83,7 +86,7 @@ struct FunctionFactory {
                 errorMessage: "_HANDLER must be one of \(FunctionName.allCases.map(\.rawValue).joined(separator: ", ")); got \(environment["_HANDLER"] ?? "nothing")")
         }
         let dependencies = Dependencies(store: try store(), ai: try AIProviderSelection.provider(environment: environment),
-                                        poster: try poster(), clock: eventClock ?? SystemClock(),
+                                        poster: try poster(for: name), clock: eventClock ?? SystemClock(),
                                         configuration: Configuration(environment: environment))
         return Functions.make(name, dependencies: dependencies)
     }
@@ -91,9 +94,15 @@ struct FunctionFactory {
     /// Signed for `execute-api` with the function's role credentials when it has them, as the
     /// deployed `@connections` API refuses anything else; unsigned under `local-runtime`, whose stage
     /// checks no signature and whose environment names no credentials.
-    private func poster() throws -> HTTPConnectionPoster {
-        guard environment["AWS_ACCESS_KEY_ID"] != nil else { return HTTPConnectionPoster() }
-        return HTTPConnectionPoster(signingWith: try SigV4Signer(service: "execute-api", environment: environment))
+    ///
+    /// Only `sendMessage` posts frames, so only it builds the poster (and with it AsyncHTTPClient's
+    /// shared client and event-loop threads) at init; the other functions get a `DeferredPoster`
+    /// that would build one on first use, so their cold start starts no threads they never use.
+    /// The signer is made at init either way, so missing credentials still fail init alike.
+    private func poster(for name: FunctionName) throws -> any ConnectionPoster {
+        let signer = environment["AWS_ACCESS_KEY_ID"] == nil ? nil : try SigV4Signer(service: "execute-api", environment: environment)
+        let poster = DeferredPoster(signer: signer)
+        return name == .sendMessage ? poster.make() : poster
     }
 
     /// DynamoDB (`TABLE_NAME`, credentials and region as Lambda provides them) when deployed;
@@ -108,6 +117,19 @@ struct FunctionFactory {
         case let other:
             throw InvocationError(errorType: "Runtime.InvalidStore", errorMessage: "STORE=\(other) is not one of sqlite, dynamodb")
         }
+    }
+}
+
+/// An `HTTPConnectionPoster` built when a frame is first posted rather than at init.
+struct DeferredPoster: ConnectionPoster {
+    let signer: SigV4Signer?
+
+    func make() -> HTTPConnectionPoster {
+        signer.map { HTTPConnectionPoster(signingWith: $0) } ?? HTTPConnectionPoster()
+    }
+
+    func post(_ data: [UInt8], to connectionId: String, endpoint: String) async throws {
+        try await make().post(data, to: connectionId, endpoint: endpoint)
     }
 }
 

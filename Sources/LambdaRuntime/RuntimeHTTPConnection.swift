@@ -7,7 +7,8 @@ import Darwin
 /// A response from the Runtime API.
 public struct RuntimeHTTPResponse: Sendable {
     public var status: Int
-    /// Header names lower-cased.
+    /// The `Lambda-Runtime-*` headers (the only ones the protocol defines), names lower-cased.
+    /// Framing headers (`Content-Length`, `Transfer-Encoding`, `Connection`) are consumed by the client.
     public var headers: [String: String]
     public var body: [UInt8]
 }
@@ -36,11 +37,22 @@ public enum RuntimeConnectionError: Error, Equatable, CustomStringConvertible {
 /// The Runtime API is plain HTTP on the sandbox's loopback and a function handles one invocation at
 /// a time, so a blocking socket is all the loop needs: no event loop to start at cold start, no
 /// thread hops per invocation. The connection is reopened once when the peer has closed it.
+///
+/// Per request it costs one `sendmsg` (head and body gathered, nothing copied) and, for a response
+/// that arrives in one segment, one `recv`: the receive buffer and the request head buffer are kept
+/// across requests, and the response head is parsed over its bytes in place.
 public final class RuntimeHTTPConnection {
     private let host: String
     private let port: UInt16
     private var descriptor: Int32 = -1
+    /// Received bytes; `buffer[start..<end]` is not consumed yet.
     private var buffer: [UInt8] = []
+    private var start = 0
+    private var end = 0
+    /// The request head being built; its storage is reused by every request.
+    private var head: [UInt8] = []
+    /// `Host: …\r\nUser-Agent: …\r\n`, the same on every request.
+    private let fixedHeaders: [UInt8]
 
     /// `endpoint` is `AWS_LAMBDA_RUNTIME_API`: `host:port`.
     public init(endpoint: String) throws(RuntimeConnectionError) {
@@ -49,37 +61,59 @@ public final class RuntimeHTTPConnection {
         }
         host = String(endpoint[..<colon])
         self.port = port
+        fixedHeaders = Array("Host: \(host):\(port)\r\nUser-Agent: swift-chat-widget-bootstrap\r\n".utf8)
+        buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        head.reserveCapacity(1024)
     }
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
     }
 
-    public func request(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws(RuntimeConnectionError) -> RuntimeHTTPResponse {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: swift-chat-widget-bootstrap\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if method != "GET" || !body.isEmpty { head += "Content-Length: \(body.count)\r\n" }
-        head += "\r\n"
-        let message = Array(head.utf8) + body
+    /// One request; `path` is given as pieces so that callers need not concatenate them first.
+    public func request(_ method: StaticString, _ path: [String], headers: [(StaticString, String)] = [], body: [UInt8] = []) throws(RuntimeConnectionError) -> RuntimeHTTPResponse {
+        head.removeAll(keepingCapacity: true)
+        append(method)
+        head.append(0x20)
+        for piece in path { head.append(contentsOf: piece.utf8) }
+        append(" HTTP/1.1\r\n")
+        head.append(contentsOf: fixedHeaders)
+        for (name, value) in headers {
+            append(name)
+            append(": ")
+            head.append(contentsOf: value.utf8)
+            append("\r\n")
+        }
+        if method.utf8Start.pointee != UInt8(ascii: "G") || !body.isEmpty {
+            append("Content-Length: ")
+            head.append(contentsOf: String(body.count).utf8)
+            append("\r\n")
+        }
+        append("\r\n")
         do {
-            return try exchange(message)
+            return try exchange(body)
         } catch .closedByPeer {
             // A kept-alive connection the server dropped while idle: one fresh attempt.
             reset()
-            return try exchange(message)
+            return try exchange(body)
         }
     }
 
-    private func exchange(_ message: [UInt8]) throws(RuntimeConnectionError) -> RuntimeHTTPResponse {
+    private func append(_ text: StaticString) {
+        head.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    private func exchange(_ body: [UInt8]) throws(RuntimeConnectionError) -> RuntimeHTTPResponse {
         if descriptor < 0 { try open() }
-        try send(message)
+        try send(body)
         return try readResponse()
     }
 
     private func reset() {
         if descriptor >= 0 { close(descriptor) }
         descriptor = -1
-        buffer.removeAll()
+        start = 0
+        end = 0
     }
 
     private func open() throws(RuntimeConnectionError) {
@@ -103,25 +137,68 @@ public final class RuntimeHTTPConnection {
         descriptor = socketDescriptor
     }
 
-    private func send(_ bytes: [UInt8]) throws(RuntimeConnectionError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    /// Sends the head and `body` with one gathering `sendmsg` (and more only if the kernel takes less).
+    private func send(_ body: [UInt8]) throws(RuntimeConnectionError) {
+        let headCount = head.count
+        let total = headCount + body.count
+        var sent = 0
+        while sent < total {
+            let written = head.withUnsafeBytes { headBytes in
+                body.withUnsafeBytes { bodyBytes in
+                    var vectors = (iovec(), iovec())
+                    var count: Int
+                    if sent < headCount {
+                        vectors.0 = iovec(iov_base: UnsafeMutableRawPointer(mutating: headBytes.baseAddress.map { $0 + sent }), iov_len: headCount - sent)
+                        vectors.1 = iovec(iov_base: UnsafeMutableRawPointer(mutating: bodyBytes.baseAddress), iov_len: bodyBytes.count)
+                        count = bodyBytes.isEmpty ? 1 : 2
+                    } else {
+                        vectors.0 = iovec(iov_base: UnsafeMutableRawPointer(mutating: bodyBytes.baseAddress.map { $0 + (sent - headCount) }),
+                                          iov_len: total - sent)
+                        count = 1
+                    }
+                    return withUnsafeMutablePointer(to: &vectors) { pointer in
+                        pointer.withMemoryRebound(to: iovec.self, capacity: 2) { iov in
+                            var message = msghdr()
+                            message.msg_iov = iov
+                            message.msg_iovlen = count
+                            return sendmsg(descriptor, &message, Int32(MSG_NOSIGNAL))
+                        }
+                    }
+                }
+            }
             if written < 0 {
                 if errno == EINTR { continue }
                 throw errno == EPIPE || errno == ECONNRESET ? .closedByPeer : .ioFailed(errno)
             }
-            offset += written
+            sent += written
         }
     }
 
-    /// Reads more bytes into the buffer; false at end of stream.
+    /// Reads more bytes after `end`, compacting or growing the buffer first when it is full; false
+    /// at end of stream.
     private func fill() throws(RuntimeConnectionError) -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        if start == end {
+            start = 0
+            end = 0
+        }
+        if end == buffer.count {
+            if start > 0 {
+                buffer.withUnsafeMutableBytes { bytes in
+                    guard let base = bytes.baseAddress else { return }
+                    memmove(base, base + start, end - start)
+                }
+                end -= start
+                start = 0
+            } else {
+                buffer.append(contentsOf: repeatElement(0, count: buffer.count))
+            }
+        }
         while true {
-            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            let count = buffer.withUnsafeMutableBytes { bytes in
+                recv(descriptor, bytes.baseAddress.map { $0 + end }, bytes.count - end, 0)
+            }
             if count > 0 {
-                buffer.append(contentsOf: chunk[..<count])
+                end += count
                 return true
             }
             if count == 0 { return false }
@@ -131,74 +208,175 @@ public final class RuntimeHTTPConnection {
         }
     }
 
+    /// The offset of the first `\r\n\r\n` at or after `from`, if any, before `end`.
+    private func headEnd(from: Int) -> Int? {
+        guard end - from >= 4 else { return nil }
+        return buffer.withUnsafeBufferPointer { bytes -> Int? in
+            var index = from
+            let last = end - 4
+            while index <= last {
+                // step by the byte at +3: unless it is '\n', no match can start at index...index+3
+                let fourth = bytes[index + 3]
+                if fourth != 10 {
+                    index += fourth == 13 ? 1 : 4
+                    continue
+                }
+                if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 { return index }
+                index += 1
+            }
+            return nil
+        }
+    }
+
     private func readResponse() throws(RuntimeConnectionError) -> RuntimeHTTPResponse {
-        var headerEnd: Int?
+        var scanned = start
+        var headerEnd = headEnd(from: scanned)
         while headerEnd == nil {
-            headerEnd = Self.find([13, 10, 13, 10], in: buffer)
-            if headerEnd == nil, !(try fill()) {
+            scanned = max(start, end - 3)
+            if !(try fill()) {
                 // Nothing at all came back: the server had closed the kept-alive connection.
-                if buffer.isEmpty { throw .closedByPeer }
+                if start == end { throw .closedByPeer }
                 throw .malformedResponse("connection closed inside the response head")
             }
+            headerEnd = headEnd(from: min(scanned, start))
+            scanned = start
         }
         guard let headerEnd else { throw .malformedResponse("no header end") }
-        let headText = String(decoding: buffer[..<headerEnd], as: UTF8.self)
-        buffer.removeFirst(headerEnd + 4)
-        var lines = headText.split(separator: "\r\n", omittingEmptySubsequences: false).makeIterator()
-        guard let statusLine = lines.next() else { throw .malformedResponse("empty head") }
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-            throw .malformedResponse("status line \(statusLine.prefix(80))")
+        let parsed = try buffer.withUnsafeBufferPointer { bytes throws(RuntimeConnectionError) in
+            try ResponseHead(UnsafeBufferPointer(rebasing: bytes[start..<headerEnd]))
         }
-        var headers: [String: String] = [:]
-        while let line = lines.next() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = String(line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" }))
-        }
+        start = headerEnd + 4
         let body: [UInt8]
-        if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
+        if parsed.chunked {
             body = try readChunkedBody()
-        } else if let length = headers["content-length"].flatMap({ Int($0.trimmingSpaces) }) {
-            guard length >= 0 else { throw .malformedResponse("negative Content-Length") }
-            while buffer.count < length {
+        } else if let length = parsed.contentLength {
+            while end - start < length {
                 guard try fill() else { throw .malformedResponse("connection closed inside the body") }
             }
-            body = Array(buffer[..<length])
-            buffer.removeFirst(length)
+            body = Array(buffer[start..<(start + length)])
+            start += length
         } else {
             body = []
         }
-        if headers["connection"]?.lowercased() == "close" { reset() }
-        return RuntimeHTTPResponse(status: status, headers: headers, body: body)
+        if parsed.close { reset() }
+        return RuntimeHTTPResponse(status: parsed.status, headers: parsed.headers, body: body)
     }
 
     private func readChunkedBody() throws(RuntimeConnectionError) -> [UInt8] {
         var body: [UInt8] = []
         while true {
-            var lineEnd = Self.find([13, 10], in: buffer)
+            var lineEnd = lineEnd()
             while lineEnd == nil {
                 guard try fill() else { throw .malformedResponse("connection closed inside a chunk") }
-                lineEnd = Self.find([13, 10], in: buffer)
+                lineEnd = self.lineEnd()
             }
             guard let lineEnd else { throw .malformedResponse("no chunk size") }
-            let sizeText = String(decoding: buffer[..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            let sizeText = String(decoding: buffer[start..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
             guard let size = Int(sizeText.trimmingSpaces, radix: 16), size >= 0 else { throw .malformedResponse("chunk size \(sizeText)") }
-            buffer.removeFirst(lineEnd + 2)
-            while buffer.count < size + 2 {
+            start = lineEnd + 2
+            while end - start < size + 2 {
                 guard try fill() else { throw .malformedResponse("connection closed inside a chunk") }
             }
-            body += buffer[..<size]
-            buffer.removeFirst(size + 2)
+            body += buffer[start..<(start + size)]
+            start += size + 2
             if size == 0 { return body }
         }
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for index in 0...(haystack.count - needle.count) where haystack[index] == needle[0] {
-            if haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
-        }
+    private func lineEnd() -> Int? {
+        guard end - start >= 2 else { return nil }
+        for index in start..<(end - 1) where buffer[index] == 13 && buffer[index + 1] == 10 { return index }
         return nil
+    }
+}
+
+/// A response head parsed over its bytes: the status, the framing, and the `Lambda-Runtime-*` headers.
+struct ResponseHead {
+    typealias Bytes = Slice<UnsafeBufferPointer<UInt8>>
+
+    var status = 0
+    var contentLength: Int?
+    var chunked = false
+    var close = false
+    var headers: [String: String] = [:]
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) throws(RuntimeConnectionError) {
+        var lines = HeadLines(bytes: bytes)
+        guard let statusLine = lines.next() else { throw .malformedResponse("empty head") }
+        // "HTTP/1.x NNN reason"
+        let s = statusLine.startIndex
+        guard statusLine.count >= 12, Self.hasPrefix(statusLine, "http/1."), statusLine[s + 8] == 0x20,
+              let status = Self.decimal(statusLine[(s + 9)..<(s + 12)]) else {
+            throw .malformedResponse("status line \(String(decoding: statusLine.prefix(80), as: UTF8.self))")
+        }
+        self.status = status
+        while let line = lines.next() {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let name = line[line.startIndex..<colon]
+            var valueStart = colon + 1
+            while valueStart < line.endIndex, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+            var valueEnd = line.endIndex
+            while valueEnd > valueStart, line[valueEnd - 1] == 0x20 || line[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+            let value = line[valueStart..<valueEnd]
+            if name.count > 15, Self.hasPrefix(name, "lambda-runtime-") {
+                headers[String(decoding: name, as: UTF8.self).lowercased()] = String(decoding: value, as: UTF8.self)
+            } else if name.count == 14, Self.hasPrefix(name, "content-length") {
+                guard let length = Self.decimal(value) else { throw .malformedResponse("Content-Length") }
+                contentLength = length
+            } else if name.count == 17, Self.hasPrefix(name, "transfer-encoding") {
+                chunked = String(decoding: value, as: UTF8.self).lowercased().contains("chunked")
+            } else if name.count == 10, Self.hasPrefix(name, "connection") {
+                close = String(decoding: value, as: UTF8.self).lowercased() == "close"
+            }
+        }
+    }
+
+    /// Whether `bytes` starts with `prefix` (given in lower case), ignoring ASCII case.
+    static func hasPrefix(_ bytes: Bytes, _ prefix: StaticString) -> Bool {
+        let expected = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        guard bytes.count >= expected.count else { return false }
+        var index = bytes.startIndex
+        for byte in expected {
+            let actual = bytes[index]
+            let lowered = actual >= UInt8(ascii: "A") && actual <= UInt8(ascii: "Z") ? actual | 0x20 : actual
+            if lowered != byte { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// A non-negative decimal number spanning all of `bytes` (at most 18 digits).
+    static func decimal(_ bytes: Bytes) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var value = 0
+        for byte in bytes {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int(digit)
+        }
+        return value
+    }
+}
+
+/// The lines of a head (split at CRLF), as slices of its bytes.
+struct HeadLines: IteratorProtocol {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position = 0
+    var finished = false
+
+    mutating func next() -> Slice<UnsafeBufferPointer<UInt8>>? {
+        guard !finished else { return nil }
+        var index = position
+        while index + 1 < bytes.count {
+            if bytes[index] == 13 && bytes[index + 1] == 10 {
+                let line = bytes[position..<index]
+                position = index + 2
+                return line
+            }
+            index += 1
+        }
+        finished = true
+        return bytes[position..<bytes.count]
     }
 }
 

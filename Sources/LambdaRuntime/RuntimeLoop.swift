@@ -29,9 +29,8 @@ public struct RuntimeAPIClient {
 
     /// Waits — with no client timeout, as the protocol requires — for the next invocation.
     public func next() throws -> Invocation {
-        let path = "/2018-06-01/runtime/invocation/next"
-        let response = try connection.request("GET", path)
-        guard response.status == 200 else { throw FatalStatus(path: path, status: response.status) }
+        let response = try connection.request("GET", [Self.nextPath])
+        guard response.status == 200 else { throw FatalStatus(path: Self.nextPath, status: response.status) }
         let headers = response.headers
         guard let requestId = headers["lambda-runtime-aws-request-id"], !requestId.isEmpty else {
             throw RuntimeConnectionError.malformedResponse("/next without Lambda-Runtime-Aws-Request-Id")
@@ -45,28 +44,34 @@ public struct RuntimeAPIClient {
         return Invocation(payload: response.body, context: context)
     }
 
+    static let nextPath = "/2018-06-01/runtime/invocation/next"
+    static let invocationPath = "/2018-06-01/runtime/invocation/"
+
     public func respond(requestId: String, payload: [UInt8]) throws {
-        try post("/2018-06-01/runtime/invocation/\(requestId)/response", body: payload, errorType: nil)
+        try post([Self.invocationPath, requestId, "/response"], body: payload, errorType: nil)
     }
 
     public func fail(requestId: String, error: InvocationError) throws {
-        try post("/2018-06-01/runtime/invocation/\(requestId)/error", body: Self.errorDocument(error), errorType: error.errorType)
+        try post([Self.invocationPath, requestId, "/error"], body: Self.errorDocument(error), errorType: error.errorType)
     }
 
     /// Reports a failed initialisation; the process exits afterwards.
     public func failInit(_ error: InvocationError) throws {
-        try post("/2018-06-01/runtime/init/error", body: Self.errorDocument(error), errorType: error.errorType)
+        try post(["/2018-06-01/runtime/init/error"], body: Self.errorDocument(error), errorType: error.errorType)
     }
 
-    private func post(_ path: String, body: [UInt8], errorType: String?) throws {
-        var headers = [("Content-Type", "application/json")]
-        if let errorType { headers.append(("Lambda-Runtime-Function-Error-Type", errorType)) }
-        let response = try connection.request("POST", path, headers: headers, body: body)
-        if response.status >= 500 { throw FatalStatus(path: path, status: response.status) }
+    private func post(_ path: [String], body: [UInt8], errorType: String?) throws {
+        let response: RuntimeHTTPResponse
+        if let errorType {
+            response = try connection.request("POST", path, headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", errorType)], body: body)
+        } else {
+            response = try connection.request("POST", path, headers: [("Content-Type", "application/json")], body: body)
+        }
+        if response.status >= 500 { throw FatalStatus(path: path.joined(), status: response.status) }
         if response.status >= 400 {
             // 400/403/413: this invocation's report was refused (e.g. a response over 6 MB); the loop goes on.
             let detail = String(decoding: response.body.prefix(300), as: UTF8.self)
-            RuntimeLog.write("Runtime API refused \(path) with \(response.status): \(detail)")
+            RuntimeLog.write("Runtime API refused \(path.joined()) with \(response.status): \(detail)")
         }
     }
 
@@ -96,10 +101,15 @@ public struct RuntimeLoop {
 
     /// Serves invocations until the Runtime API fails; returns that failure.
     public func run() async -> any Error {
+        var traceId: String?? = .none
         while true {
             do {
                 let invocation = try client.next()
-                setenv("_X_AMZN_TRACE_ID", invocation.context.traceId ?? "", 1)
+                if invocation.context.traceId != traceId {
+                    // the environment is rewritten only when the id changes (setenv copies and may reallocate)
+                    setenv("_X_AMZN_TRACE_ID", invocation.context.traceId ?? "", 1)
+                    traceId = invocation.context.traceId
+                }
                 willInvoke(invocation)
                 do {
                     let output = try await function.invoke(invocation.payload, context: invocation.context)

@@ -9,8 +9,9 @@ extension OpenAIProvider {
     }
 
     /// The provider the environment configures (`AI_API_KEY`, `AI_API_URL`, `AI_MODEL`), or nil when
-    /// no key is set: the template always carries Groq's URL, so the key alone decides.
-    public init?(environment: [String: String], client: HTTPClient = .shared) throws {
+    /// no key is set: the template always carries Groq's URL, so the key alone decides. `client` is
+    /// only evaluated when there is a key: without one, nothing starts AsyncHTTPClient's threads.
+    public init?(environment: [String: String], client: @autoclosure () -> HTTPClient = .shared) throws {
         func value(_ name: String) -> String? {
             guard let value = environment[name]?.trimmed(), !value.isEmpty else { return nil }
             return value
@@ -22,7 +23,7 @@ extension OpenAIProvider {
         else {
             throw ConfigurationError(description: "AI_API_URL must be an http(s) API root like \(Settings.defaultBaseURL), not \"\(base)\"")
         }
-        self.init(settings: Settings(baseURL: base, apiKey: key, model: value("AI_MODEL") ?? Settings.defaultModel), client: client)
+        self.init(settings: Settings(baseURL: base, apiKey: key, model: value("AI_MODEL") ?? Settings.defaultModel), client: client())
     }
 }
 
@@ -31,7 +32,7 @@ extension OpenAIProvider {
 public enum AIProviderSelection {
     /// The OpenAI-compatible provider when `AI_API_KEY` is set, else the embedded responder, which
     /// works offline and deterministically.
-    public static func provider(environment: [String: String], client: HTTPClient = .shared) throws -> any AIProvider {
-        try OpenAIProvider(environment: environment, client: client) ?? EmbeddedResponder()
+    public static func provider(environment: [String: String], client: @autoclosure () -> HTTPClient = .shared) throws -> any AIProvider {
+        try OpenAIProvider(environment: environment, client: client()) ?? EmbeddedResponder()
     }
 }
