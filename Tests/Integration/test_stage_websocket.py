@@ -165,3 +165,19 @@ def test_the_stage_runs_the_real_bootstrap_with_runtime_bootstrap(local_runtime,
         assert any(line.startswith("REPORT RequestId:") and "Init Duration" in line for line in stage.lines)
     finally:
         stage.stop()
+
+
+@pytest.mark.parametrize("reply_path", ["in-process", "http"])
+def test_both_reply_paths_deliver_the_same_frames(local_runtime, root, tmp_path, reply_path):
+    stage = RunningStage(local_runtime, root, tmp_path, "--reply-path", reply_path)
+    try:
+        with connect(url(stage, session=f"paths-{reply_path}"), origin=ORIGIN) as ws:
+            ws.send(json.dumps({"action": "sendMessage", "message": "How long does shipping take?"}))
+            reply = json.loads(ws.recv(timeout=10))
+            time.sleep(2.1)  # the demo widget's minimum interval between messages
+            ws.send(json.dumps({"action": "sendMessage", "message": "see https://evil.example"}))
+            refusal = json.loads(ws.recv(timeout=10))
+    finally:
+        stage.stop()
+    assert reply["content"].startswith("Orders ship within one business day")
+    assert refusal["type"] == "error" and refusal["error"] == "content_filtered"
