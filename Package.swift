@@ -114,7 +114,7 @@ let package = Package(
         ),
         // Every Store implementation against the same behaviours: SQLite, and DynamoDB on moto_server.
         .testTarget(name: "StoreConformanceTests", dependencies: ["Handlers", "SQLiteStore", "DynamoDBStore"]),
-        .testTarget(name: "DynamoDBStoreTests", dependencies: ["DynamoDBStore", "AWSSigV4"]),
+        .testTarget(name: "DynamoDBStoreTests", dependencies: ["DynamoDBStore", "AWSSigV4", "Handlers"]),
         // The provider against Tests/Integration/openai_test_server.py (scripted failures), plus its parsers.
         .testTarget(
             name: "OpenAIProviderTests",

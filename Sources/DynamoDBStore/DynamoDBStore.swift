@@ -11,27 +11,33 @@ import Handlers
 /// which like every DynamoDB index is eventually consistent (typically well under a second).
 public struct DynamoDBStore: Store {
     public let tableName: String
+    /// How long conversations, security events and usage buckets live before DynamoDB's TTL
+    /// deletes them (`RETENTION_DAYS`, 30 by default: SPEC §4.5, §4.6).
+    public let retention: TimeInterval
     let client: DynamoDBClient
 
     /// A store on `endpoint` (`https://dynamodb.<region>.amazonaws.com`, or a local server's URL)
     /// signing with `signer` (service `dynamodb`).
-    public init(tableName: String, endpoint: String, signer: SigV4Signer, httpClient: HTTPClient = .shared) {
-        self.init(tableName: tableName, client: DynamoDBClient(endpoint: endpoint, signer: signer, transport: DynamoDBClient.http(httpClient)))
+    public init(tableName: String, endpoint: String, signer: SigV4Signer, retentionDays: Int = 30, httpClient: HTTPClient = .shared) {
+        self.init(tableName: tableName, client: DynamoDBClient(endpoint: endpoint, signer: signer, transport: DynamoDBClient.http(httpClient)),
+                  retentionDays: retentionDays)
     }
 
-    init(tableName: String, client: DynamoDBClient) {
+    init(tableName: String, client: DynamoDBClient, retentionDays: Int = 30) {
         self.tableName = tableName
         self.client = client
+        retention = TimeInterval(max(1, retentionDays)) * 86_400
     }
 
     /// The store a Lambda function uses: table `TABLE_NAME` (template.json passes the table's name),
-    /// credentials and region from Lambda's environment, and `DYNAMODB_ENDPOINT` to point it at a
+    /// credentials and region from Lambda's environment, TTLs from `RETENTION_DAYS`, and `DYNAMODB_ENDPOINT` to point it at a
     /// local server such as moto or DynamoDB Local instead of the region's endpoint.
     public init(environment: [String: String], httpClient: HTTPClient = .shared) throws {
         guard let table = environment["TABLE_NAME"], !table.isEmpty else { throw AWSEnvironmentError(missing: "TABLE_NAME") }
         let signer = try SigV4Signer(service: "dynamodb", environment: environment)
         let endpoint = environment["DYNAMODB_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.regionalEndpoint(signer.region)
-        self.init(tableName: table, endpoint: endpoint, signer: signer, httpClient: httpClient)
+        self.init(tableName: table, endpoint: endpoint, signer: signer,
+                  retentionDays: Configuration(environment: environment).retentionDays, httpClient: httpClient)
     }
 
     static func regionalEndpoint(_ region: String) -> String {
@@ -231,7 +237,7 @@ public struct DynamoDBStore: Store {
     /// sequence update leaves a gap, which ordering does not mind.
     public func appendMessage(_ message: StoredMessage) async throws {
         let partition = ItemLayout.conversation(widget: message.widgetId, conversation: message.conversationId)
-        let expiry = ItemLayout.epochSeconds(message.createdAt.addingTimeInterval(ItemLayout.retention))
+        let expiry = ItemLayout.epochSeconds(message.createdAt.addingTimeInterval(retention))
         var head = request().with(names: ["#seq": "sequence", "#ttl": ItemLayout.expiresAt], values: [":one": AttributeValue(1), ":ttl": expiry])
         head.key = ItemLayout.key(partition, "HEAD")
         head.updateExpression = "ADD #seq :one SET #ttl = :ttl"
@@ -344,7 +350,7 @@ public struct DynamoDBStore: Store {
             ItemLayout.record: try encodeRecord(event),
             ItemLayout.indexPartitionKey: .string(ItemLayout.securityEventsPartition),
             ItemLayout.indexSortKey: .string(ItemLayout.padded(ItemLayout.milliseconds(event.createdAt), width: 15) + "#" + event.id),
-            ItemLayout.expiresAt: ItemLayout.epochSeconds(event.createdAt.addingTimeInterval(ItemLayout.retention)),
+            ItemLayout.expiresAt: ItemLayout.epochSeconds(event.createdAt.addingTimeInterval(retention)),
             "type": .string(event.type.rawValue),
         ].merging(event.widgetId.map { ["widget_id": .string($0)] } ?? [:]) { $1 }
          .merging(event.domain.map { ["domain": .string($0)] } ?? [:]) { $1 }) { $1 }
@@ -391,7 +397,7 @@ public struct DynamoDBStore: Store {
         var update = request().with(
             names: ["#m": "messages", "#b": "blocked", "#day": "day", "#w": "widget_id", "#d": "domain", "#ttl": ItemLayout.expiresAt],
             values: [":m": AttributeValue(messages), ":b": AttributeValue(blocked), ":day": .string(day), ":w": .string(widgetId),
-                     ":d": .string(domain), ":ttl": ItemLayout.epochSeconds(date.addingTimeInterval(ItemLayout.retention + 86_400))])
+                     ":d": .string(domain), ":ttl": ItemLayout.epochSeconds(date.addingTimeInterval(retention + 86_400))])
         update.key = ItemLayout.usageBucket(day: day, widget: widgetId, domain: domain)
         update.updateExpression = "ADD #m :m, #b :b SET #day = :day, #w = :w, #d = :d, #ttl = if_not_exists(#ttl, :ttl)"
         // Never retried after an ambiguous failure: a doubled ADD would over-count.

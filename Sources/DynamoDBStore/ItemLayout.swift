@@ -28,9 +28,6 @@ enum ItemLayout {
     static let securityEventsPartition = "SECURITY_EVENTS"
     static let messagePrefix = "MESSAGE#"
 
-    /// Conversations and security events are kept 30 days (SPEC §4.5, §4.6).
-    static let retention: TimeInterval = 30 * 86_400
-
     static func key(_ pk: String, _ sk: String) -> Item {
         [partitionKey: .string(pk), sortKey: .string(sk)]
     }

@@ -1,5 +1,6 @@
 import AWSSigV4
 import Foundation
+import Handlers
 import Testing
 
 @testable import DynamoDBStore
@@ -148,6 +149,25 @@ struct DynamoDBStoreConfigurationTests {
         var environment = lambda
         environment["DYNAMODB_ENDPOINT"] = "http://127.0.0.1:8000"
         #expect(try DynamoDBStore(environment: environment).client.endpoint == "http://127.0.0.1:8000")
+    }
+
+    @Test("security events expire RETENTION_DAYS after they happened (30 by default)", arguments: [(nil, 30), ("7", 7), ("90", 90)])
+    func retentionDays(_ setting: String?, _ days: Int) async throws {
+        var environment = lambda
+        environment["RETENTION_DAYS"] = setting
+        let configured = try DynamoDBStore(environment: environment)
+        let endpoint = ScriptedEndpoint([(status: 200, body: "{}")])
+        let store = DynamoDBStore(tableName: configured.tableName, client: DynamoDBClient(
+            endpoint: "https://dynamodb.eu-west-1.amazonaws.com", signer: configured.client.signer, transport: { try await endpoint.answer($0) }),
+            retentionDays: Int(configured.retention / 86_400))
+        let happened = Date(timeIntervalSince1970: 1_763_596_800)
+        try await store.recordSecurityEvent(SecurityEvent(id: "e1", type: .rateLimit, widgetId: nil, origin: nil, domain: nil,
+                                                          sourceIp: "198.51.100.7", userAgent: nil, details: [:], createdAt: happened))
+        let sent = try #require(await endpoint.requests.first)
+        let body = try JSONSerialization.jsonObject(with: Data(sent.body)) as? [String: Any]
+        let item = body?["Item"] as? [String: Any]
+        let expires = (item?["expires_at"] as? [String: Any])?["N"] as? String
+        #expect(expires == String(1_763_596_800 + days * 86_400))
     }
 
     @Test("a missing setting is named in the error", arguments: ["TABLE_NAME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"])
