@@ -4,7 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 import Handlers
-import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode (surviving restarts), or a private in-memory
 /// database for tests and replay. Counters are single conditional upserts, atomic across
@@ -13,8 +12,7 @@ public final class SQLiteStore: Store {
     private let database: SQLiteDatabase
     /// Widgets as last decoded, with the JSON text they were decoded from: a chat message reads its
     /// widget's row every time, but decodes it only when the text changed.
-    private let decodedWidgets = Mutex<[String: (json: String, widget: WidgetConfig)]>([:])
-    private static let decodedWidgetsCapacity = 256
+    private let decodedWidgets = DerivedValueCache<String, WidgetConfig>(capacity: 256)
 
     /// Where the data lives.
     public enum Location: Sendable {
@@ -69,14 +67,7 @@ public final class SQLiteStore: Store {
     public func widget(id: String) async throws -> WidgetConfig? {
         guard let stored = try database.query("SELECT json FROM widgets WHERE widget_id = ?", [.text(id)]).first?[0] else { return nil }
         // The row is read every time; only decoding the same JSON text again is skipped.
-        let text = stored.text ?? ""
-        if let cached = decodedWidgets.withLock({ $0[id] }), cached.json == text { return cached.widget }
-        let widget = try decode(WidgetConfig.self, stored)
-        decodedWidgets.withLock { cache in
-            if cache.count >= Self.decodedWidgetsCapacity, cache[id] == nil { cache.removeAll() }
-            cache[id] = (json: text, widget: widget)
-        }
-        return widget
+        return try decodedWidgets.value(for: id, source: stored.text ?? "") { _ in try decode(WidgetConfig.self, stored) }
     }
 
     public func putWidget(_ widget: WidgetConfig) async throws {
@@ -159,8 +150,7 @@ public final class SQLiteStore: Store {
     // MARK: Counters and blocks
 
     public func increment(_ key: String, limit: Int, expiresAt: Date) async throws -> CounterOutcome {
-        guard limit > 0 else { return .refused(count: 0) }
-        return try database.transaction { query in try Self.increment(key, limit: limit, expiresAt: expiresAt, query: query) }
+        try database.transaction { query in try Self.increment(key, limit: limit, expiresAt: expiresAt, query: query) }
     }
 
     /// The whole batch in one transaction: one commit for a message's minute, hour and day windows.
@@ -168,10 +158,6 @@ public final class SQLiteStore: Store {
         try database.transaction { query in
             var outcomes: [CounterOutcome] = []
             for counter in counters {
-                guard counter.limit > 0 else {
-                    outcomes.append(.refused(count: 0))
-                    break
-                }
                 let outcome = try Self.increment(counter.key, limit: counter.limit, expiresAt: counter.expiresAt, query: query)
                 outcomes.append(outcome)
                 if case .refused = outcome { break }
@@ -182,6 +168,7 @@ public final class SQLiteStore: Store {
 
     private static func increment(_ key: String, limit: Int, expiresAt: Date,
                                   query: (String, [SQLiteValue]) throws -> [[SQLiteValue]]) throws -> CounterOutcome {
+        guard limit > 0 else { return .refused(count: 0) }
         let updated = try query("""
             INSERT INTO counters (key, count, expires_at) VALUES (?1, 1, ?3)
             ON CONFLICT(key) DO UPDATE SET count = count + 1 WHERE count < ?2

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// The offline AI provider: deterministic replies from the widget's greeting and knowledge entries,
 /// so that the whole product works locally with no key and fixtures replay byte for byte.
@@ -15,8 +14,9 @@ public struct EmbeddedResponder: AIProvider {
 
     /// Each widget's knowledge, tokenised once: ranking a question then costs a few dictionary
     /// lookups instead of re-tokenising every entry. Owned by this responder (one per function
-    /// instance), so it lives exactly as long as the function that uses it.
-    private let indexes = KnowledgeIndexCache()
+    /// instance), so it lives exactly as long as the function that uses it; 256 widgets is enough
+    /// for every widget of a stage or a Lambda sandbox.
+    private let indexes = DerivedValueCache<[KnowledgeEntry], KnowledgeIndex>(capacity: 256)
 
     public init() {}
 
@@ -44,7 +44,7 @@ public struct EmbeddedResponder: AIProvider {
             return greeting
         }
         let tokens = content.map(Self.stem)
-        let index = indexes.index(widgetId: request.widget.widgetId, knowledge: settings.knowledge)
+        let index = indexes.value(for: request.widget.widgetId, source: settings.knowledge, derive: KnowledgeIndex.init)
         if let best = index.best(for: tokens), best.score >= Self.minimumScore {
             return settings.knowledge[best.index].answer
         }
@@ -174,15 +174,12 @@ public struct EmbeddedResponder: AIProvider {
 
 /// The BM25 statistics of one knowledge base: each entry tokenised once, as postings per term.
 struct KnowledgeIndex: Sendable {
-    /// The entries this index was built from; a widget whose knowledge differs needs a new index.
-    let knowledge: [KnowledgeEntry]
     /// For each term, the entries holding it and how often: (entry index, term frequency).
     private let postings: [String: [(document: Int, frequency: Int)]]
     private let lengths: [Double]
     private let averageLength: Double
 
     init(_ entries: [KnowledgeEntry]) {
-        knowledge = entries
         var postings: [String: [(document: Int, frequency: Int)]] = [:]
         var lengths: [Double] = []
         lengths.reserveCapacity(entries.count)
@@ -235,24 +232,6 @@ struct KnowledgeIndex: Sendable {
             best = (index, score)
         }
         return best
-    }
-}
-
-/// Knowledge indexes by widget id. An entry is reused only while the widget's knowledge is equal to
-/// what it was built from, so an edited widget is re-indexed on its next message.
-final class KnowledgeIndexCache: Sendable {
-    /// Enough for every widget of a stage or a Lambda sandbox; past it the cache starts over.
-    static let capacity = 256
-    private let indexes = Mutex<[String: KnowledgeIndex]>([:])
-
-    func index(widgetId: String, knowledge: [KnowledgeEntry]) -> KnowledgeIndex {
-        if let cached = indexes.withLock({ $0[widgetId] }), cached.knowledge == knowledge { return cached }
-        let index = KnowledgeIndex(knowledge)
-        indexes.withLock { indexes in
-            if indexes.count >= Self.capacity, indexes[widgetId] == nil { indexes.removeAll() }
-            indexes[widgetId] = index
-        }
-        return index
     }
 }
 
