@@ -97,7 +97,7 @@ struct FunctionFactory {
     ///
     /// Only `sendMessage` posts frames, so only it builds the poster (and with it AsyncHTTPClient's
     /// shared client and event-loop threads) at init; the other functions get a `DeferredPoster`
-    /// that would build one on first use, so their cold start starts no threads they never use.
+    /// that would build one for each post, so their cold start starts no threads they never use.
     /// The signer is made at init either way, so missing credentials still fail init alike.
     private func poster(for name: FunctionName) throws -> any ConnectionPoster {
         let signer = environment["AWS_ACCESS_KEY_ID"] == nil ? nil : try SigV4Signer(service: "execute-api", environment: environment)
@@ -120,7 +120,7 @@ struct FunctionFactory {
     }
 }
 
-/// An `HTTPConnectionPoster` built when a frame is first posted rather than at init.
+/// An `HTTPConnectionPoster` built for each post rather than at init: for functions that never post.
 struct DeferredPoster: ConnectionPoster {
     let signer: SigV4Signer?
 

@@ -229,17 +229,15 @@ public final class RuntimeHTTPConnection {
     }
 
     private func readResponse() throws(RuntimeConnectionError) -> RuntimeHTTPResponse {
-        var scanned = start
-        var headerEnd = headEnd(from: scanned)
+        // From `start` every time: `fill` may move the unconsumed bytes to the front of the buffer.
+        var headerEnd = headEnd(from: start)
         while headerEnd == nil {
-            scanned = max(start, end - 3)
             if !(try fill()) {
                 // Nothing at all came back: the server had closed the kept-alive connection.
                 if start == end { throw .closedByPeer }
                 throw .malformedResponse("connection closed inside the response head")
             }
-            headerEnd = headEnd(from: min(scanned, start))
-            scanned = start
+            headerEnd = headEnd(from: start)
         }
         guard let headerEnd else { throw .malformedResponse("no header end") }
         let parsed = try buffer.withUnsafeBufferPointer { bytes throws(RuntimeConnectionError) in

@@ -61,12 +61,9 @@ public struct RuntimeAPIClient {
     }
 
     private func post(_ path: [String], body: [UInt8], errorType: String?) throws {
-        let response: RuntimeHTTPResponse
-        if let errorType {
-            response = try connection.request("POST", path, headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", errorType)], body: body)
-        } else {
-            response = try connection.request("POST", path, headers: [("Content-Type", "application/json")], body: body)
-        }
+        var headers: [(StaticString, String)] = [("Content-Type", "application/json")]
+        if let errorType { headers.append(("Lambda-Runtime-Function-Error-Type", errorType)) }
+        let response = try connection.request("POST", path, headers: headers, body: body)
         if response.status >= 500 { throw FatalStatus(path: path.joined(), status: response.status) }
         if response.status >= 400 {
             // 400/403/413: this invocation's report was refused (e.g. a response over 6 MB); the loop goes on.

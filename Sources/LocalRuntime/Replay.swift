@@ -149,12 +149,8 @@ struct ReplayRunner {
 
     private func replay(_ fixture: PreparedFixture, invoker: any FunctionInvoker, clock: ReplayClock, poster: CollectingPoster) async -> ReplayResult {
         var result = ReplayResult(path: fixture.path, function: "?", route: "?", statusCode: nil, failures: [], milliseconds: 0)
-        guard fixture.problem == nil, let routed = fixture.routed else {
+        guard let routed = fixture.routed else {
             result.failures.append(fixture.problem ?? "cannot read the fixture")
-            if let routed = fixture.routed {
-                result.function = routed.function.name.rawValue
-                result.route = routed.route
-            }
             return result
         }
         let expectation = fixture.expectation
