@@ -118,7 +118,7 @@ public struct EmbeddedResponder: AIProvider {
                     words.append(String(unsafeUninitializedCapacity: upper - lower) { buffer in
                         for offset in lower..<upper {
                             let byte = bytes[offset]
-                            buffer[offset - lower] = (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) ? byte | 0x20 : byte
+                            buffer[offset - lower] = byte.isASCIIUppercaseLetter ? byte | 0x20 : byte
                         }
                         return upper - lower
                     })
@@ -127,8 +127,7 @@ public struct EmbeddedResponder: AIProvider {
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte >= 0x80 { return nil }
-                let isWordByte = (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "'")
+                let isWordByte = byte.isASCIILowercaseLetter || byte.isASCIIUppercaseLetter || byte.isASCIIDigit || byte == UInt8(ascii: "'")
                 if !isWordByte {
                     if start < index { flush(upTo: index) }
                     start = index + 1
