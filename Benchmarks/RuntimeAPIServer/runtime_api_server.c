@@ -1,16 +1,24 @@
 /*
  * The Runtime API (2018-06-01) that Benchmarks/bench.py measures runtimes against, in C so that the
  * harness is not the ceiling: a blocking keep-alive HTTP/1.1 server, one thread per connection,
- * every response head built with one snprintf and sent with one writev. Not part of the Swift
- * package; bench.py compiles it with `cc -O2 -pthread`.
+ * one recv and one writev per request (every response head built with one snprintf). What is left
+ * of its cost is the kernel's: loopback TCP and a sleep and a wake-up per request on each side
+ * (BENCH-NOTES.md has the measurements). Not part of the Swift package; bench.py compiles it with
+ * `cc -O2 -pthread`.
  *
- *   runtime_api_server serve PAYLOADS COMMAND [ARG...]
+ *   runtime_api_server serve [--cpu N] [--runtime-cpu N] [--nice N] PAYLOADS COMMAND [ARG...]
  *       Serves the payloads in PAYLOADS (each as "<length>\n<bytes>") in order, request ids req-0,
  *       req-1, ..., then starts COMMAND with AWS_LAMBDA_RUNTIME_API pointing at itself (posix_spawn,
- *       stdout/stderr to /dev/null, the rest of the environment inherited). Reports on stdout:
+ *       stdout/stderr to /dev/null, the rest of the environment inherited). --cpu pins this server
+ *       to one CPU, --runtime-cpu the runtime (which otherwise inherits this server's CPU set),
+ *       --nice sets the nice value of both. Reports on stdout:
  *         port P                       listening
  *         spawn T PID                  CLOCK_MONOTONIC seconds just before posix_spawn
  *         next T                       the first GET /next arrived (head fully read)
+ *         cpu R U S H                  CPU seconds from the first /response or /error to the last:
+ *                                      the runtime's (all threads, user + system, from its CPU-time
+ *                                      clock), its user and system parts (/proc/PID/stat, in clock
+ *                                      ticks) and this server's own
  *         resp T KIND LENGTH\n<body>\n every /response or /error, all at once when the last expected
  *                                      one has arrived (so printing costs nothing during the loop)
  *         done
@@ -28,12 +36,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -73,7 +83,51 @@ static Response *responses;
 static size_t response_count;
 static int first_next_reported;
 
-static void report_all(void) {
+/* The runtime's CPU time (all its threads, user + system) and this server's, sampled when the first
+ * and the last /response or /error arrive: the same window as the invocation rate. */
+typedef struct {
+    double runtime, user, system, harness;
+} CPUSample;
+
+static pid_t runtime_pid;
+static clockid_t runtime_clock;
+static CPUSample first_sample;
+
+static double clock_seconds(clockid_t clock) {
+    struct timespec ts;
+    if (clock_gettime(clock, &ts) != 0) return -1;
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* utime and stime (fields 14 and 15 of /proc/PID/stat, in clock ticks) for the user/system split,
+ * which the CPU-time clock does not give. */
+static void read_user_system(pid_t pid, double *user, double *system) {
+    char path[64], text[1024];
+    *user = *system = -1;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *file = fopen(path, "r");
+    if (!file) return;
+    size_t length = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[length] = 0;
+    char *fields = strrchr(text, ')'); /* the command name may hold spaces */
+    unsigned long utime, stime;
+    if (fields && sscanf(fields + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) == 2) {
+        double tick = (double)sysconf(_SC_CLK_TCK);
+        *user = utime / tick;
+        *system = stime / tick;
+    }
+}
+
+static CPUSample sample_cpu(void) {
+    CPUSample sample = {clock_seconds(runtime_clock), 0, 0, clock_seconds(CLOCK_PROCESS_CPUTIME_ID)};
+    read_user_system(runtime_pid, &sample.user, &sample.system);
+    return sample;
+}
+
+static void report_all(CPUSample last) {
+    printf("cpu %.9f %.2f %.2f %.9f\n", last.runtime - first_sample.runtime, last.user - first_sample.user,
+           last.system - first_sample.system, last.harness - first_sample.harness);
     for (size_t i = 0; i < response_count; i++) {
         printf("resp %.9f %s %zu\n", responses[i].at, responses[i].error ? "error" : "response", responses[i].body.length);
         fwrite(responses[i].body.data, 1, responses[i].body.length, stdout);
@@ -200,7 +254,8 @@ static void *serve_connection(void *argument) {
                 pthread_mutex_lock(&lock);
                 if (response_count < payload_count) {
                     responses[response_count++] = (Response){at, is_error, copy};
-                    if (response_count == payload_count) report_all();
+                    if (response_count == 1) first_sample = sample_cpu();
+                    if (response_count == payload_count) report_all(sample_cpu());
                 }
                 pthread_mutex_unlock(&lock);
             }
@@ -247,12 +302,33 @@ static void load_payloads(const char *path) {
     responses = calloc(payload_count + 1, sizeof *responses);
 }
 
+/* Pins the calling thread (and so every thread and process it starts afterwards) to one CPU. */
+static void pin_to(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) die("sched_setaffinity");
+}
+
 static int serve(int argc, char **argv) {
-    if (argc < 4) {
-        fprintf(stderr, "usage: %s serve PAYLOADS COMMAND [ARG...]\n", argv[0]);
+    int harness_cpu = -1, runtime_cpu = -1, nice_value = 0, first = 2;
+    for (; first + 1 < argc && strncmp(argv[first], "--", 2) == 0; first += 2) {
+        if (strcmp(argv[first], "--cpu") == 0) harness_cpu = atoi(argv[first + 1]);
+        else if (strcmp(argv[first], "--runtime-cpu") == 0) runtime_cpu = atoi(argv[first + 1]);
+        else if (strcmp(argv[first], "--nice") == 0) nice_value = atoi(argv[first + 1]);
+        else break;
+    }
+    if (argc - first < 2) {
+        fprintf(stderr, "usage: %s serve [--cpu N] [--runtime-cpu N] [--nice N] PAYLOADS COMMAND [ARG...]\n", argv[0]);
         return 64;
     }
-    load_payloads(argv[2]);
+    load_payloads(argv[first]);
+    char **command = argv + first + 1;
+    cpu_set_t original;
+    if (sched_getaffinity(0, sizeof original, &original) != 0) die("sched_getaffinity");
+    if (harness_cpu >= 0) pin_to(harness_cpu);
+    /* before any thread or the runtime exists: both inherit it */
+    if (nice_value != 0 && setpriority(PRIO_PROCESS, 0, nice_value) != 0) die("setpriority");
     signal(SIGPIPE, SIG_IGN);
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (listener < 0) die("socket");
@@ -274,13 +350,23 @@ static int serve(int argc, char **argv) {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    /* The runtime inherits the spawning thread's affinity: its CPU if one is given, else the CPUs
+     * this server was started with. */
+    if (runtime_cpu >= 0) pin_to(runtime_cpu);
+    else if (sched_setaffinity(0, sizeof original, &original) != 0) die("sched_setaffinity");
     pid_t child;
-    double spawned_at = now();
-    if (posix_spawn(&child, argv[3], &actions, NULL, argv + 3, environ) != 0) die("posix_spawn");
+    /* Held until the runtime's pid is known, so that no /response is recorded (and CPU-sampled)
+     * before it is; the timestamps are taken before the lock, so waiting on it delays none. */
     pthread_mutex_lock(&lock);
+    double spawned_at = now();
+    if (posix_spawn(&child, command[0], &actions, NULL, command, environ) != 0) die("posix_spawn");
+    runtime_pid = child;
+    if (clock_getcpuclockid(child, &runtime_clock) != 0) die("clock_getcpuclockid");
     printf("spawn %.9f %d\n", spawned_at, (int)child);
     fflush(stdout);
     pthread_mutex_unlock(&lock);
+    if (harness_cpu >= 0) pin_to(harness_cpu);
+    else if (sched_setaffinity(0, sizeof original, &original) != 0) die("sched_setaffinity");
 
     char discard[256];
     while (read(0, discard, sizeof discard) > 0) {}
