@@ -22,8 +22,9 @@ public struct PIIRedactor: Sendable {
         var output = String.UnicodeScalarView()
         var index = 0
         var copiedUpTo = 0
-        func isLocal(_ s: Unicode.Scalar) -> Bool { s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s) || "._%+-".unicodeScalars.contains(s)) }
-        func isDomain(_ s: Unicode.Scalar) -> Bool { s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "." || s == "-") }
+        // Letters of any script: internationalised addresses (RFC 6531) and domain names are addresses too.
+        func isLocal(_ s: Unicode.Scalar) -> Bool { s.properties.isAlphabetic || ("0"..."9").contains(s) || "._%+-".unicodeScalars.contains(s) }
+        func isDomain(_ s: Unicode.Scalar) -> Bool { s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "." || s == "-" }
         while index < scalars.count {
             guard scalars[index] == "@" else { index += 1; continue }
             var start = index
@@ -48,6 +49,8 @@ public struct PIIRedactor: Sendable {
     }
 
     private func redactNumbers(_ text: String) -> String {
+        // Every number this redacts has an ASCII digit; most messages have none, and are returned as they are.
+        guard text.utf8.contains(where: \.isASCIIDigit) else { return text }
         let scalars = Array(text.unicodeScalars)
         var output = String.UnicodeScalarView()
         var index = 0
