@@ -71,8 +71,11 @@ final class SQLiteDatabase: Sendable {
         try state.withLock { state in try Self.run(sql, parameters, in: &state) }
     }
 
+    /// Runs a statement with its parameters and returns every row: `query(_:_:)`, or the same inside a transaction.
+    typealias Query = (String, [SQLiteValue]) throws -> [[SQLiteValue]]
+
     /// Runs `body` inside one transaction holding the lock, so that its statements are atomic together.
-    func transaction<T>(_ body: (_ query: (String, [SQLiteValue]) throws -> [[SQLiteValue]]) throws -> T) throws -> T {
+    func transaction<T>(_ body: (_ query: Query) throws -> T) throws -> T {
         try state.withLock { state in
             _ = try Self.run("BEGIN IMMEDIATE", [], in: &state)
             do {

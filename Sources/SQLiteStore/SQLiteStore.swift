@@ -31,6 +31,7 @@ public final class SQLiteStore: Store {
             try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
         }
         try database.execute(Self.schema)
+        try addConnectionColumns()
     }
 
     static let schema = """
@@ -98,25 +99,82 @@ public final class SQLiteStore: Store {
 
     // MARK: Connections
 
+    /// A connection's fields as columns, read on every `sendMessage` without decoding JSON. The
+    /// `json` column is still written, so that a previous version sharing the file can read the
+    /// record; rows that only have it (written before these columns, or by that version) are decoded.
+    private static let connectionColumns = [
+        "widget_id TEXT", "session_id TEXT", "origin TEXT", "source_ip TEXT", "user_agent TEXT", "user_id TEXT", "connected_at REAL",
+    ]
+
+    /// Adds the connection columns to a state file created before them, once, whichever of the
+    /// processes sharing the file opens it first.
+    private func addConnectionColumns() throws {
+        try database.transaction { query in
+            let existing = Set(try query("SELECT name FROM pragma_table_info('connections')", []).compactMap { $0[0].text })
+            for column in Self.connectionColumns where !existing.contains(String(column.prefix { $0 != " " })) {
+                _ = try query("ALTER TABLE connections ADD COLUMN \(column)", [])
+            }
+        }
+    }
+
     public func putConnection(_ connection: ConnectionRecord) async throws {
-        try database.query("INSERT OR REPLACE INTO connections (connection_id, expires_at, json) VALUES (?, ?, ?)",
-                           [.text(connection.connectionId), .real(connection.expiresAt.timeIntervalSince1970), try json(connection)])
+        try database.query("""
+            INSERT OR REPLACE INTO connections (connection_id, expires_at, json, widget_id, session_id, origin, source_ip, user_agent,
+                                                user_id, connected_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(connection.connectionId), .real(connection.expiresAt.timeIntervalSince1970), try json(connection),
+                  .text(connection.widgetId), .text(connection.sessionId), connection.origin.map(SQLiteValue.text) ?? .null,
+                  .text(connection.sourceIp), connection.userAgent.map(SQLiteValue.text) ?? .null, .text(connection.userId),
+                  .real(connection.connectedAt.timeIntervalSince1970)])
     }
 
     public func connection(id: String) async throws -> ConnectionRecord? {
-        try database.query("SELECT json FROM connections WHERE connection_id = ?", [.text(id)]).first
-            .map { try decode(ConnectionRecord.self, $0[0]) }
+        try database.query("SELECT \(Self.connectionRecord) FROM connections WHERE connection_id = ?", [.text(id)]).first
+            .map { try connection(id, $0) }
     }
 
     public func removeConnection(id: String) async throws -> ConnectionRecord? {
-        try database.query("DELETE FROM connections WHERE connection_id = ? RETURNING json", [.text(id)]).first
-            .map { try decode(ConnectionRecord.self, $0[0]) }
+        try database.query("DELETE FROM connections WHERE connection_id = ? RETURNING \(Self.connectionRecord)", [.text(id)]).first
+            .map { try connection(id, $0) }
+    }
+
+    /// The columns `connection(_:_:)` reads; `json` only for a row without the connection columns.
+    private static let connectionRecord =
+        "widget_id, session_id, origin, source_ip, user_agent, user_id, connected_at, expires_at, CASE WHEN widget_id IS NULL THEN json END"
+
+    private func connection(_ id: String, _ row: [SQLiteValue]) throws -> ConnectionRecord {
+        guard let widgetId = row[0].text else { return try decode(ConnectionRecord.self, row[8]) }
+        return ConnectionRecord(connectionId: id, widgetId: widgetId, sessionId: row[1].text ?? "", origin: row[2].text,
+                                sourceIp: row[3].text ?? "", userAgent: row[4].text, userId: row[5].text ?? "",
+                                connectedAt: Date(timeIntervalSince1970: row[6].real ?? 0),
+                                expiresAt: Date(timeIntervalSince1970: row[7].real ?? 0))
     }
 
     // MARK: Conversations
 
     public func appendMessage(_ message: StoredMessage) async throws {
-        try database.query("""
+        try Self.insert(message, query: database.query)
+    }
+
+    public func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage] {
+        try Self.messages(widgetId: widgetId, conversationId: conversationId, limit: limit, query: database.query)
+    }
+
+    /// One transaction, so one commit (one round of WAL writes and file locks) per admitted message
+    /// where there would be three; the history is read as of just before the append.
+    public func appendUserMessage(_ message: StoredMessage, historyLimit: Int) async throws -> [StoredMessage] {
+        try database.transaction { query in
+            let history = historyLimit > 0
+                ? try Self.messages(widgetId: message.widgetId, conversationId: message.conversationId, limit: historyLimit, query: query) : []
+            try Self.insert(message, query: query)
+            try Self.addUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
+                              messages: 1, blocked: 0, query: query)
+            return history
+        }
+    }
+
+    private static func insert(_ message: StoredMessage, query: SQLiteDatabase.Query) throws {
+        _ = try query("""
             INSERT INTO messages (widget_id, conversation_id, role, content, domain, source_ip, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, [.text(message.widgetId), .text(message.conversationId), .text(message.role.rawValue), .text(message.content),
@@ -124,13 +182,14 @@ public final class SQLiteStore: Store {
                   .real(message.createdAt.timeIntervalSince1970)])
     }
 
-    public func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage] {
-        try database.query("""
+    private static func messages(widgetId: String, conversationId: String, limit: Int,
+                                 query: SQLiteDatabase.Query) throws -> [StoredMessage] {
+        try query("""
             SELECT widget_id, conversation_id, role, content, domain, source_ip, created_at FROM (
                 SELECT * FROM messages WHERE widget_id = ? AND conversation_id = ? ORDER BY id DESC LIMIT ?
             ) ORDER BY id
             """, [.text(widgetId), .text(conversationId), .integer(Int64(max(0, limit)))])
-            .map(Self.message)
+            .map(message)
     }
 
     public func messages(domain: String) async throws -> [StoredMessage] {
@@ -167,7 +226,7 @@ public final class SQLiteStore: Store {
     }
 
     private static func increment(_ key: String, limit: Int, expiresAt: Date,
-                                  query: (String, [SQLiteValue]) throws -> [[SQLiteValue]]) throws -> CounterOutcome {
+                                  query: SQLiteDatabase.Query) throws -> CounterOutcome {
         guard limit > 0 else { return .refused(count: 0) }
         let updated = try query("""
             INSERT INTO counters (key, count, expires_at) VALUES (?1, 1, ?3)
@@ -230,11 +289,15 @@ public final class SQLiteStore: Store {
     // MARK: Usage and retention
 
     public func recordUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int) async throws {
-        let day = DailyUsage.day(of: date)
-        try database.query("""
+        try Self.addUsage(at: date, widgetId: widgetId, domain: domain, messages: messages, blocked: blocked, query: database.query)
+    }
+
+    private static func addUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int,
+                                 query: SQLiteDatabase.Query) throws {
+        _ = try query("""
             INSERT INTO usage_daily (day, widget_id, domain, messages, blocked) VALUES (?1, ?2, ?3, ?4, ?5)
             ON CONFLICT(day, widget_id, domain) DO UPDATE SET messages = messages + ?4, blocked = blocked + ?5
-            """, [.text(day), .text(widgetId), .text(domain), .integer(Int64(messages)), .integer(Int64(blocked))])
+            """, [.text(DailyUsage.day(of: date)), .text(widgetId), .text(domain), .integer(Int64(messages)), .integer(Int64(blocked))])
     }
 
     public func usage(days: [String]) async throws -> [DailyUsage] {

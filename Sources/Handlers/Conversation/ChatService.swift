@@ -77,10 +77,10 @@ public struct ChatService: Sendable {
 
         let redactor = PIIRedactor()
         let message = redactor.redact(request.message)
-        let history = try await conversationHistory(for: request, redactor: redactor, now: now)
-        try await store.appendMessage(stored(.user, message, request: request, at: now))
-        try await store.recordUsage(at: now, widgetId: widget.widgetId, domain: request.client.origin.origin?.host ?? DailyUsage.unknown,
-                                    messages: 1, blocked: 0)
+        let bound = max(0, widget.limits.maxConversationLength - 1)
+        let earlier = try await store.appendUserMessage(stored(.user, message, request: request, at: now),
+                                                        historyLimit: request.clientHistory == nil ? bound : 0)
+        let history = conversationHistory(for: request, stored: earlier, bound: bound, redactor: redactor, now: now)
 
         let completion = CompletionRequest(widget: widget, history: history + [ChatTurn(role: .user, content: message)],
                                            deadline: request.deadline)
@@ -101,15 +101,13 @@ public struct ChatService: Sendable {
     }
 
     /// The earlier turns sent to the provider: the client's own (user and assistant turns only, so a
-    /// page cannot inject a system prompt), or the stored conversation while the session is alive,
+    /// page cannot inject a system prompt), or the `stored` conversation while the session is alive,
     /// bounded by `max_conversation_length`.
-    private func conversationHistory(for request: ChatTurnRequest, redactor: PIIRedactor, now: Date) async throws -> [ChatTurn] {
-        let bound = max(0, request.widget.limits.maxConversationLength - 1)
+    private func conversationHistory(for request: ChatTurnRequest, stored: [StoredMessage], bound: Int,
+                                     redactor: PIIRedactor, now: Date) -> [ChatTurn] {
         if let supplied = request.clientHistory {
             return supplied.filter { $0.role != .system }.suffix(bound).map { ChatTurn(role: $0.role, content: redactor.redact($0.content)) }
         }
-        let stored = try await dependencies.store.messages(widgetId: request.widget.widgetId,
-                                                            conversationId: request.conversationId, limit: bound)
         let timeout = TimeInterval(request.widget.limits.sessionTimeoutMinutes * 60)
         guard let last = stored.last, now.timeIntervalSince(last.createdAt) <= timeout else { return [] }
         return stored.map { ChatTurn(role: $0.role, content: $0.content) }

@@ -25,6 +25,11 @@ public protocol Store: Sendable {
     func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage]
     /// Every retained message from `domain` (exact host), oldest first: a GDPR export.
     func messages(domain: String) async throws -> [StoredMessage]
+    /// Stores an admitted user message and counts it in its usage bucket (UTC day of `createdAt`,
+    /// widget, `domain` or `DailyUsage.unknown`), returning the conversation's last `historyLimit`
+    /// messages from before it, oldest first: everything a chat turn writes and reads before it
+    /// calls the provider, so that a store can do it in one transaction instead of three.
+    func appendUserMessage(_ message: StoredMessage, historyLimit: Int) async throws -> [StoredMessage]
 
     // Counters and blocks
     /// Atomically adds one to `key` unless it already holds `limit`; a new key starts at 0 and
@@ -72,6 +77,16 @@ public struct CounterIncrement: Sendable, Equatable {
 }
 
 extension Store {
+    /// The history read, the append and the usage update one after another, each atomic on its own.
+    public func appendUserMessage(_ message: StoredMessage, historyLimit: Int) async throws -> [StoredMessage] {
+        let history = historyLimit > 0
+            ? try await messages(widgetId: message.widgetId, conversationId: message.conversationId, limit: historyLimit) : []
+        try await appendMessage(message)
+        try await recordUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
+                              messages: 1, blocked: 0)
+        return history
+    }
+
     /// One increment after another, stopping after the first refusal.
     public func increment(_ counters: [CounterIncrement]) async throws -> [CounterOutcome] {
         var outcomes: [CounterOutcome] = []
