@@ -7,7 +7,7 @@ import Testing
 /// in for: the same values, the same bytes, and the same field named when an event is refused.
 @Suite("Envelope decoding and encoding")
 struct EnvelopeCodingTests {
-    /// The fixtures that are Lambda events, as parsed values, with whether each is a WebSocket event.
+    /// The fixtures that are Lambda events (not expectations), parsed, with their file names.
     static var fixtureEvents: [(name: String, json: JSONValue)] {
         JSONValueParsingTests.eventFiles.filter { !$0.lastPathComponent.hasSuffix(".expected.json") }.compactMap { file in
             guard let bytes = try? Data(contentsOf: file), let json = try? JSONValue(parsing: bytes) else { return nil }
@@ -19,7 +19,7 @@ struct EnvelopeCodingTests {
         json["requestContext"]?["eventType"] != nil
     }
 
-    /// What `AnyLambdaFunction` reports for `json` read by hand, and through `Decodable`.
+    /// How `AnyLambdaFunction` words the refusal of `json` read by hand, and read through `Decodable`.
     static func refusals<T: JSONValueDecodable & Decodable>(_ json: JSONValue, as _: T.Type) -> (byHand: String?, codable: String?) {
         let bytes = json.jsonBytes
         var byHand: String?

@@ -118,13 +118,13 @@ public struct JSONFields: Sendable {
     }
 
     /// A required field: absent is `missing`, `null` or another JSON type is `wrongType`.
-    public func decode<T: JSONValueDecodable>(_ key: String, as _: T.Type = T.self) throws(JSONShapeError) -> T {
+    public func decode<T: JSONValueDecodable>(_ key: String) throws(JSONShapeError) -> T {
         guard let value = members[key] else { throw JSONShapeError(.missing(key: key)) }
         return try JSONShapeError.under(key) { () throws(JSONShapeError) in try T(json: value) }
     }
 
     /// An optional field: absent or `null` is nil, another JSON type is `wrongType`.
-    public func decodeIfPresent<T: JSONValueDecodable>(_ key: String, as _: T.Type = T.self) throws(JSONShapeError) -> T? {
+    public func decodeIfPresent<T: JSONValueDecodable>(_ key: String) throws(JSONShapeError) -> T? {
         guard let value = members[key], value != .null else { return nil }
         return try JSONShapeError.under(key) { () throws(JSONShapeError) in try T(json: value) }
     }
