@@ -140,7 +140,7 @@ final class EventClock: WallClock {
     func now() -> Date { current.withLock { $0 } }
 
     func set(fromEvent payload: [UInt8]) {
-        guard let event = try? JSONDecoder().decode(JSONValue.self, from: Data(payload)),
+        guard let event = try? JSONValue(parsing: payload),
               let millis = (event["requestContext"]?["requestTimeEpoch"] ?? event["requestContext"]?["timeEpoch"])?.intValue else { return }
         current.withLock { $0 = Date(timeIntervalSince1970: Double(millis) / 1000) }
     }

@@ -25,7 +25,7 @@ struct EventRouting {
     }
 
     func route(_ payload: [UInt8]) throws -> Routed {
-        guard let event = try? JSONDecoder().decode(JSONValue.self, from: Data(payload)), case .object = event else {
+        guard let event = try? JSONValue(parsing: payload), case .object = event else {
             throw RoutingError.notAnEvent("the file is not a JSON object")
         }
         let context = event["requestContext"]

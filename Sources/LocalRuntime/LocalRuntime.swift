@@ -88,7 +88,7 @@ struct Invoke: AsyncParsableCommand {
     }
 
     private func prettyJSON(_ bytes: [UInt8]) throws -> String {
-        let value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        let value = try JSONValue(parsing: bytes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)

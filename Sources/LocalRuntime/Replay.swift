@@ -163,7 +163,7 @@ struct ReplayRunner {
         var errorType: String?
         do {
             let output = try await invoker.invoke(routed.function, payload: payload, requestId: UUID().uuidString.lowercased())
-            response = try JSONDecoder().decode(JSONValue.self, from: Data(output))
+            response = try JSONValue(parsing: output)
         } catch let error as InvocationError {
             response = nil
             errorType = error.errorType
@@ -176,7 +176,7 @@ struct ReplayRunner {
         let posted = poster.drain()
         result.statusCode = response?["statusCode"]?.intValue
         guard let expectation else { return result }
-        let frames = posted.map { try? JSONDecoder().decode(JSONValue.self, from: Data($0.data)) }
+        let frames = posted.map { try? JSONValue(parsing: $0.data) }
         result.failures = Self.compare(expectation, response: response, errorType: errorType, frames: frames)
         return result
     }
@@ -201,7 +201,7 @@ struct ReplayRunner {
         }
         if let wanted = expected.body {
             let text = response["body"]?.stringValue ?? ""
-            let actual = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+            let actual = try? JSONValue(parsing: text)
             if !(actual?.contains(wanted) ?? false) {
                 failures.append("body: expected to contain \(JSONCoding.string(wanted)), got \(text.prefix(300))")
             }

@@ -75,7 +75,7 @@ struct Template: Sendable {
         } catch {
             throw LoadError.unreadable(path, error.localizedDescription)
         }
-        guard let document = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+        guard let document = try? JSONValue(parsing: data) else {
             throw LoadError.invalid("\(path) is not valid JSON")
         }
         return try Template(document: document)

@@ -122,7 +122,7 @@ public struct AdminFunction: LambdaFunction {
             throw .invalid("The request body is not valid base64.")
         }
         guard !bytes.isEmpty else { throw .invalid("A JSON object body is required.") }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
+        guard let value = try? JSONValue(parsing: bytes) else {
             throw .invalid("The request body is not valid JSON.")
         }
         guard case .object(let object) = value else { throw .invalid("The request body must be a JSON object.") }

@@ -61,7 +61,7 @@ public struct AdminToken: Sendable, Equatable {
               let signature = Base64URL.decode(segments[2]) else {
             return .failure(.malformed("a part is not base64url"))
         }
-        guard case .object(let header)? = try? JSONDecoder().decode(JSONValue.self, from: Data(headerBytes)) else {
+        guard case .object(let header)? = try? JSONValue(parsing: headerBytes) else {
             return .failure(.malformed("the header is not a JSON object"))
         }
         guard let algorithm = header["alg"]?.stringValue else { return .failure(.malformed("the header has no alg")) }
@@ -70,7 +70,7 @@ public struct AdminToken: Sendable, Equatable {
         guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: SymmetricKey(data: Data(secret.utf8))) else {
             return .failure(.badSignature)
         }
-        guard case .object(let claims)? = try? JSONDecoder().decode(JSONValue.self, from: Data(payloadBytes)) else {
+        guard case .object(let claims)? = try? JSONValue(parsing: payloadBytes) else {
             return .failure(.malformed("the payload is not a JSON object"))
         }
         guard let exp = claims["exp"]?.doubleValue else { return .failure(.malformed("the payload has no numeric exp claim")) }

@@ -148,7 +148,7 @@ struct AdminWidgets {
 
     static func mergedLimits(_ current: WidgetLimits, _ value: JSONValue) throws(AdminError) -> WidgetLimits {
         guard case .object(let given) = value else { throw .invalid("limits must be an object.") }
-        guard case .object(var merged)? = try? JSONDecoder().decode(JSONValue.self, from: Data(JSONCoding.string(current).utf8)) else {
+        guard case .object(var merged)? = try? JSONValue(parsing: JSONCoding.string(current)) else {
             throw .invalid("limits could not be read.")
         }
         for (key, item) in given.sorted(by: { $0.key < $1.key }) {
@@ -171,7 +171,7 @@ struct AdminWidgets {
         if let unknown = given.keys.filter({ !settingsFields.contains($0) }).sorted().first {
             throw .invalid("Unknown setting \(unknown.prefix(60)); settings are \(settingsFields.sorted().joined(separator: ", ")).")
         }
-        guard case .object(var merged)? = try? JSONDecoder().decode(JSONValue.self, from: Data(JSONCoding.string(current).utf8)) else {
+        guard case .object(var merged)? = try? JSONValue(parsing: JSONCoding.string(current)) else {
             throw .invalid("settings could not be read.")
         }
         merged.merge(given) { $1 }

@@ -39,3 +39,56 @@ public struct APIGatewayResponse: Codable, Sendable, Equatable {
     public var body: String?
     public var isBase64Encoded: Bool?
 }
+
+extension APIGatewayRequest: JSONValueDecodable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        resource = try fields.decodeIfPresent("resource")
+        path = try fields.decodeIfPresent("path")
+        httpMethod = try fields.decode("httpMethod")
+        headers = try fields.decodeIfPresent("headers")
+        multiValueHeaders = try fields.decodeIfPresent("multiValueHeaders")
+        queryStringParameters = try fields.decodeIfPresent("queryStringParameters")
+        multiValueQueryStringParameters = try fields.decodeIfPresent("multiValueQueryStringParameters")
+        pathParameters = try fields.decodeIfPresent("pathParameters")
+        stageVariables = try fields.decodeIfPresent("stageVariables")
+        requestContext = try fields.decodeIfPresent("requestContext")
+        body = try fields.decodeIfPresent("body")
+        isBase64Encoded = try fields.decodeIfPresent("isBase64Encoded")
+    }
+}
+
+extension APIGatewayRequest.RequestContext: JSONValueDecodable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        accountId = try fields.decodeIfPresent("accountId")
+        apiId = try fields.decodeIfPresent("apiId")
+        resourcePath = try fields.decodeIfPresent("resourcePath")
+        httpMethod = try fields.decodeIfPresent("httpMethod")
+        requestId = try fields.decodeIfPresent("requestId")
+        stage = try fields.decodeIfPresent("stage")
+        path = try fields.decodeIfPresent("path")
+        domainName = try fields.decodeIfPresent("domainName")
+        requestTimeEpoch = try fields.decodeIfPresent("requestTimeEpoch")
+        identity = try fields.decodeIfPresent("identity")
+    }
+}
+
+extension APIGatewayRequest.RequestContext.Identity: JSONValueDecodable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        sourceIp = try fields.decodeIfPresent("sourceIp")
+        userAgent = try fields.decodeIfPresent("userAgent")
+    }
+}
+
+extension APIGatewayResponse: JSONValueEncodable {
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = ["statusCode": statusCode.jsonValue]
+        object.set("headers", headers)
+        object.set("multiValueHeaders", multiValueHeaders)
+        object.set("body", body)
+        object.set("isBase64Encoded", isBase64Encoded)
+        return .object(object)
+    }
+}

@@ -87,3 +87,98 @@ public struct APIGatewayV2Response: Codable, Sendable, Equatable {
     public var body: String?
     public var isBase64Encoded: Bool?
 }
+
+extension APIGatewayV2Request: JSONValueDecodable, JSONValueEncodable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        version = try fields.decode("version")
+        routeKey = try fields.decodeIfPresent("routeKey")
+        rawPath = try fields.decodeIfPresent("rawPath")
+        rawQueryString = try fields.decodeIfPresent("rawQueryString")
+        cookies = try fields.decodeIfPresent("cookies")
+        headers = try fields.decodeIfPresent("headers")
+        queryStringParameters = try fields.decodeIfPresent("queryStringParameters")
+        pathParameters = try fields.decodeIfPresent("pathParameters")
+        stageVariables = try fields.decodeIfPresent("stageVariables")
+        requestContext = try fields.decode("requestContext")
+        body = try fields.decodeIfPresent("body")
+        isBase64Encoded = try fields.decodeIfPresent("isBase64Encoded")
+    }
+
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = ["version": .string(version), "requestContext": requestContext.jsonValue]
+        object.set("routeKey", routeKey)
+        object.set("rawPath", rawPath)
+        object.set("rawQueryString", rawQueryString)
+        object.set("cookies", cookies)
+        object.set("headers", headers)
+        object.set("queryStringParameters", queryStringParameters)
+        object.set("pathParameters", pathParameters)
+        object.set("stageVariables", stageVariables)
+        object.set("body", body)
+        object.set("isBase64Encoded", isBase64Encoded)
+        return .object(object)
+    }
+}
+
+extension APIGatewayV2Request.RequestContext: JSONValueDecodable, JSONValueEncodable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        accountId = try fields.decodeIfPresent("accountId")
+        apiId = try fields.decodeIfPresent("apiId")
+        domainName = try fields.decodeIfPresent("domainName")
+        domainPrefix = try fields.decodeIfPresent("domainPrefix")
+        http = try fields.decode("http")
+        requestId = try fields.decodeIfPresent("requestId")
+        routeKey = try fields.decodeIfPresent("routeKey")
+        stage = try fields.decodeIfPresent("stage")
+        time = try fields.decodeIfPresent("time")
+        timeEpoch = try fields.decodeIfPresent("timeEpoch")
+    }
+
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = ["http": http.jsonValue]
+        object.set("accountId", accountId)
+        object.set("apiId", apiId)
+        object.set("domainName", domainName)
+        object.set("domainPrefix", domainPrefix)
+        object.set("requestId", requestId)
+        object.set("routeKey", routeKey)
+        object.set("stage", stage)
+        object.set("time", time)
+        object.set("timeEpoch", timeEpoch)
+        return .object(object)
+    }
+}
+
+extension APIGatewayV2Request.RequestContext.HTTP: JSONValueDecodable, JSONValueEncodable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        method = try fields.decode("method")
+        path = try fields.decodeIfPresent("path")
+        `protocol` = try fields.decodeIfPresent("protocol")
+        sourceIp = try fields.decodeIfPresent("sourceIp")
+        userAgent = try fields.decodeIfPresent("userAgent")
+    }
+
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = ["method": .string(method)]
+        object.set("path", path)
+        object.set("protocol", `protocol`)
+        object.set("sourceIp", sourceIp)
+        object.set("userAgent", userAgent)
+        return .object(object)
+    }
+}
+
+extension APIGatewayV2Response: JSONValueEncodable {
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = ["statusCode": statusCode.jsonValue]
+        object.set("headers", headers)
+        object.set("multiValueHeaders", multiValueHeaders)
+        object.set("cookies", cookies)
+        object.set("body", body)
+        object.set("isBase64Encoded", isBase64Encoded)
+        return .object(object)
+    }
+}

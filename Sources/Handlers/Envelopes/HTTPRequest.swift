@@ -91,7 +91,7 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 }
 
-extension HTTPRequest: Decodable {
+extension HTTPRequest: Decodable, JSONValueDecodable {
     private enum FormatKeys: String, CodingKey { case version, httpMethod }
 
     public init(from decoder: any Decoder) throws {
@@ -100,6 +100,15 @@ extension HTTPRequest: Decodable {
             self.init(try APIGatewayRequest(from: decoder))
         } else {
             self.init(try APIGatewayV2Request(from: decoder))
+        }
+    }
+
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        if fields.contains("httpMethod"), fields.members["version"]?.stringValue != "2.0" {
+            self.init(try APIGatewayRequest(json: json))
+        } else {
+            self.init(try APIGatewayV2Request(json: json))
         }
     }
 }
@@ -119,18 +128,21 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 }
 
-extension HTTPResponse: Encodable {
+extension HTTPResponse: Encodable, JSONValueEncodable {
     public func encode(to encoder: any Encoder) throws {
+        try jsonValue.encode(to: encoder)
+    }
+
+    public var jsonValue: JSONValue {
         let headers = headers.dictionary
         switch format {
         case .v2:
-            try APIGatewayV2Response(statusCode: statusCode, headers: headers, body: body, isBase64Encoded: false)
-                .encode(to: encoder)
+            return APIGatewayV2Response(statusCode: statusCode, headers: headers, body: body, isBase64Encoded: false).jsonValue
         case .v1:
-            try APIGatewayResponse(
+            return APIGatewayResponse(
                 statusCode: statusCode, headers: headers, multiValueHeaders: headers.mapValues { [$0] },
                 body: body, isBase64Encoded: false
-            ).encode(to: encoder)
+            ).jsonValue
         }
     }
 }

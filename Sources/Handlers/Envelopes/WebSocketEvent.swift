@@ -106,3 +106,97 @@ public struct WebSocketResponse: Codable, Sendable, Equatable {
         self.body = body
     }
 }
+
+extension WebSocketEvent.EventType: JSONValueDecodable, JSONValueEncodable {}
+
+extension WebSocketEvent: JSONValueDecodable, JSONValueEncodable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        requestContext = try fields.decode("requestContext")
+        headers = try fields.decodeIfPresent("headers")
+        multiValueHeaders = try fields.decodeIfPresent("multiValueHeaders")
+        queryStringParameters = try fields.decodeIfPresent("queryStringParameters")
+        multiValueQueryStringParameters = try fields.decodeIfPresent("multiValueQueryStringParameters")
+        body = try fields.decodeIfPresent("body")
+        isBase64Encoded = try fields.decodeIfPresent("isBase64Encoded")
+    }
+
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = ["requestContext": requestContext.jsonValue]
+        object.set("headers", headers)
+        object.set("multiValueHeaders", multiValueHeaders)
+        object.set("queryStringParameters", queryStringParameters)
+        object.set("multiValueQueryStringParameters", multiValueQueryStringParameters)
+        object.set("body", body)
+        object.set("isBase64Encoded", isBase64Encoded)
+        return .object(object)
+    }
+}
+
+extension WebSocketEvent.RequestContext: JSONValueDecodable, JSONValueEncodable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        routeKey = try fields.decode("routeKey")
+        eventType = try fields.decode("eventType")
+        connectionId = try fields.decode("connectionId")
+        messageId = try fields.decodeIfPresent("messageId")
+        messageDirection = try fields.decodeIfPresent("messageDirection")
+        domainName = try fields.decodeIfPresent("domainName")
+        stage = try fields.decodeIfPresent("stage")
+        apiId = try fields.decodeIfPresent("apiId")
+        requestId = try fields.decodeIfPresent("requestId")
+        extendedRequestId = try fields.decodeIfPresent("extendedRequestId")
+        requestTime = try fields.decodeIfPresent("requestTime")
+        requestTimeEpoch = try fields.decodeIfPresent("requestTimeEpoch")
+        connectedAt = try fields.decodeIfPresent("connectedAt")
+        identity = try fields.decodeIfPresent("identity")
+        disconnectStatusCode = try fields.decodeIfPresent("disconnectStatusCode")
+        disconnectReason = try fields.decodeIfPresent("disconnectReason")
+        authorizer = try fields.decodeIfPresent("authorizer")
+    }
+
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = [
+            "routeKey": .string(routeKey), "eventType": eventType.jsonValue, "connectionId": .string(connectionId),
+        ]
+        object.set("messageId", messageId)
+        object.set("messageDirection", messageDirection)
+        object.set("domainName", domainName)
+        object.set("stage", stage)
+        object.set("apiId", apiId)
+        object.set("requestId", requestId)
+        object.set("extendedRequestId", extendedRequestId)
+        object.set("requestTime", requestTime)
+        object.set("requestTimeEpoch", requestTimeEpoch)
+        object.set("connectedAt", connectedAt)
+        object.set("identity", identity)
+        object.set("disconnectStatusCode", disconnectStatusCode)
+        object.set("disconnectReason", disconnectReason)
+        object.set("authorizer", authorizer)
+        return .object(object)
+    }
+}
+
+extension WebSocketEvent.RequestContext.Identity: JSONValueDecodable, JSONValueEncodable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        sourceIp = try fields.decodeIfPresent("sourceIp")
+        userAgent = try fields.decodeIfPresent("userAgent")
+    }
+
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = [:]
+        object.set("sourceIp", sourceIp)
+        object.set("userAgent", userAgent)
+        return .object(object)
+    }
+}
+
+extension WebSocketResponse: JSONValueEncodable {
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = ["statusCode": statusCode.jsonValue]
+        object.set("headers", headers)
+        object.set("body", body)
+        return .object(object)
+    }
+}

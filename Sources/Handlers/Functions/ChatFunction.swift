@@ -8,52 +8,44 @@ public struct ChatFunction: LambdaFunction {
         self.dependencies = dependencies
     }
 
-    struct Body: Decodable {
+    struct Body: JSONValueDecodable {
         var widgetId: String?
         var conversationId: String?
         var message: String?
         var messages: [ChatTurn]?
 
-        enum CodingKeys: String, CodingKey {
-            case message, messages
-            case widgetId = "widget_id"
-            case conversationId = "conversation_id"
-            case sessionId
-        }
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            widgetId = try c.decodeIfPresent(String.self, forKey: .widgetId)
-            conversationId = try c.decodeIfPresent(String.self, forKey: .conversationId)
-                ?? c.decodeIfPresent(String.self, forKey: .sessionId)
-            message = try c.decodeIfPresent(String.self, forKey: .message)
-            messages = try c.decodeIfPresent([ChatTurn].self, forKey: .messages)
+        init(json: JSONValue) throws(JSONShapeError) {
+            let fields = try JSONFields(json)
+            widgetId = try fields.decodeIfPresent("widget_id")
+            // `??` would erase the typed throw of its right-hand side.
+            conversationId = try fields.decodeIfPresent("conversation_id")
+            if conversationId == nil { conversationId = try fields.decodeIfPresent("sessionId") }
+            message = try fields.decodeIfPresent("message")
+            messages = try fields.decodeIfPresent("messages")
         }
     }
 
-    struct Success: Encodable {
-        let success = true
+    struct Success: JSONValueEncodable {
         var response: String
         var conversationId: String
         var usage: Usage
 
-        enum CodingKeys: String, CodingKey {
-            case success, response, usage
-            case conversationId = "conversation_id"
+        var jsonValue: JSONValue {
+            .object(["success": .bool(true), "response": .string(response), "conversation_id": .string(conversationId), "usage": usage.jsonValue])
         }
     }
 
-    struct Failure: Encodable {
-        let success = false
+    struct Failure: JSONValueEncodable {
         var error: String
         var message: String
         var retryAfter: Int?
         var blockExpiresAt: String?
 
-        enum CodingKeys: String, CodingKey {
-            case success, error, message
-            case retryAfter = "retry_after"
-            case blockExpiresAt = "block_expires_at"
+        var jsonValue: JSONValue {
+            var object: [String: JSONValue] = ["success": .bool(false), "error": .string(error), "message": .string(message)]
+            object.set("retry_after", retryAfter)
+            object.set("block_expires_at", blockExpiresAt)
+            return .object(object)
         }
     }
 
@@ -76,7 +68,7 @@ public struct ChatFunction: LambdaFunction {
         let body: Body
         do {
             let bytes = try request.bodyBytes(limit: dependencies.configuration.maxBodyBytes)
-            body = try JSONDecoder().decode(Body.self, from: Data(bytes))
+            body = try Body(jsonBytes: bytes)
         } catch BodyError.tooLarge(let limit) {
             return try await failure(Refusal(.payloadTooLarge, "The request body must be at most \(limit) bytes."), request,
                                      client: client, widgetId: headerWidgetId)
@@ -110,7 +102,7 @@ public struct ChatFunction: LambdaFunction {
                 var headers = cors
                 headers.set("Content-Type", "application/json")
                 let body = Success(response: result.reply, conversationId: conversationId, usage: result.usage)
-                return HTTPResponse(statusCode: 200, headers: headers, body: JSONCoding.string(body), format: request.format)
+                return HTTPResponse(statusCode: 200, headers: headers, body: body.jsonValue.jsonString, format: request.format)
             }
         }
     }
@@ -192,6 +184,6 @@ public struct ChatFunction: LambdaFunction {
         if let retry = refusal.retryAfter { headers.set("Retry-After", "\(retry)") }
         let body = Failure(error: refusal.code.rawValue, message: refusal.message, retryAfter: refusal.retryAfter,
                            blockExpiresAt: refusal.blockExpiresAt.map(ISO8601.string))
-        return HTTPResponse(statusCode: refusal.code.status, headers: headers, body: JSONCoding.string(body), format: format)
+        return HTTPResponse(statusCode: refusal.code.status, headers: headers, body: body.jsonValue.jsonString, format: format)
     }
 }

@@ -9,14 +9,16 @@ public struct SendMessageFunction: LambdaFunction {
         self.dependencies = dependencies
     }
 
-    struct Body: Decodable {
+    struct Body: JSONValueDecodable {
         var action: String?
         var message: String
         var conversationId: String?
 
-        enum CodingKeys: String, CodingKey {
-            case action, message
-            case conversationId = "conversation_id"
+        init(json: JSONValue) throws(JSONShapeError) {
+            let fields = try JSONFields(json)
+            action = try fields.decodeIfPresent("action")
+            message = try fields.decode("message")
+            conversationId = try fields.decodeIfPresent("conversation_id")
         }
     }
 
@@ -33,7 +35,7 @@ public struct SendMessageFunction: LambdaFunction {
         let body: Body
         do {
             let bytes = try event.bodyBytes(limit: dependencies.configuration.maxBodyBytes)
-            body = try JSONDecoder().decode(Body.self, from: Data(bytes))
+            body = try Body(jsonBytes: bytes)
         } catch BodyError.tooLarge {
             return try await poster.refuse(Refusal(.payloadTooLarge, "The message is too large."))
         } catch {

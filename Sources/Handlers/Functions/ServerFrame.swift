@@ -5,7 +5,7 @@ public enum ServerFrame: Sendable, Equatable {
     case done(content: String, conversationId: String)
     case error(Refusal)
 
-    private struct Wire: Encodable {
+    private struct Wire: JSONValueEncodable {
         var type: String
         var role: String?
         var content: String?
@@ -15,11 +15,16 @@ public enum ServerFrame: Sendable, Equatable {
         var retryAfter: Int?
         var blockExpiresAt: String?
 
-        enum CodingKeys: String, CodingKey {
-            case type, role, content, error, message
-            case conversationId = "conversation_id"
-            case retryAfter = "retry_after"
-            case blockExpiresAt = "block_expires_at"
+        var jsonValue: JSONValue {
+            var object: [String: JSONValue] = ["type": .string(type)]
+            object.set("role", role)
+            object.set("content", content)
+            object.set("conversation_id", conversationId)
+            object.set("error", error)
+            object.set("message", message)
+            object.set("retry_after", retryAfter)
+            object.set("block_expires_at", blockExpiresAt)
+            return .object(object)
         }
     }
 
@@ -35,6 +40,6 @@ public enum ServerFrame: Sendable, Equatable {
             Wire(type: "error", error: refusal.code.rawValue, message: refusal.message, retryAfter: refusal.retryAfter,
                  blockExpiresAt: refusal.blockExpiresAt.map(ISO8601.string))
         }
-        return Array(JSONCoding.string(wire).utf8)
+        return wire.jsonValue.jsonBytes
     }
 }

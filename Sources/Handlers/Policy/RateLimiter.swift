@@ -1,5 +1,5 @@
 /// What a client may still do today, returned with every admitted chat message.
-public struct Usage: Sendable, Equatable, Codable {
+public struct Usage: Sendable, Equatable, Codable, JSONValueEncodable {
     public var messagesRemainingToday: Int
     public var resetAt: Date
 
@@ -9,9 +9,11 @@ public struct Usage: Sendable, Equatable, Codable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(messagesRemainingToday, forKey: .messagesRemainingToday)
-        try container.encode(ISO8601.string(resetAt), forKey: .resetAt)
+        try jsonValue.encode(to: encoder)
+    }
+
+    public var jsonValue: JSONValue {
+        .object(["messages_remaining_today": messagesRemainingToday.jsonValue, "reset_at": .string(ISO8601.string(resetAt))])
     }
 }
 

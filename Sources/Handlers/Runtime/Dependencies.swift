@@ -21,6 +21,16 @@ public struct ChatTurn: Codable, Sendable, Equatable {
     }
 }
 
+extension ChatRole: JSONValueDecodable {}
+
+extension ChatTurn: JSONValueDecodable {
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        role = try fields.decode("role")
+        content = try fields.decode("content")
+    }
+}
+
 /// One request for a reply: the widget (for its prompt and knowledge) and the redacted history,
 /// whose last turn is the user's new message.
 public struct CompletionRequest: Sendable {

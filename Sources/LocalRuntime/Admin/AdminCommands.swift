@@ -61,11 +61,11 @@ struct AdminOptions: ParsableArguments {
         let token = AdminToken.sign(subject: "local-runtime", access: .write, issuedAt: now, lifetime: 300,
                                     secret: environment["ADMIN_JWT_SECRET"] ?? "")
         let output = try await functions.invoke(function, payload: Array(JSONCoding.string(request.event(token: token, now: now)).utf8))
-        let response = try JSONDecoder().decode(JSONValue.self, from: Data(output))
+        let response = try JSONValue(parsing: output)
         let body = response["body"]?.stringValue ?? ""
         let status = response["statusCode"]?.intValue ?? 500
         guard (200..<300).contains(status) else {
-            let message = (try? JSONDecoder().decode(JSONValue.self, from: Data(body.utf8)))?["message"]?.stringValue ?? body
+            let message = (try? JSONValue(parsing: body))?["message"]?.stringValue ?? body
             FileHandle.standardError.write(Data("\(status): \(message)\n".utf8))
             throw ExitCode(1)
         }
@@ -73,7 +73,7 @@ struct AdminOptions: ParsableArguments {
     }
 
     static func pretty(_ json: String) -> String {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) else { return json }
+        guard let value = try? JSONValue(parsing: json) else { return json }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? json
@@ -212,7 +212,7 @@ struct Widgets: AsyncParsableCommand {
         func run() async throws {
             var body: [String: JSONValue] = [:]
             if let json {
-                guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(try AdminOptions.read(json).utf8)) else {
+                guard case .object(let object)? = try? JSONValue(parsing: try AdminOptions.read(json)) else {
                     throw ValidationError("\(json) does not hold a JSON object")
                 }
                 body = object

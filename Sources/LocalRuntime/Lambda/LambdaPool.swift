@@ -200,7 +200,7 @@ struct BootstrapInvoker: FunctionInvoker {
         case .response(let bytes):
             return bytes
         case .error(let type, let document):
-            let message = (try? JSONDecoder().decode(JSONValue.self, from: Data(document)))?["errorMessage"]?.stringValue
+            let message = (try? JSONValue(parsing: document))?["errorMessage"]?.stringValue
             throw InvocationError(errorType: type, errorMessage: message ?? String(decoding: document, as: UTF8.self))
         }
     }

@@ -13,7 +13,7 @@ struct RouteSelection: Sendable {
     }
 
     func routeKey(for body: [UInt8]) -> String? {
-        guard let path, var value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else { return nil }
+        guard let path, var value = try? JSONValue(parsing: body) else { return nil }
         for key in path {
             guard let next = value[key] else { return nil }
             value = next

@@ -81,7 +81,7 @@ final class Stage: Sendable {
         }
         do {
             let output = try await invoker.invoke(function, payload: payload, requestId: UUID().uuidString.lowercased())
-            let response = try JSONDecoder().decode(JSONValue.self, from: Data(output))
+            let response = try JSONValue(parsing: output)
             status = response["statusCode"]?.intValue.map(String.init) ?? "200"
             return response
         } catch let error as InvocationError {

@@ -1,0 +1,90 @@
+extension JSONValue {
+    /// The value as JSON, byte for byte what `JSONCoding.encoder` writes for it — keys sorted by their
+    /// UTF-8 bytes, slashes unescaped, whole numbers below 2^53 without a fraction — at a fraction of
+    /// the cost of going through `Encodable`.
+    ///
+    /// Two documented differences, both unreachable from parsed input: a non-finite number (which
+    /// JSONEncoder refuses to encode) is written as `null`, and nesting is not limited.
+    public var jsonBytes: [UInt8] {
+        var writer = JSONValueWriter()
+        writer.write(self)
+        return writer.bytes
+    }
+
+    /// `jsonBytes` as a string.
+    public var jsonString: String {
+        String(decoding: jsonBytes, as: UTF8.self)
+    }
+}
+
+private struct JSONValueWriter {
+    var bytes: [UInt8] = []
+
+    mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: append("null")
+        case .bool(let value): append(value ? "true" : "false")
+        case .number(let value): write(number: value)
+        case .string(let value): write(string: value)
+        case .array(let elements):
+            bytes.append(UInt8(ascii: "["))
+            for (offset, element) in elements.enumerated() {
+                if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(element)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let members):
+            bytes.append(UInt8(ascii: "{"))
+            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (offset, member) in sorted.enumerated() {
+                if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(string: member.key)
+                bytes.append(UInt8(ascii: ":"))
+                write(member.value)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private mutating func append(_ literal: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// As `JSONValue.encode(to:)` does: whole numbers a `Double` holds exactly as integers, others in
+    /// the shortest form that round-trips, without JSONEncoder's redundant ".0".
+    private mutating func write(number value: Double) {
+        guard value.isFinite else { return append("null") }
+        if value.rounded() == value, abs(value) < 9_007_199_254_740_992 {
+            bytes.append(contentsOf: Int64(value).description.utf8)
+        } else {
+            let text = value.description
+            bytes.append(contentsOf: text.hasSuffix(".0") ? text.utf8.dropLast(2) : text.utf8[...])
+        }
+    }
+
+    /// Escapes what JSON requires and nothing else, with JSONEncoder's spelling of each escape.
+    private mutating func write(string: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\\"): append("\\\\")
+            case 0x08: append("\\b")
+            case 0x0C: append("\\f")
+            case 0x0A: append("\\n")
+            case 0x0D: append("\\r")
+            case 0x09: append("\\t")
+            case ..<0x20:
+                append("\\u00")
+                bytes.append(Self.hexDigit(byte >> 4))
+                bytes.append(Self.hexDigit(byte & 0xF))
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+    }
+}
