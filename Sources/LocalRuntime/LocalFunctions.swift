@@ -94,7 +94,7 @@ struct LocalFunctions: Sendable {
     func function(_ logicalId: String) -> AnyLambdaFunction? { try? built[logicalId]?.get() }
 
     /// Invokes a function with a context like Lambda's: a fresh request id and the template's timeout.
-    func invoke(_ function: Template.Function, payload: [UInt8], requestId: String = UUID().uuidString.lowercased()) async throws -> [UInt8] {
+    func invoke(_ function: Template.Function, payload: [UInt8], requestId: String = AWSIdentifiers.lambdaRequestId()) async throws -> [UInt8] {
         guard let handler = try built[function.logicalId]?.get() else {
             throw InvocationError(errorType: "Runtime.UnknownFunction", errorMessage: function.logicalId)
         }

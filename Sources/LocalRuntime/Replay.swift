@@ -162,7 +162,7 @@ struct ReplayRunner {
         let response: JSONValue?
         var errorType: String?
         do {
-            let output = try await invoker.invoke(routed.function, payload: payload, requestId: UUID().uuidString.lowercased())
+            let output = try await invoker.invoke(routed.function, payload: payload, requestId: AWSIdentifiers.lambdaRequestId())
             response = try JSONValue(parsing: output)
         } catch let error as InvocationError {
             response = nil

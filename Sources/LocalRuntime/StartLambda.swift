@@ -113,7 +113,7 @@ struct InvokeAPI: Sendable {
     }
 
     func invoke(name: String, payload: [UInt8]) async -> Response {
-        let requestId = UUID().uuidString.lowercased()
+        let requestId = AWSIdentifiers.lambdaRequestId()
         if let definition = externals[name] {
             return Self.response(await pool.run(definition, payload: payload, requestId: requestId), requestId: requestId)
         }

@@ -30,9 +30,12 @@ final class SQLiteDatabase: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Where this connection's WAL checkpoints run, when not inside its own commits.
+    let checkpointer: BackgroundCheckpointer?
 
-    /// Opens `path`, or a private in-memory database for `":memory:"`.
-    init(path: String) throws {
+    /// Opens `path`, or a private in-memory database for `":memory:"`; with `checkpointInBackground`,
+    /// a second connection to the same file checkpoints the WAL off this one's commits.
+    init(path: String, checkpointInBackground: Bool = false) throws {
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &handle, flags, nil)
@@ -42,6 +45,13 @@ final class SQLiteDatabase: Sendable {
             throw SQLiteError(code: status, message: message)
         }
         sqlite3_busy_timeout(handle, 5000)
+        do {
+            checkpointer = checkpointInBackground ? try BackgroundCheckpointer(path: path) : nil
+        } catch {
+            sqlite3_close_v2(handle)
+            throw error
+        }
+        checkpointer?.install(on: handle)
         state = Mutex(State(handle: handle))
     }
 

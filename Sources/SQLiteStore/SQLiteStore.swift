@@ -27,7 +27,7 @@ public final class SQLiteStore: Store {
         case .file(let path):
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            database = try SQLiteDatabase(path: path)
+            database = try SQLiteDatabase(path: path, checkpointInBackground: true)
             try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
         }
         try database.execute(Self.schema)

@@ -29,6 +29,21 @@ struct StagePartsTests {
         #expect(Set(ids).count == ids.count)
     }
 
+    @Test("Lambda request ids are distinct lower-case version 4 UUIDs")
+    func lambdaRequestIds() throws {
+        let ids = (0..<2000).map { _ in AWSIdentifiers.lambdaRequestId() }
+        for id in ids {
+            let uuid = try #require(UUID(uuidString: id), "\(id)")
+            #expect(uuid.uuidString.lowercased() == id)
+            #expect(uuid.uuid.6 >> 4 == 4 && uuid.uuid.8 >> 6 == 0b10, "\(id)")
+        }
+        #expect(Set(ids).count == ids.count)
+        // Every hex digit position outside the fixed bits takes more than one value.
+        for position in ids[0].indices where ![8, 13, 14, 18, 23].contains(ids[0].distance(from: ids[0].startIndex, to: position)) {
+            #expect(Set(ids.map { $0[position] }).count > 1)
+        }
+    }
+
     @Test("requestTime is API Gateway's dd/MMM/yyyy:HH:mm:ss +0000 in UTC, as a DateFormatter writes it")
     func requestTime() {
         let formatter = DateFormatter()

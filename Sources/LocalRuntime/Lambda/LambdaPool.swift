@@ -39,7 +39,7 @@ actor LambdaPool {
     }
 
     /// Runs one invocation of `definition` and returns what its runtime reported.
-    func run(_ definition: LambdaDefinition, payload: [UInt8], requestId: String = UUID().uuidString.lowercased()) async -> InvocationOutcome {
+    func run(_ definition: LambdaDefinition, payload: [UInt8], requestId: String = AWSIdentifiers.lambdaRequestId()) async -> InvocationOutcome {
         let sandbox: Sandbox
         do {
             sandbox = try await acquire(definition)
@@ -49,7 +49,7 @@ actor LambdaPool {
         let invocation = PendingInvocation(
             requestId: requestId, payload: payload, deadline: Date().addingTimeInterval(definition.timeout),
             functionArn: "arn:aws:lambda:us-east-1:000000000000:function:\(definition.name)",
-            traceId: "Root=1-\(String(Int(Date().timeIntervalSince1970), radix: 16))-\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24).lowercased());Sampled=0")
+            traceId: "Root=1-\(String(Int(Date().timeIntervalSince1970), radix: 16))-\(AWSIdentifiers.lambdaRequestId().replacingOccurrences(of: "-", with: "").prefix(24));Sampled=0")
         log("START RequestId: \(requestId) Version: $LATEST")
         let started = ContinuousClock.now
         let outcome = await withTaskGroup(of: InvocationOutcome?.self) { group in

@@ -16,6 +16,21 @@ enum AWSIdentifiers {
     /// A request or message id, same shape as connection ids.
     static func requestId() -> String { connectionId() }
 
+    /// A Lambda request id such as `8f5b6f7e-3c1d-4e2a-9b0c-1d2e3f4a5b6c`: a random (version 4) UUID in
+    /// lower case. Foundation's `UUID()` opens and reads /dev/urandom on every call here; this is two
+    /// getrandom draws.
+    static func lambdaRequestId() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = (generator.next() as UInt64) & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000
+        let low = (generator.next() as UInt64) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+        func hex(_ value: UInt64, digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: digits - text.count) + text
+        }
+        return "\(hex(high >> 32, digits: 8))-\(hex(high >> 16 & 0xFFFF, digits: 4))-\(hex(high & 0xFFFF, digits: 4))-"
+            + "\(hex(low >> 48, digits: 4))-\(hex(low & 0xFFFF_FFFF_FFFF, digits: 12))"
+    }
+
     /// `24/Nov/2025:16:00:00 +0000`, the `requestTime` format of API Gateway events: always UTC with
     /// English month names, so it is formatted by hand from the UTC calendar fields (a `DateFormatter`
     /// per event cost ICU set-up on every invocation).

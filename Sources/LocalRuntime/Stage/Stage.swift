@@ -80,7 +80,7 @@ final class Stage: Sendable {
             feed.publish(record)
         }
         do {
-            let output = try await invoker.invoke(function, payload: payload, requestId: UUID().uuidString.lowercased())
+            let output = try await invoker.invoke(function, payload: payload, requestId: AWSIdentifiers.lambdaRequestId())
             let response = try JSONValue(parsing: output)
             status = response["statusCode"]?.intValue.map(String.init) ?? "200"
             return response

@@ -1,0 +1,61 @@
+import Foundation
+@testable import SQLiteStore
+import Testing
+
+/// A file store's WAL checkpoints — and the one disk flush they carry — run on a connection of their
+/// own, never inside a request's commit.
+@Suite("SQLite background checkpoints")
+struct BackgroundCheckpointTests {
+    static func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-\(UUID()).sqlite").path
+    }
+
+    static func size(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+    }
+
+    /// Commits about 1,500 pages of WAL frames in single-row transactions, as chat messages do.
+    static func fill(_ database: SQLiteDatabase) throws {
+        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL);")
+        let body = String(repeating: "x", count: 3000)
+        for _ in 0..<1500 {
+            try database.query("INSERT INTO rows (body) VALUES (?)", [.text(body)])
+        }
+    }
+
+    @Test("the writing connection does not checkpoint in its own commits")
+    func writerLeavesCheckpointsAlone() throws {
+        let path = Self.temporaryPath()
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let database = try SQLiteDatabase(path: path, checkpointInBackground: true)
+        #expect(try database.query("PRAGMA wal_autocheckpoint") == [[.integer(0)]])
+        let inline = try SQLiteDatabase(path: Self.temporaryPath())
+        #expect(try inline.query("PRAGMA wal_autocheckpoint") == [[.integer(1000)]])
+    }
+
+    @Test("past 1,000 pages of WAL the background connection copies the frames into the database file")
+    func backgroundConnectionCheckpoints() throws {
+        let path = Self.temporaryPath()
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let database = try SQLiteDatabase(path: path, checkpointInBackground: true)
+        try Self.fill(database)
+        let checkpointer = try #require(database.checkpointer)
+        checkpointer.drain()
+        // 1,500 rows of 3 KB: at least a thousand pages' worth must have reached the database file.
+        #expect(Self.size(path) > 1000 * 4096)
+        #expect(try database.query("SELECT count(*) FROM rows") == [[.integer(1500)]])
+    }
+
+    @Test("a store on a file keeps every row across a reopen with checkpoints in the background")
+    func nothingLostAcrossReopen() throws {
+        let path = Self.temporaryPath()
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        do {
+            let database = try SQLiteDatabase(path: path, checkpointInBackground: true)
+            try Self.fill(database)
+        }
+        let reopened = try SQLiteDatabase(path: path)
+        #expect(try reopened.query("SELECT count(*) FROM rows") == [[.integer(1500)]])
+        #expect(try reopened.query("PRAGMA integrity_check") == [[.text("ok")]])
+    }
+}
