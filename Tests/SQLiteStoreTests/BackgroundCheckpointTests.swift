@@ -33,7 +33,7 @@ struct BackgroundCheckpointTests {
         #expect(try inline.query("PRAGMA wal_autocheckpoint") == [[.integer(1000)]])
     }
 
-    @Test("past 1,000 pages of WAL the background connection copies the frames into the database file")
+    @Test("as the WAL grows the background connection copies its frames into the database file")
     func backgroundConnectionCheckpoints() throws {
         let path = Self.temporaryPath()
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
@@ -44,6 +44,23 @@ struct BackgroundCheckpointTests {
         // 1,500 rows of 3 KB: at least a thousand pages' worth must have reached the database file.
         #expect(Self.size(path) > 1000 * 4096)
         #expect(try database.query("SELECT count(*) FROM rows") == [[.integer(1500)]])
+    }
+
+    @Test("under continuous writes the WAL starts over instead of growing without bound")
+    func walStaysBounded() throws {
+        let path = Self.temporaryPath()
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let database = try SQLiteDatabase(path: path, checkpointInBackground: true)
+        try Self.fill(database)
+        let body = String(repeating: "y", count: 3000)
+        // About 16,000 more pages, written back to back: a WAL that never started over would hold them
+        // all; one that starts over stays within twice the size at which the writer checkpoints itself.
+        for _ in 0..<16000 {
+            try database.query("INSERT INTO rows (body) VALUES (?)", [.text(body)])
+        }
+        let frame = 4096 + 24
+        #expect(Self.size(path + "-wal") < 2 * Int(BackgroundCheckpointer.inlineLimit) * frame)
+        #expect(try database.query("SELECT count(*) FROM rows") == [[.integer(17500)]])
     }
 
     @Test("a store on a file keeps every row across a reopen with checkpoints in the background")
