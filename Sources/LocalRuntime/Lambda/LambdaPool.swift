@@ -70,12 +70,12 @@ actor LambdaPool {
                                         "RequestId: \(requestId) Error: Task timed out after \(String(format: "%.2f", definition.timeout)) seconds",
                                         requestId: requestId)
             await sandbox.terminate(failing: timedOut)
-            await self.markDead(sandbox)
+            self.markDead(sandbox)
             return timedOut
         }
         let elapsed = Self.milliseconds(ContinuousClock.now - started)
         // A cold invocation's wait for the runtime to reach `/next` is Init Duration, not Duration, as in Lambda.
-        let initMilliseconds = await release(sandbox, function: definition.name) ? await sandbox.initDuration.map(Self.milliseconds) : nil
+        let initMilliseconds = release(sandbox, function: definition.name) ? await sandbox.initDuration.map(Self.milliseconds) : nil
         let milliseconds = max(0, elapsed - (initMilliseconds ?? 0))
         log("END RequestId: \(requestId)")
         var report = "REPORT RequestId: \(requestId)\tDuration: \(String(format: "%.2f", milliseconds)) ms\tBilled Duration: \(Int(milliseconds.rounded(.up))) ms\tMemory Size: \(definition.memorySize) MB"
