@@ -6,10 +6,6 @@ import Testing
 /// own, never inside a request's commit.
 @Suite("SQLite background checkpoints")
 struct BackgroundCheckpointTests {
-    static func temporaryPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("checkpoint-\(UUID()).sqlite").path
-    }
-
     static func size(_ path: String) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
     }
@@ -25,18 +21,20 @@ struct BackgroundCheckpointTests {
 
     @Test("the writing connection does not checkpoint in its own commits")
     func writerLeavesCheckpointsAlone() throws {
-        let path = Self.temporaryPath()
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let path = DatabaseFiles.temporaryPath("checkpoint")
+        defer { DatabaseFiles.remove(path) }
         let database = try SQLiteDatabase(path: path, checkpointInBackground: true)
         #expect(try database.query("PRAGMA wal_autocheckpoint") == [[.integer(0)]])
-        let inline = try SQLiteDatabase(path: Self.temporaryPath())
+        let inlinePath = DatabaseFiles.temporaryPath("checkpoint")
+        defer { DatabaseFiles.remove(inlinePath) }
+        let inline = try SQLiteDatabase(path: inlinePath)
         #expect(try inline.query("PRAGMA wal_autocheckpoint") == [[.integer(1000)]])
     }
 
     @Test("as the WAL grows the background connection copies its frames into the database file")
     func backgroundConnectionCheckpoints() throws {
-        let path = Self.temporaryPath()
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let path = DatabaseFiles.temporaryPath("checkpoint")
+        defer { DatabaseFiles.remove(path) }
         let database = try SQLiteDatabase(path: path, checkpointInBackground: true)
         try Self.fill(database)
         let checkpointer = try #require(database.checkpointer)
@@ -48,8 +46,8 @@ struct BackgroundCheckpointTests {
 
     @Test("under continuous writes the WAL starts over instead of growing without bound")
     func walStaysBounded() throws {
-        let path = Self.temporaryPath()
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let path = DatabaseFiles.temporaryPath("checkpoint")
+        defer { DatabaseFiles.remove(path) }
         let database = try SQLiteDatabase(path: path, checkpointInBackground: true)
         try Self.fill(database)
         let body = String(repeating: "y", count: 3000)
@@ -65,8 +63,8 @@ struct BackgroundCheckpointTests {
 
     @Test("a store on a file keeps every row across a reopen with checkpoints in the background")
     func nothingLostAcrossReopen() throws {
-        let path = Self.temporaryPath()
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let path = DatabaseFiles.temporaryPath("checkpoint")
+        defer { DatabaseFiles.remove(path) }
         do {
             let database = try SQLiteDatabase(path: path, checkpointInBackground: true)
             try Self.fill(database)

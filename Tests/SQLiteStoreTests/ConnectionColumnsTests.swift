@@ -14,7 +14,7 @@ struct ConnectionColumnsTests {
 
     /// A state file as the previous version left it: connections only as JSON.
     static func previousVersionFile(with record: ConnectionRecord) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("previous-\(UUID()).sqlite").path
+        let path = DatabaseFiles.temporaryPath("previous")
         let database = try SQLiteDatabase(path: path)
         try database.execute("""
             PRAGMA journal_mode=WAL;
@@ -26,14 +26,10 @@ struct ConnectionColumnsTests {
         return path
     }
 
-    static func remove(_ path: String) {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-    }
-
     @Test("a connection stored by the previous version reads back equal after the columns are added")
     func previousVersionRowReadsBack() async throws {
         let path = try Self.previousVersionFile(with: Self.record)
-        defer { Self.remove(path) }
+        defer { DatabaseFiles.remove(path) }
         let store = try SQLiteStore(.file(path))
         #expect(try await store.connection(id: Self.record.connectionId) == Self.record)
         #expect(try await store.removeConnection(id: Self.record.connectionId) == Self.record)
@@ -42,7 +38,7 @@ struct ConnectionColumnsTests {
     @Test("a state file whose connection columns were already added opens again")
     func reopensMigratedFile() async throws {
         let path = try Self.previousVersionFile(with: Self.record)
-        defer { Self.remove(path) }
+        defer { DatabaseFiles.remove(path) }
         _ = try SQLiteStore(.file(path))
         let reopened = try SQLiteStore(.file(path))
         #expect(try await reopened.connection(id: Self.record.connectionId) == Self.record)
@@ -51,7 +47,7 @@ struct ConnectionColumnsTests {
     @Test("a connection stored now keeps its JSON column, which the previous version reads")
     func newRowKeepsJSON() async throws {
         let path = try Self.previousVersionFile(with: Self.record)
-        defer { Self.remove(path) }
+        defer { DatabaseFiles.remove(path) }
         var newer = Self.record
         newer.connectionId = "Zm9vYmFyYmF6cXU="
         try await SQLiteStore(.file(path)).putConnection(newer)

@@ -23,8 +23,8 @@ struct CounterTests {
 
     @Test("a file store keeps its data across reopening")
     func survivesReopen() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID()).sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = DatabaseFiles.temporaryPath("store")
+        defer { DatabaseFiles.remove(path) }
         do {
             let store = try SQLiteStore(.file(path))
             try await store.putWidget(DemoWidget.make(createdAt: Date(timeIntervalSince1970: 1000)))
