@@ -130,7 +130,7 @@ final class Stage: Sendable {
             headers: headers, multiValueHeaders: multiValueHeaders,
             queryStringParameters: query.isEmpty ? nil : query,
             multiValueQueryStringParameters: multiValueQuery.isEmpty ? nil : multiValueQuery)
-        guard let response = await invoke(function, payload: Array(JSONCoding.string(event).utf8), route: "$connect", id: connectionId) else {
+        guard let response = await invoke(function, payload: event.jsonValue.jsonBytes, route: "$connect", id: connectionId) else {
             return .refuse(HandshakeRefusal(status: 500, body: #"{"message":"Internal server error"}"#))
         }
         let status = response["statusCode"]?.intValue ?? 200
@@ -199,7 +199,7 @@ final class Stage: Sendable {
         let text = String(validating: body, as: UTF8.self)
         let event = WebSocketEvent(requestContext: context, body: text ?? Data(body).base64EncodedString(),
                                    isBase64Encoded: text == nil)
-        let response = await invoke(function, payload: Array(JSONCoding.string(event).utf8), route: route.routeKey, id: connection.id)
+        let response = await invoke(function, payload: event.jsonValue.jsonBytes, route: route.routeKey, id: connection.id)
         guard let response else {
             await send(JSONCoding.string(["message": "Internal server error", "connectionId": connection.id, "requestId": requestId]),
                        to: connection.id)
@@ -218,7 +218,7 @@ final class Stage: Sendable {
         context.disconnectReason = cause.reason
         let event = WebSocketEvent(requestContext: context, headers: ["Host": domainName, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""],
                                    multiValueHeaders: ["Host": [domainName], "x-api-key": [""], "X-Forwarded-For": [""], "x-restapi": [""]])
-        _ = await invoke(function, payload: Array(JSONCoding.string(event).utf8), route: "$disconnect", id: connection.id)
+        _ = await invoke(function, payload: event.jsonValue.jsonBytes, route: "$disconnect", id: connection.id)
     }
 
     private func context(route: String, type: WebSocketEvent.EventType, connectionId: String, at date: Date, connectedAt: Date,

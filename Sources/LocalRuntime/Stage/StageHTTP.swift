@@ -109,7 +109,7 @@ extension Stage {
                                   time: AWSIdentifiers.requestTime(now), timeEpoch: AWSIdentifiers.epochMillis(now)),
             body: bytes.isEmpty ? nil : (text ?? Data(bytes).base64EncodedString()),
             isBase64Encoded: !bytes.isEmpty && text == nil)
-        guard let response = await invoke(function, payload: Array(JSONCoding.string(event).utf8), route: routeKey, id: requestId) else {
+        guard let response = await invoke(function, payload: event.jsonValue.jsonBytes, route: routeKey, id: requestId) else {
             return Self.json(500, ["message": "Internal Server Error"])
         }
         return Self.proxyResponse(response)
