@@ -25,6 +25,8 @@ import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = pathlib.Path(os.environ["BENCH_BIN"])            # release bin dir of the main package
+# The bootstrap as the zip ships it (--static-swift-stdlib), built in a scratch path of its own.
+BOOTSTRAP = pathlib.Path(os.environ.get("BENCH_BOOTSTRAP", BIN / "bootstrap"))
 ECHO = pathlib.Path(os.environ.get("BENCH_ECHO", "EchoServer"))  # release EchoServer binary (capacity, throughput)
 COLD_RUNS = int(os.environ.get("COLD_RUNS", "30"))
 WARM_INVOCATIONS = int(os.environ.get("WARM_INVOCATIONS", "3000"))
@@ -191,7 +193,7 @@ class RuntimeAPI:
 
 RUNTIMES = {
     # name: (command, extra environment) — the same handler names, the same Runtime API.
-    "bootstrap": lambda handler: ([str(BIN / "bootstrap")], {"_HANDLER": handler}),
+    "bootstrap": lambda handler: ([str(BOOTSTRAP)], {"_HANDLER": handler}),
     "awslambdaric": lambda handler: ([sys.executable, "-m", "awslambdaric", f"bench_handlers.{handler}"],
                                      {"PYTHONPATH": str(ROOT / "Benchmarks")}),
     # the cheapest possible runtime (C, GET /next + POST {}): the harness's own ceiling and floor
@@ -513,7 +515,7 @@ def replay():
 
 
 def package():
-    binary = BIN / "bootstrap"
+    binary = BOOTSTRAP
     with tempfile.TemporaryDirectory() as directory:
         stripped = pathlib.Path(directory) / "bootstrap"
         subprocess.run(["strip", str(binary), "-o", str(stripped)], check=True)
