@@ -30,26 +30,35 @@ public final class SQLiteStore: Store {
             database = try SQLiteDatabase(path: path, checkpointInBackground: true)
             try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
         }
+        try clusterTablesByKey()
         try database.execute(Self.schema)
         try addConnectionColumns()
     }
 
-    static let schema = """
+    /// Tables read on every chat message are stored in their key's order (`WITHOUT ROWID`): a
+    /// conversation's messages sit together in the table itself, so its history is one range scan
+    /// rather than an index scan plus a table lookup per message, and an insert updates one B-tree
+    /// fewer. A message's `id` counts within its conversation.
+    static let clusteredTables: [(name: String, definition: String, columns: String)] = [
+        ("messages", """
+            (widget_id TEXT NOT NULL, conversation_id TEXT NOT NULL, id INTEGER NOT NULL, role TEXT NOT NULL,
+             content TEXT NOT NULL, domain TEXT, source_ip TEXT, created_at REAL NOT NULL,
+             PRIMARY KEY (widget_id, conversation_id, id)) WITHOUT ROWID
+            """, "widget_id, conversation_id, id, role, content, domain, source_ip, created_at"),
+        ("counters", "(key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_at REAL NOT NULL) WITHOUT ROWID", "key, count, expires_at"),
+        ("intervals", "(key TEXT PRIMARY KEY, last_at REAL NOT NULL, expires_at REAL NOT NULL) WITHOUT ROWID", "key, last_at, expires_at"),
+        ("blocks", "(key TEXT PRIMARY KEY, until REAL NOT NULL) WITHOUT ROWID", "key, until"),
+    ]
+
+    static let schema = clusteredTables.map { "CREATE TABLE IF NOT EXISTS \($0.name) \($0.definition);\n" }.joined() + """
         CREATE TABLE IF NOT EXISTS widgets (widget_id TEXT PRIMARY KEY, is_active INTEGER NOT NULL, json TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS widget_domains (domain TEXT NOT NULL, widget_id TEXT NOT NULL, PRIMARY KEY (domain, widget_id));
         CREATE TABLE IF NOT EXISTS connections (connection_id TEXT PRIMARY KEY, expires_at REAL NOT NULL, json TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS messages (
-            id INTEGER PRIMARY KEY AUTOINCREMENT, widget_id TEXT NOT NULL, conversation_id TEXT NOT NULL,
-            role TEXT NOT NULL, content TEXT NOT NULL, domain TEXT, source_ip TEXT, created_at REAL NOT NULL);
-        CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (widget_id, conversation_id, id);
         CREATE INDEX IF NOT EXISTS messages_by_time ON messages (created_at);
-        CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_at REAL NOT NULL);
-        CREATE TABLE IF NOT EXISTS intervals (key TEXT PRIMARY KEY, last_at REAL NOT NULL, expires_at REAL NOT NULL);
-        CREATE TABLE IF NOT EXISTS blocks (key TEXT PRIMARY KEY, until REAL NOT NULL);
+        CREATE INDEX IF NOT EXISTS messages_by_domain_and_time ON messages (domain, created_at);
         CREATE TABLE IF NOT EXISTS security_events (
             id TEXT PRIMARY KEY, type TEXT NOT NULL, widget_id TEXT, created_at REAL NOT NULL, json TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS security_events_by_time ON security_events (created_at);
-        CREATE INDEX IF NOT EXISTS messages_by_domain ON messages (domain, id);
         CREATE TABLE IF NOT EXISTS usage_daily (
             day TEXT NOT NULL, widget_id TEXT NOT NULL, domain TEXT NOT NULL,
             messages INTEGER NOT NULL DEFAULT 0, blocked INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (day, widget_id, domain));
@@ -105,6 +114,23 @@ public final class SQLiteStore: Store {
     private static let connectionColumns = [
         "widget_id TEXT", "session_id TEXT", "origin TEXT", "source_ip TEXT", "user_agent TEXT", "user_id TEXT", "connected_at REAL",
     ]
+
+    /// Rewrites each of `clusteredTables` that a state file created before them stores by rowid,
+    /// keeping every row (a message keeps its old id: ids were unique and increasing, so they still
+    /// order each conversation), once, whichever of the processes sharing the file opens it first.
+    /// A process of an earlier version still reads the rewritten tables, but cannot add messages.
+    private func clusterTablesByKey() throws {
+        try database.transaction { query in
+            for table in Self.clusteredTables {
+                guard let definition = try query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table.name)]).first?[0].text,
+                      !definition.uppercased().contains("WITHOUT ROWID") else { continue }
+                _ = try query("CREATE TABLE \(table.name)_clustered \(table.definition)", [])
+                _ = try query("INSERT INTO \(table.name)_clustered (\(table.columns)) SELECT \(table.columns) FROM \(table.name)", [])
+                _ = try query("DROP TABLE \(table.name)", [])
+                _ = try query("ALTER TABLE \(table.name)_clustered RENAME TO \(table.name)", [])
+            }
+        }
+    }
 
     /// Adds the connection columns to a state file created before them, once, whichever of the
     /// processes sharing the file opens it first.
@@ -175,27 +201,35 @@ public final class SQLiteStore: Store {
 
     private static func insert(_ message: StoredMessage, query: SQLiteDatabase.Query) throws {
         _ = try query("""
-            INSERT INTO messages (widget_id, conversation_id, role, content, domain, source_ip, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO messages (widget_id, conversation_id, id, role, content, domain, source_ip, created_at)
+            SELECT ?1, ?2, coalesce(max(id), 0) + 1, ?3, ?4, ?5, ?6, ?7 FROM messages WHERE widget_id = ?1 AND conversation_id = ?2
             """, [.text(message.widgetId), .text(message.conversationId), .text(message.role.rawValue), .text(message.content),
                   message.domain.map(SQLiteValue.text) ?? .null, message.sourceIp.map(SQLiteValue.text) ?? .null,
                   .real(message.createdAt.timeIntervalSince1970)])
     }
 
+    /// Read newest first, straight off the table's key order, and reversed here: the same rows as an
+    /// outer `ORDER BY id` over a subquery, without SQLite copying each row into a temporary table
+    /// to sort it (that copy was most of a chat turn's CPU on the stage once conversations grew).
+    /// The ids the caller passed are the rows' own, so they are not read back.
     private static func messages(widgetId: String, conversationId: String, limit: Int,
                                  query: SQLiteDatabase.Query) throws -> [StoredMessage] {
         try query("""
-            SELECT widget_id, conversation_id, role, content, domain, source_ip, created_at FROM (
-                SELECT * FROM messages WHERE widget_id = ? AND conversation_id = ? ORDER BY id DESC LIMIT ?
-            ) ORDER BY id
+            SELECT role, content, domain, source_ip, created_at FROM messages
+            WHERE widget_id = ? AND conversation_id = ? ORDER BY id DESC LIMIT ?
             """, [.text(widgetId), .text(conversationId), .integer(Int64(max(0, limit)))])
-            .map(message)
+            .reversed()
+            .map { row in
+                StoredMessage(widgetId: widgetId, conversationId: conversationId, role: ChatRole(rawValue: row[0].text ?? "") ?? .user,
+                              content: row[1].text ?? "", domain: row[2].text, sourceIp: row[3].text,
+                              createdAt: Date(timeIntervalSince1970: row[4].real ?? 0))
+            }
     }
 
     public func messages(domain: String) async throws -> [StoredMessage] {
         try database.query("""
             SELECT widget_id, conversation_id, role, content, domain, source_ip, created_at FROM messages
-            WHERE domain = ? ORDER BY id
+            WHERE domain = ? ORDER BY created_at, widget_id, conversation_id, id
             """, [.text(domain)])
             .map(Self.message)
     }
