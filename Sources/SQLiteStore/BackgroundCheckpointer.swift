@@ -24,9 +24,10 @@ import Darwin
 ///   pending it is left to a later commit, and none is scheduled past the limit, so one comes soon —
 ///   only past `backPressureLimit` does the writer wait, so that a slow disk cannot let the WAL grow
 ///   without bound;
-/// - each background checkpoint also flushes the database file, which SQLite itself does only when a
-///   checkpoint has copied every frame — under continuous writes, never — so the writer's flush would
-///   otherwise carry every page the background copied since the WAL last started over.
+/// - the background checkpoints just before the limit also flush the database file, which SQLite
+///   itself does only when a checkpoint has copied every frame — under continuous writes, never — so
+///   the writer's flush would otherwise carry every page the background copied since the WAL last
+///   started over.
 final class BackgroundCheckpointer: Sendable {
     static let backgroundStep: Int32 = 100
     static let inlineLimit: Int32 = 4000
@@ -75,11 +76,14 @@ final class BackgroundCheckpointer: Sendable {
         guard pages < previous || pages - previous >= Self.backgroundStep else { return }
         guard pending.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         scheduledAtPages.store(pages, ordering: .relaxed)
+        // Only the last few before the limit flush the database file: flushing at every step would
+        // write its busiest pages to the disk again and again instead of once per pass over the WAL.
+        let flushesDatabase = pages >= Self.inlineLimit - 2 * Self.backgroundStep
         queue.async { [self] in
             // A checkpoint that cannot run now (another process checkpointing) is retried by a later
             // commit; nothing is lost either way: the frames stay in the WAL until one copies them.
             try? database.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            flush(databaseFile)
+            if flushesDatabase { flush(databaseFile) }
             pending.store(false, ordering: .releasing)
         }
     }
