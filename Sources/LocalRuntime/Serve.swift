@@ -116,7 +116,7 @@ extension Stage {
             services: [TimeoutService(stage: self)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? self.settings.port
-                self.boundPort.withLock { $0 = port }
+                self.bound(port: port)
                 let base = "\(self.settings.host):\(port)"
                 StageLog.write("""
                     local-runtime stage \(self.stageName) ready

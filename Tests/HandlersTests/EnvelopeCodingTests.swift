@@ -53,7 +53,35 @@ struct EnvelopeCodingTests {
         for (name, json) in Self.fixtureEvents where Self.isWebSocketEvent(json) {
             let event = try WebSocketEvent(json: json)
             #expect(event.jsonValue.jsonBytes == Array(try JSONCoding.encoder.encode(event)), "\(name)")
+            #expect(event.jsonBytes == event.jsonValue.jsonBytes, "\(name)")
             #expect(JSONCoding.string(event) == String(decoding: try JSONCoding.encoder.encode(event), as: UTF8.self), "\(name)")
+        }
+    }
+
+    @Test("WebSocketEvent.jsonBytes writes what jsonValue.jsonBytes and JSONEncoder write, for random events")
+    func webSocketEventBytesOnRandomEvents() throws {
+        var random = SystemRandomNumberGenerator()
+        // Keys and values with what the writer escapes, non-ASCII text, and keys that sort by their bytes.
+        let pieces = ["a", "Z", "é", "\"", "\\", "/", "\n", "\u{01}", "\u{1F600}", "x-Api-Key", "Host", "_", "0", " "]
+        func text() -> String { (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined() }
+        func maybe<T>(_ make: () -> T) -> T? { Bool.random(using: &random) ? make() : nil }
+        func strings() -> [String: String] { Dictionary((0..<Int.random(in: 0...4, using: &random)).map { _ in (text(), text()) }) { a, _ in a } }
+        func lists() -> [String: [String]] { strings().mapValues { [$0, text()] } }
+        for round in 0..<500 {
+            var context = WebSocketEvent.RequestContext(
+                routeKey: text(), eventType: [.connect, .message, .disconnect].randomElement(using: &random)!, connectionId: text(),
+                messageId: maybe(text), domainName: maybe(text), stage: maybe(text), apiId: maybe(text), requestId: maybe(text),
+                extendedRequestId: maybe(text), requestTime: maybe(text), requestTimeEpoch: maybe { Int64.random(in: 0...(1 << 50), using: &random) },
+                connectedAt: maybe { Int64.random(in: -(1 << 40)...(1 << 50), using: &random) },
+                identity: maybe { .init(sourceIp: maybe(text), userAgent: maybe(text)) },
+                disconnectStatusCode: maybe { Int.random(in: 1000...4999, using: &random) }, disconnectReason: maybe(text))
+            context.messageDirection = maybe(text)
+            context.authorizer = maybe { ["principalId": .string(text()), "n": .number(1.5), "list": .array([.bool(true), .null])] }
+            let event = WebSocketEvent(
+                requestContext: context, headers: maybe(strings), multiValueHeaders: maybe(lists), queryStringParameters: maybe(strings),
+                multiValueQueryStringParameters: maybe(lists), body: maybe(text), isBase64Encoded: Bool.random(using: &random))
+            #expect(event.jsonBytes == event.jsonValue.jsonBytes, "round \(round)")
+            #expect(event.jsonBytes == Array(try JSONCoding.encoder.encode(event)), "round \(round)")
         }
     }
 

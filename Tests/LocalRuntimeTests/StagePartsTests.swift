@@ -29,6 +29,44 @@ struct StagePartsTests {
         #expect(Set(ids).count == ids.count)
     }
 
+    @Test("the ids' base64 is Foundation's, on random bytes")
+    func connectionIdBase64() {
+        var generator = SystemRandomNumberGenerator()
+        let fixed: [[UInt8]] = [Array(repeating: 0, count: 11), Array(repeating: 0xFF, count: 11), Array(0..<11)]
+        for bytes in fixed + (0..<2000).map({ _ in (0..<11).map { _ in UInt8.random(in: 0...255, using: &generator) } }) {
+            #expect(AWSIdentifiers.base64(elevenBytes: bytes) == Data(bytes).base64EncodedString(), "\(bytes)")
+        }
+    }
+
+    @Test("log durations have two decimals", arguments: [
+        (0.0, "0.00"), (0.004, "0.00"), (0.006, "0.01"), (1.5, "1.50"), (12.345678, "12.35"), (999.999, "1000.00"), (2.1, "2.10"),
+    ])
+    func logDurations(milliseconds: Double, text: String) {
+        #expect(InvocationRecord.hundredths(milliseconds) == text)
+        let record = InvocationRecord(function: "SendMessageFunction", route: "sendMessage", id: "IU3kkeN4IAMCJwA=", status: "200",
+                                      milliseconds: milliseconds)
+        #expect(record.line == "SendMessageFunction  sendMessage  IU3kkeN4IAMCJwA=  200  \(text) ms")
+    }
+
+    @Test("log durations agree with %.2f away from exact halves")
+    func logDurationsLikePrintf() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let milliseconds = Double.random(in: 0..<100_000, using: &generator)
+            let scaled = milliseconds * 100
+            guard abs(scaled - scaled.rounded(.down) - 0.5) > 1e-6 else { continue }
+            #expect(InvocationRecord.hundredths(milliseconds) == String(format: "%.2f", milliseconds), "\(milliseconds)")
+        }
+    }
+
+    @Test("text and binary bodies select the same route")
+    func routeSelectionOnText() {
+        let selection = RouteSelection(expression: "$request.body.action")
+        for body in [#"{"action":"sendMessage"}"#, #"{"action":"é"}"#, "not json", #"{"action":1}"#, "\u{FEFF}{}"] {
+            #expect(selection.routeKey(for: body) == selection.routeKey(for: Array(body.utf8)), "\(body)")
+        }
+    }
+
     @Test("Lambda request ids are distinct lower-case version 4 UUIDs")
     func lambdaRequestIds() throws {
         let ids = (0..<2000).map { _ in AWSIdentifiers.lambdaRequestId() }
@@ -80,23 +118,39 @@ struct StagePartsTests {
     }
 
     @Test("the registry gives each connection's removal to exactly one caller")
-    func removalOnce() async {
+    func removalOnce() {
         let registry = ConnectionRegistry()
         let connection = LiveConnection(id: "A", outbound: nil, connectedAt: Date(), sourceIp: "127.0.0.1", userAgent: nil)
-        await registry.add(connection)
-        let first = await registry.remove("A")
-        let second = await registry.remove("A")
+        registry.add(connection)
+        let first = registry.remove("A")
+        let second = registry.remove("A")
         #expect(first == .some(nil))
         #expect(second == .none)
     }
 
+    @Test("concurrent removals and closes of one connection: one removal wins, and it carries the stage's cause")
+    func concurrentRemoval() async {
+        let registry = ConnectionRegistry()
+        for round in 0..<200 {
+            let id = "C\(round)"
+            registry.add(LiveConnection(id: id, outbound: nil, connectedAt: Date(), sourceIp: "127.0.0.1", userAgent: nil))
+            _ = registry.beginClose(id, cause: .idle)
+            let removals = await withTaskGroup(of: DisconnectCause??.self) { group in
+                for _ in 0..<8 { group.addTask { registry.remove(id) } }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(removals.filter { $0 != .none } == [.some(.idle)], "round \(round)")
+        }
+        #expect(registry.count == 0)
+    }
+
     @Test("idle and hard timeouts pick the right connections")
-    func expiry() async {
+    func expiry() {
         let registry = ConnectionRegistry()
         let now = Date()
-        await registry.add(LiveConnection(id: "old", outbound: nil, connectedAt: now.addingTimeInterval(-8000), sourceIp: "1", userAgent: nil))
-        await registry.add(LiveConnection(id: "fresh", outbound: nil, connectedAt: now, sourceIp: "1", userAgent: nil))
-        let expired = await registry.expired(idleCutoff: now.addingTimeInterval(-600), hardCutoff: now.addingTimeInterval(-7200))
+        registry.add(LiveConnection(id: "old", outbound: nil, connectedAt: now.addingTimeInterval(-8000), sourceIp: "1", userAgent: nil))
+        registry.add(LiveConnection(id: "fresh", outbound: nil, connectedAt: now, sourceIp: "1", userAgent: nil))
+        let expired = registry.expired(idleCutoff: now.addingTimeInterval(-600), hardCutoff: now.addingTimeInterval(-7200))
         #expect(expired.map(\.0) == ["old"])
         #expect(expired.first?.1 == .hardLimit)
     }

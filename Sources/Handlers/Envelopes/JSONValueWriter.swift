@@ -17,7 +17,7 @@ extension JSONValue {
     }
 }
 
-private struct JSONValueWriter {
+struct JSONValueWriter {
     var bytes: [UInt8] = []
 
     mutating func write(_ value: JSONValue) {
@@ -63,7 +63,7 @@ private struct JSONValueWriter {
     }
 
     /// Escapes what JSON requires and nothing else, with JSONEncoder's spelling of each escape.
-    private mutating func write(string: String) {
+    mutating func write(string: String) {
         bytes.append(UInt8(ascii: "\""))
         for byte in string.utf8 {
             switch byte {
@@ -86,5 +86,39 @@ private struct JSONValueWriter {
 
     private static func hexDigit(_ value: UInt8) -> UInt8 {
         value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+    }
+}
+
+/// An object written member by member, for encoders whose fields are known in advance: the same
+/// bytes as building a `.object` and writing it, without the dictionary and its sort. Members must
+/// come in the order the writer sorts keys (ascending UTF-8 bytes); debug builds check it.
+struct JSONObjectWriter {
+    private var lastKey: String?
+
+    /// Writes `{`; members follow through `member`, and `end` closes the object.
+    init(in writer: inout JSONValueWriter) {
+        writer.bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// Writes `"key":` (after a comma unless it is the first member); the caller writes the value.
+    mutating func key(_ key: String, in writer: inout JSONValueWriter) {
+        if let lastKey {
+            assert(lastKey.utf8.lexicographicallyPrecedes(key.utf8), "\(lastKey) before \(key)")
+            writer.bytes.append(UInt8(ascii: ","))
+        }
+        lastKey = key
+        writer.write(string: key)
+        writer.bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// Writes the member when `value` is present, as `[String: JSONValue].set` leaves absent ones out.
+    mutating func member(_ key: String, _ value: JSONValue?, in writer: inout JSONValueWriter) {
+        guard let value else { return }
+        self.key(key, in: &writer)
+        writer.write(value)
+    }
+
+    func end(in writer: inout JSONValueWriter) {
+        writer.bytes.append(UInt8(ascii: "}"))
     }
 }

@@ -133,6 +133,60 @@ extension WebSocketEvent: JSONValueDecodable, JSONValueEncodable {
     }
 }
 
+extension WebSocketEvent {
+    /// `jsonValue.jsonBytes`, byte for byte, written field by field without building the tree of
+    /// dictionaries first: the stage writes one of these per message, and building and sorting the
+    /// tree cost more than writing it.
+    public var jsonBytes: [UInt8] {
+        var writer = JSONValueWriter()
+        write(to: &writer)
+        return writer.bytes
+    }
+
+    func write(to writer: inout JSONValueWriter) {
+        var object = JSONObjectWriter(in: &writer)
+        object.member("body", body?.jsonValue, in: &writer)
+        object.member("headers", headers?.jsonValue, in: &writer)
+        object.member("isBase64Encoded", isBase64Encoded?.jsonValue, in: &writer)
+        object.member("multiValueHeaders", multiValueHeaders?.jsonValue, in: &writer)
+        object.member("multiValueQueryStringParameters", multiValueQueryStringParameters?.jsonValue, in: &writer)
+        object.member("queryStringParameters", queryStringParameters?.jsonValue, in: &writer)
+        object.key("requestContext", in: &writer)
+        requestContext.write(to: &writer)
+        object.end(in: &writer)
+    }
+}
+
+extension WebSocketEvent.RequestContext {
+    func write(to writer: inout JSONValueWriter) {
+        var object = JSONObjectWriter(in: &writer)
+        object.member("apiId", apiId?.jsonValue, in: &writer)
+        object.member("authorizer", authorizer?.jsonValue, in: &writer)
+        object.member("connectedAt", connectedAt?.jsonValue, in: &writer)
+        object.member("connectionId", .string(connectionId), in: &writer)
+        object.member("disconnectReason", disconnectReason?.jsonValue, in: &writer)
+        object.member("disconnectStatusCode", disconnectStatusCode?.jsonValue, in: &writer)
+        object.member("domainName", domainName?.jsonValue, in: &writer)
+        object.member("eventType", eventType.jsonValue, in: &writer)
+        object.member("extendedRequestId", extendedRequestId?.jsonValue, in: &writer)
+        if let identity {
+            object.key("identity", in: &writer)
+            var fields = JSONObjectWriter(in: &writer)
+            fields.member("sourceIp", identity.sourceIp?.jsonValue, in: &writer)
+            fields.member("userAgent", identity.userAgent?.jsonValue, in: &writer)
+            fields.end(in: &writer)
+        }
+        object.member("messageDirection", messageDirection?.jsonValue, in: &writer)
+        object.member("messageId", messageId?.jsonValue, in: &writer)
+        object.member("requestId", requestId?.jsonValue, in: &writer)
+        object.member("requestTime", requestTime?.jsonValue, in: &writer)
+        object.member("requestTimeEpoch", requestTimeEpoch?.jsonValue, in: &writer)
+        object.member("routeKey", .string(routeKey), in: &writer)
+        object.member("stage", stage?.jsonValue, in: &writer)
+        object.end(in: &writer)
+    }
+}
+
 extension WebSocketEvent.RequestContext: JSONValueDecodable, JSONValueEncodable {
     public init(json: JSONValue) throws(JSONShapeError) {
         let fields = try JSONFields(json)

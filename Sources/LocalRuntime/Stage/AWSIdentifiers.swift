@@ -6,12 +6,31 @@ enum AWSIdentifiers {
     /// A connection id such as `IU3kkeN4IAMCJwA=`: 11 random bytes in base64.
     static func connectionId() -> String {
         // Two 8-byte draws rather than eleven 1-byte ones: each draw is a getrandom system call, and
-        // every event the stage builds carries fresh ids.
+        // every event the stage builds carries fresh ids. Encoded by hand rather than through `Data`.
         var generator = SystemRandomNumberGenerator()
-        let random = [generator.next(), generator.next()] as [UInt64]
-        let bytes = random.flatMap { value in (0..<8).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) } }
-        return Data(bytes.prefix(11)).base64EncodedString()
+        let high: UInt64 = generator.next(), low: UInt64 = generator.next()
+        return base64(elevenBytes: (0..<11).map { UInt8(truncatingIfNeeded: ($0 < 8 ? high >> ($0 * 8) : low >> (($0 - 8) * 8))) })
     }
+
+    /// Standard base64 (RFC 4648, padded) of exactly 11 bytes: 16 characters, the last one `=`.
+    static func base64(elevenBytes bytes: [UInt8]) -> String {
+        precondition(bytes.count == 11)
+        return String(unsafeUninitializedCapacity: 16) { output in
+            var written = 0
+            for start in stride(from: 0, to: 11, by: 3) {
+                let count = min(3, 11 - start)
+                let b0 = UInt32(bytes[start]), b1 = count > 1 ? UInt32(bytes[start + 1]) : 0, b2 = count > 2 ? UInt32(bytes[start + 2]) : 0
+                let triple = b0 << 16 | b1 << 8 | b2
+                for index in 0..<4 {
+                    output[written] = index <= count ? alphabet[Int(triple >> (18 - 6 * UInt32(index)) & 0x3F)] : UInt8(ascii: "=")
+                    written += 1
+                }
+            }
+            return written
+        }
+    }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// A request or message id, same shape as connection ids.
     static func requestId() -> String { connectionId() }

@@ -21,7 +21,7 @@ struct ConnectionPosting: Sendable {
 
     func post(_ bytes: [UInt8], to connectionId: String) async -> Outcome {
         guard bytes.count <= maxMessageBytes else { return .tooLarge }
-        guard let writer = await registry.writer(connectionId) else { return .gone }
+        guard let writer = registry.writer(connectionId) else { return .gone }
         do {
             if let text = String(validating: bytes, as: UTF8.self) {
                 try await writer.write(.text(text))
@@ -31,7 +31,7 @@ struct ConnectionPosting: Sendable {
         } catch {
             return .gone
         }
-        await registry.touch(connectionId)
+        registry.touch(connectionId)
         return .posted
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WSCore
 
 /// Why a connection ended, as `$disconnect` reports it (`disconnectStatusCode`, `disconnectReason`).
@@ -27,7 +28,12 @@ struct LiveConnection: Sendable {
 
 /// The stage's open connections. The single place that knows whether a connection is open, so that
 /// `@connections` calls, timeouts and shutdown agree, and `$disconnect` is fired once per connection.
-actor ConnectionRegistry {
+///
+/// A `Mutex` rather than an actor: every operation is a dictionary lookup or update, and a message
+/// touches the registry three times (activity on arrival, the reply's writer, activity on reply), so
+/// an actor cost three executor hops per message for critical sections far shorter than a hop.
+/// Each method is one critical section, which gives the same atomicity the actor gave.
+final class ConnectionRegistry: Sendable {
     private struct Entry {
         var connection: LiveConnection
         var lastActiveAt: Date
@@ -35,53 +41,61 @@ actor ConnectionRegistry {
         var serverCause: DisconnectCause?
     }
 
-    private var entries: [String: Entry] = [:]
+    private let entries = Mutex<[String: Entry]>([:])
 
-    var count: Int { entries.count }
-    var ids: [String] { Array(entries.keys) }
+    var count: Int { entries.withLock { $0.count } }
+    var ids: [String] { entries.withLock { Array($0.keys) } }
 
     func add(_ connection: LiveConnection) {
-        entries[connection.id] = Entry(connection: connection, lastActiveAt: connection.connectedAt, serverCause: nil)
+        entries.withLock { $0[connection.id] = Entry(connection: connection, lastActiveAt: connection.connectedAt, serverCause: nil) }
     }
 
     func touch(_ id: String, at date: Date = Date()) {
-        entries[id]?.lastActiveAt = date
+        entries.withLock { $0[id]?.lastActiveAt = date }
     }
 
     /// The connection and its last activity, if it is open.
     func info(_ id: String) -> (LiveConnection, lastActiveAt: Date)? {
-        entries[id].map { ($0.connection, $0.lastActiveAt) }
+        entries.withLock { entries in entries[id].map { ($0.connection, $0.lastActiveAt) } }
     }
 
     /// The writer of an open connection that the stage has not begun closing.
     func writer(_ id: String) -> WebSocketOutboundWriter? {
-        guard let entry = entries[id], entry.serverCause == nil else { return nil }
-        return entry.connection.outbound
+        entries.withLock { entries in
+            guard let entry = entries[id], entry.serverCause == nil else { return nil }
+            return entry.connection.outbound
+        }
     }
 
     /// Marks the connection as closed by the stage for `cause` and returns its writer to send the
     /// close frame; nil when it is not open or already closing.
     func beginClose(_ id: String, cause: DisconnectCause) -> WebSocketOutboundWriter? {
-        guard var entry = entries[id], entry.serverCause == nil else { return nil }
-        entry.serverCause = cause
-        entries[id] = entry
-        return entry.connection.outbound
+        entries.withLock { entries in
+            guard var entry = entries[id], entry.serverCause == nil else { return nil }
+            entry.serverCause = cause
+            entries[id] = entry
+            return entry.connection.outbound
+        }
     }
 
     /// Removes the connection; returns the stage's close cause (nil if the client ended it), or
     /// `.none` when it was already removed — the caller fires `$disconnect` only on the first removal.
     func remove(_ id: String) -> DisconnectCause?? {
-        guard let entry = entries.removeValue(forKey: id) else { return .none }
-        return .some(entry.serverCause)
+        entries.withLock { entries in
+            guard let entry = entries.removeValue(forKey: id) else { return .none }
+            return .some(entry.serverCause)
+        }
     }
 
     /// Connections idle since before `idleCutoff` or open since before `hardCutoff`.
     func expired(idleCutoff: Date, hardCutoff: Date) -> [(String, DisconnectCause)] {
-        entries.compactMap { id, entry in
-            guard entry.serverCause == nil else { return nil }
-            if entry.connection.connectedAt < hardCutoff { return (id, .hardLimit) }
-            if entry.lastActiveAt < idleCutoff { return (id, .idle) }
-            return nil
+        entries.withLock { entries in
+            entries.compactMap { id, entry in
+                guard entry.serverCause == nil else { return nil }
+                if entry.connection.connectedAt < hardCutoff { return (id, .hardLimit) }
+                if entry.lastActiveAt < idleCutoff { return (id, .idle) }
+                return nil
+            }
         }
     }
 }

@@ -13,7 +13,16 @@ struct RouteSelection: Sendable {
     }
 
     func routeKey(for body: [UInt8]) -> String? {
-        guard let path, var value = try? JSONValue(parsing: body) else { return nil }
+        routeKey(in: try? JSONValue(parsing: body))
+    }
+
+    /// The same for a text frame, parsed from the string's own UTF-8 without a copy.
+    func routeKey(for body: String) -> String? {
+        routeKey(in: try? JSONValue(parsing: body))
+    }
+
+    private func routeKey(in document: JSONValue?) -> String? {
+        guard let path, var value = document else { return nil }
         for key in path {
             guard let next = value[key] else { return nil }
             value = next

@@ -43,8 +43,10 @@ final class Stage: Sendable {
     private let routeSelection: RouteSelection
     /// Invocation records for the dev console's live log.
     let feed = InvocationFeed()
-    /// The port actually bound (differs from the setting when that is 0).
-    let boundPort = Mutex<Int?>(nil)
+    /// `host:port` as events report it in `domainName`: the port actually bound once the server
+    /// runs (it differs from the setting when that is 0). Kept as the string every event carries
+    /// rather than formatted per event.
+    private let domain: Mutex<String>
 
     /// `registry` is given when in-process functions post replies straight to it (`ReplyPath.inProcess`).
     init(template: Template, invoker: any FunctionInvoker, settings: StageSettings, recorder: EventRecorder?,
@@ -55,6 +57,7 @@ final class Stage: Sendable {
         self.settings = settings
         self.recorder = recorder
         routeSelection = RouteSelection(expression: template.routeSelectionExpression)
+        domain = Mutex("\(settings.host):\(settings.port)")
     }
 
     var stageName: String { template.stageName }
@@ -63,7 +66,12 @@ final class Stage: Sendable {
     var posting: ConnectionPosting { ConnectionPosting(registry: registry, maxMessageBytes: settings.maxMessageBytes) }
 
     /// The host and port clients reach the stage at, as events report it in `domainName`.
-    var domainName: String { "\(settings.host):\(boundPort.withLock { $0 } ?? settings.port)" }
+    var domainName: String { domain.withLock { $0 } }
+
+    /// Records the port the server bound, for `domainName`.
+    func bound(port: Int) {
+        domain.withLock { $0 = "\(settings.host):\(port)" }
+    }
 
     // MARK: Invocation
 
@@ -130,7 +138,7 @@ final class Stage: Sendable {
             headers: headers, multiValueHeaders: multiValueHeaders,
             queryStringParameters: query.isEmpty ? nil : query,
             multiValueQueryStringParameters: multiValueQuery.isEmpty ? nil : multiValueQuery)
-        guard let response = await invoke(function, payload: event.jsonValue.jsonBytes, route: "$connect", id: connectionId) else {
+        guard let response = await invoke(function, payload: event.jsonBytes, route: "$connect", id: connectionId) else {
             return .refuse(HandshakeRefusal(status: 500, body: #"{"message":"Internal server error"}"#))
         }
         let status = response["statusCode"]?.intValue ?? 200
@@ -145,24 +153,20 @@ final class Stage: Sendable {
     func serve(_ accepted: AcceptedHandshake, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         let connection = LiveConnection(id: accepted.connectionId, outbound: outbound, connectedAt: accepted.connectedAt,
                                         sourceIp: accepted.sourceIp, userAgent: accepted.userAgent)
-        await registry.add(connection)
+        registry.add(connection)
         await withTaskGroup(of: Void.self) { group in
             do {
                 try await withGracefulShutdownHandler {
                     for try await message in inbound.messages(maxSize: settings.maxMessageBytes) {
-                        await registry.touch(connection.id)
-                        let bytes: [UInt8] = switch message {
-                        case .text(let text): Array(text.utf8)
-                        case .binary(let buffer): Array(buffer.readableBytesView)
-                        }
-                        group.addTask { await self.route(bytes, on: connection) }
+                        registry.touch(connection.id)
+                        group.addTask { await self.route(message, on: connection) }
                     }
                 } onGracefulShutdown: {
                     Task { await self.close(connection.id, cause: .shutdown) }
                 }
             } catch {
                 // The frame handler closes with 1009 on its own; record it as the stage's doing.
-                if Self.isTooLarge(error) { _ = await registry.beginClose(connection.id, cause: .tooLarge) }
+                if Self.isTooLarge(error) { _ = registry.beginClose(connection.id, cause: .tooLarge) }
             }
             await group.waitForAll()
         }
@@ -170,7 +174,7 @@ final class Stage: Sendable {
 
     /// Fires `$disconnect` once the connection is gone, with the stage's reason or the client's close code.
     func connectionEnded(_ accepted: AcceptedHandshake, clientClose code: Int?, reason: String?) async {
-        guard case .some(let serverCause) = await registry.remove(accepted.connectionId) else { return }
+        guard case .some(let serverCause) = registry.remove(accepted.connectionId) else { return }
         let clientCause = code.map { DisconnectCause(statusCode: $0, reason: reason ?? "") } ?? .connectionLost
         let connection = LiveConnection(id: accepted.connectionId, outbound: nil, connectedAt: accepted.connectedAt,
                                         sourceIp: accepted.sourceIp, userAgent: accepted.userAgent)
@@ -183,23 +187,29 @@ final class Stage: Sendable {
         String(describing: error).contains("messageTooLarge")
     }
 
-    private func route(_ body: [UInt8], on connection: LiveConnection) async {
-        let selected = routeSelection.routeKey(for: body)
+    /// A text frame's body is the string swift-websocket already validated; a binary frame's is its
+    /// bytes as text when they are UTF-8, base64 otherwise, as API Gateway delivers them.
+    private func route(_ message: WebSocketMessage, on connection: LiveConnection) async {
+        let body: String, isBase64Encoded: Bool, selected: String?
+        switch message {
+        case .text(let text):
+            (body, isBase64Encoded, selected) = (text, false, routeSelection.routeKey(for: text))
+        case .binary(let buffer):
+            let bytes = Array(buffer.readableBytesView)
+            let text = String(validating: bytes, as: UTF8.self)
+            (body, isBase64Encoded, selected) = (text ?? Data(bytes).base64EncodedString(), text == nil, routeSelection.routeKey(for: bytes))
+        }
         let route = selected.flatMap { template.webSocketRoute($0) } ?? template.webSocketRoute("$default")
         let requestId = AWSIdentifiers.requestId()
         guard let route, let function = template.functions[route.function] else {
             await send(JSONCoding.string(["message": "Forbidden", "connectionId": connection.id, "requestId": requestId]), to: connection.id)
             return
         }
-        let now = Date()
-        var context = context(route: route.routeKey, type: .message, connectionId: connection.id, at: now,
+        var context = context(route: route.routeKey, type: .message, connectionId: connection.id, requestId: requestId, at: Date(),
                               connectedAt: connection.connectedAt, sourceIp: connection.sourceIp, userAgent: connection.userAgent)
         context.messageId = AWSIdentifiers.requestId()
-        context.requestId = requestId
-        let text = String(validating: body, as: UTF8.self)
-        let event = WebSocketEvent(requestContext: context, body: text ?? Data(body).base64EncodedString(),
-                                   isBase64Encoded: text == nil)
-        let response = await invoke(function, payload: event.jsonValue.jsonBytes, route: route.routeKey, id: connection.id)
+        let event = WebSocketEvent(requestContext: context, body: body, isBase64Encoded: isBase64Encoded)
+        let response = await invoke(function, payload: event.jsonBytes, route: route.routeKey, id: connection.id)
         guard let response else {
             await send(JSONCoding.string(["message": "Internal server error", "connectionId": connection.id, "requestId": requestId]),
                        to: connection.id)
@@ -218,13 +228,13 @@ final class Stage: Sendable {
         context.disconnectReason = cause.reason
         let event = WebSocketEvent(requestContext: context, headers: ["Host": domainName, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""],
                                    multiValueHeaders: ["Host": [domainName], "x-api-key": [""], "X-Forwarded-For": [""], "x-restapi": [""]])
-        _ = await invoke(function, payload: event.jsonValue.jsonBytes, route: "$disconnect", id: connection.id)
+        _ = await invoke(function, payload: event.jsonBytes, route: "$disconnect", id: connection.id)
     }
 
-    private func context(route: String, type: WebSocketEvent.EventType, connectionId: String, at date: Date, connectedAt: Date,
+    private func context(route: String, type: WebSocketEvent.EventType, connectionId: String,
+                         requestId: String = AWSIdentifiers.requestId(), at date: Date, connectedAt: Date,
                          sourceIp: String, userAgent: String?) -> WebSocketEvent.RequestContext {
-        let requestId = AWSIdentifiers.requestId()
-        return WebSocketEvent.RequestContext(
+        WebSocketEvent.RequestContext(
             routeKey: route, eventType: type, connectionId: connectionId, domainName: domainName, stage: stageName,
             apiId: "local", requestId: requestId, extendedRequestId: requestId,
             requestTime: AWSIdentifiers.requestTime(date), requestTimeEpoch: AWSIdentifiers.epochMillis(date),
@@ -235,7 +245,7 @@ final class Stage: Sendable {
     /// Sends a text frame; false when the connection is not open.
     @discardableResult
     func send(_ text: String, to id: String) async -> Bool {
-        guard let writer = await registry.writer(id) else { return false }
+        guard let writer = registry.writer(id) else { return false }
         do {
             try await writer.write(.text(text))
             return true
@@ -247,7 +257,7 @@ final class Stage: Sendable {
     /// Closes a connection from the stage's side; `$disconnect` follows when its reader ends.
     @discardableResult
     func close(_ id: String, cause: DisconnectCause) async -> Bool {
-        guard let writer = await registry.beginClose(id, cause: cause) else { return false }
+        guard let writer = registry.beginClose(id, cause: cause) else { return false }
         try? await writer.close(WebSocketErrorCode(codeNumber: cause.statusCode), reason: cause.reason)
         return true
     }
@@ -258,7 +268,7 @@ final class Stage: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(interval))
             let now = Date()
-            for (id, cause) in await registry.expired(idleCutoff: now.addingTimeInterval(-settings.idleTimeout),
+            for (id, cause) in registry.expired(idleCutoff: now.addingTimeInterval(-settings.idleTimeout),
                                                       hardCutoff: now.addingTimeInterval(-settings.hardTimeout)) {
                 await close(id, cause: cause)
             }

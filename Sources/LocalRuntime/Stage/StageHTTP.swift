@@ -36,7 +36,7 @@ extension Stage {
             case .tooLarge: return Self.apiError(413, type: "PayloadTooLargeException", "Message too long; the limit is 128 KB")
             }
         case .get:
-            guard let (connection, lastActiveAt) = await registry.info(connectionId) else { return Self.gone() }
+            guard let (connection, lastActiveAt) = registry.info(connectionId) else { return Self.gone() }
             var identity = ["sourceIp": JSONValue.string(connection.sourceIp)]
             if let userAgent = connection.userAgent { identity["userAgent"] = .string(userAgent) }
             let body: JSONValue = .object([
