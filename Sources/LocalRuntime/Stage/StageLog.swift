@@ -72,6 +72,8 @@ actor EventRecorder {
     func record(_ payload: [UInt8], function: String) {
         let name = String(format: "%04d-%@.json", next, function)
         next += 1
-        FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: Data(payload))
+        if !FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: Data(payload)) {
+            FileHandle.standardError.write(Data("local-runtime: could not record \(name) in \(directory.path)\n".utf8))
+        }
     }
 }
