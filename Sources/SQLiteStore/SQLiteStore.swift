@@ -185,14 +185,21 @@ public final class SQLiteStore: Store {
                   .real(message.createdAt.timeIntervalSince1970)])
     }
 
+    /// The last `limit` messages, oldest first. Every chat turn reads up to `max_conversation_length`
+    /// of them, so the rows come newest first straight off the conversation index and are reversed
+    /// here rather than sorted again by SQLite, and the two columns the query fixes are not read back.
     private static func messages(widgetId: String, conversationId: String, limit: Int,
                                  query: SQLiteDatabase.Query) throws -> [StoredMessage] {
         try query("""
-            SELECT widget_id, conversation_id, role, content, domain, source_ip, created_at FROM (
-                SELECT * FROM messages WHERE widget_id = ? AND conversation_id = ? ORDER BY id DESC LIMIT ?
-            ) ORDER BY id
+            SELECT role, content, domain, source_ip, created_at FROM messages
+            WHERE widget_id = ? AND conversation_id = ? ORDER BY id DESC LIMIT ?
             """, [.text(widgetId), .text(conversationId), .integer(Int64(max(0, limit)))])
-            .map(message)
+            .reversed()
+            .map { row in
+                StoredMessage(widgetId: widgetId, conversationId: conversationId, role: ChatRole(rawValue: row[0].text ?? "") ?? .user,
+                              content: row[1].text ?? "", domain: row[2].text, sourceIp: row[3].text,
+                              createdAt: Date(timeIntervalSince1970: row[4].real ?? 0))
+            }
     }
 
     public func messages(domain: String) async throws -> [StoredMessage] {
