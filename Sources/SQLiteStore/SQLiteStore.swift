@@ -281,12 +281,12 @@ public final class SQLiteStore: Store {
     public func recordSecurityEvent(_ event: SecurityEvent) async throws {
         try database.query("INSERT OR REPLACE INTO security_events (id, type, widget_id, created_at, json) VALUES (?, ?, ?, ?, ?)",
                            [.text(event.id), .text(event.type.rawValue), event.widgetId.map(SQLiteValue.text) ?? .null,
-                            .real(event.createdAt.timeIntervalSince1970), try json(event)])
+                            .real(event.createdAt.timeIntervalSince1970), .text(StoreCoding.json(event))])
     }
 
     public func securityEvents(_ query: SecurityEventQuery) async throws -> [SecurityEvent] {
         let (sql, parameters) = Self.securityEventsStatement(query)
-        return try database.query(sql, parameters).map { try decode(SecurityEvent.self, $0[0]) }
+        return try database.query(sql, parameters).map { try StoreCoding.securityEvent(json: ($0[0].text ?? "").utf8) }
     }
 
     /// The statement `securityEvents(_:)` runs. Only the filters the query sets go into the SQL, so
