@@ -146,6 +146,13 @@ public struct AdminFunction: LambdaFunction {
                      body: JSONCoding.string(AdminBody(payload: payload)))
     }
 
+    /// The same body for a payload written by hand, as `AdminBody` would encode it.
+    static func json(_ status: Int, _ payload: some Encodable & JSONValueEncodable) -> HTTPResponse {
+        var body: [String: JSONValue] = ["success": .bool(true)]
+        if case .object(let members) = payload.jsonValue { body.merge(members) { _, payload in payload } }
+        return HTTPResponse(statusCode: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: JSONValue.object(body).jsonString)
+    }
+
     static func failure(_ error: AdminError) -> HTTPResponse {
         HTTPResponse(statusCode: error.code.status, headers: HTTPHeaders([("Content-Type", "application/json")]),
                      body: JSONCoding.string(AdminFailure(error: error.code, message: error.message)))

@@ -94,10 +94,14 @@ struct AdminReports {
         return count
     }
 
-    struct Events: Encodable {
+    struct Events: Encodable, JSONValueEncodable {
         var events: [SecurityEvent]
         var total: Int
         var hours: Int
+
+        var jsonValue: JSONValue {
+            .object(["events": events.jsonValue, "total": total.jsonValue, "hours": hours.jsonValue])
+        }
     }
 
     /// `type`, `hours` (1 to the retention period, default 24), `widget_id`, `limit` (default 100).

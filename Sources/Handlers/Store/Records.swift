@@ -217,6 +217,26 @@ public struct SecurityEvent: Codable, Sendable, Equatable {
     }
 }
 
+extension SecurityEvent: JSONValueEncodable {
+    /// The event as the admin API shows it, byte for byte what `JSONCoding.encoder` writes (nil
+    /// fields omitted, the time in ISO 8601): a security events listing writes up to a thousand.
+    public var jsonValue: JSONValue {
+        .object(members(timestamp: .string(ISO8601.string(createdAt))))
+    }
+
+    /// The fields under their coding keys, nil ones absent as `Encodable` leaves them, with the time
+    /// as the caller writes it (ISO 8601 for the API, epoch milliseconds in stores).
+    func members(timestamp: JSONValue) -> [String: JSONValue] {
+        var object: [String: JSONValue] = ["id": .string(id), "type": .string(type.rawValue), "ip": .string(sourceIp),
+                                           "details": .object(details.mapValues(JSONValue.string)), "timestamp": timestamp]
+        object.set("widget_id", widgetId)
+        object.set("origin", origin)
+        object.set("domain", domain)
+        object.set("user_agent", userAgent)
+        return object
+    }
+}
+
 /// Which security events to read back.
 public struct SecurityEventQuery: Sendable, Equatable {
     public var type: SecurityEventType?

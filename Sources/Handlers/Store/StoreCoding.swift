@@ -15,3 +15,33 @@ public enum StoreCoding {
         return decoder
     }()
 }
+
+extension StoreCoding {
+    /// `event` as `encoder` stores it (the same members and values; slashes are not escaped, which
+    /// every JSON reader reads alike), written by hand: stores keep one per refused request.
+    public static func json(_ event: SecurityEvent) -> String {
+        JSONValue.object(event.members(timestamp: .number(event.createdAt.timeIntervalSince1970 * 1000))).jsonString
+    }
+
+    /// Reads what `json(_:)` or `encoder` stored, accepting and refusing what `decoder` does, without
+    /// going through `Decodable`: an admin listing reads up to a thousand events.
+    public static func securityEvent(json bytes: some Sequence<UInt8>) throws(JSONValueDecodingError) -> SecurityEvent {
+        try StoredSecurityEvent(jsonBytes: bytes).event
+    }
+}
+
+/// A security event as stores keep it: `timestamp` in epoch milliseconds.
+private struct StoredSecurityEvent: JSONValueDecodable {
+    var event: SecurityEvent
+
+    init(json: JSONValue) throws(JSONShapeError) {
+        let fields = try JSONFields(json)
+        let type: String = try fields.decode("type")
+        guard let known = SecurityEventType(rawValue: type) else { throw JSONShapeError(.invalidValue, path: ["type"]) }
+        let milliseconds: Double = try fields.decode("timestamp")
+        event = SecurityEvent(id: try fields.decode("id"), type: known, widgetId: try fields.decodeIfPresent("widget_id"),
+                              origin: try fields.decodeIfPresent("origin"), domain: try fields.decodeIfPresent("domain"),
+                              sourceIp: try fields.decode("ip"), userAgent: try fields.decodeIfPresent("user_agent"),
+                              details: try fields.decode("details"), createdAt: Date(timeIntervalSince1970: milliseconds / 1000))
+    }
+}
