@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Handlers", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: foundationEssentialsOnly),
         // The system SQLite library (Debian: libsqlite3-dev), called synchronously: no thread hops per query.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "SQLiteStore", dependencies: ["Handlers", "CSQLite"]),
+        .target(name: "SQLiteStore", dependencies: ["Handlers", "CSQLite"], swiftSettings: foundationEssentialsOnly),
         // AWS Signature Version 4 over plain request values, independent of any HTTP client.
         .target(name: "AWSSigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: foundationEssentialsOnly),
         // The deployed store: DynamoDB's JSON API, one table as template.json declares it.
