@@ -5,6 +5,11 @@ import FoundationEssentials
 import Foundation
 #endif
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A value bound to or read from a statement.
 enum SQLiteValue: Sendable, Equatable {
@@ -159,7 +164,7 @@ final class SQLiteDatabase: Sendable {
         /// than 15 bytes would otherwise be allocated again for each.
         func text(_ column: Int32, reusing candidate: String?) -> String? {
             guard let utf8 = utf8(column) else { return nil }
-            if var candidate, candidate.withUTF8({ $0.elementsEqual(utf8) }) { return candidate }
+            if var candidate, candidate.withUTF8({ Self.equal($0, utf8) }) { return candidate }
             return String(decoding: utf8, as: UTF8.self)
         }
 
@@ -167,7 +172,14 @@ final class SQLiteDatabase: Sendable {
         /// `String` of it.
         func text(_ column: Int32, equals literal: StaticString) -> Bool {
             guard let utf8 = utf8(column), utf8.count == literal.utf8CodeUnitCount else { return false }
-            return utf8.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+            return Self.equal(utf8, UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
+
+        /// Byte equality with `memcmp`, which the generic `elementsEqual` loop does not become.
+        private static func equal(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard lhs.count == rhs.count else { return false }
+            guard let left = lhs.baseAddress, let right = rhs.baseAddress else { return true }
+            return memcmp(left, right, lhs.count) == 0
         }
 
         /// Every column as a value.

@@ -224,14 +224,16 @@ public final class SQLiteStore: Store {
                                  in db: inout SQLiteDatabase.Connection) throws -> [StoredMessage] {
         var history: [StoredMessage] = []
         history.reserveCapacity(min(max(0, limit), 128))
+        var domain: String?, sourceIp: String?
         try db.rows("""
             SELECT role, content, domain, source_ip, created_at FROM messages
             WHERE widget_id = ? AND conversation_id = ? ORDER BY id DESC LIMIT ?
             """, [.text(widgetId), .text(conversationId), .integer(Int64(max(0, limit)))]) { row in
-            let newer = history.last
+            // Kept apart from `history.last`, which would copy a whole message per row to read them.
+            domain = row.text(2, reusing: domain)
+            sourceIp = row.text(3, reusing: sourceIp)
             history.append(StoredMessage(widgetId: widgetId, conversationId: conversationId, role: role(row, 0),
-                                         content: row.text(1) ?? "", domain: row.text(2, reusing: newer?.domain),
-                                         sourceIp: row.text(3, reusing: newer?.sourceIp),
+                                         content: row.text(1) ?? "", domain: domain, sourceIp: sourceIp,
                                          createdAt: Date(timeIntervalSince1970: row.real(4) ?? 0)))
         }
         history.reverse()
