@@ -161,10 +161,11 @@ final class SQLiteDatabase: Sendable {
 
         /// The column as text, sharing `candidate`'s storage when the bytes are the same: consecutive
         /// rows often repeat a value (a conversation's domain and client address), and a string of more
-        /// than 15 bytes would otherwise be allocated again for each.
+        /// than 15 bytes would otherwise be allocated again for each. Shorter ones are stored inline in
+        /// the `String` itself, so they are not compared.
         func text(_ column: Int32, reusing candidate: String?) -> String? {
             guard let utf8 = utf8(column) else { return nil }
-            if var candidate, candidate.withUTF8({ Self.equal($0, utf8) }) { return candidate }
+            if utf8.count > 15, var candidate, candidate.withUTF8({ Self.equal($0, utf8) }) { return candidate }
             return String(decoding: utf8, as: UTF8.self)
         }
 

@@ -236,7 +236,9 @@ public final class SQLiteStore: Store {
                                          content: row.text(1) ?? "", domain: domain, sourceIp: sourceIp,
                                          createdAt: Date(timeIntervalSince1970: row.real(4) ?? 0)))
         }
-        history.reverse()
+        // Swapped in place by moves: `Array.reverse()` copies each message (retaining its five strings
+        // through value witnesses, as `Date` is resilient) and destroys the copy.
+        history.withUnsafeMutableBufferPointer { $0.reverse() }
         return history
     }
 

@@ -25,18 +25,23 @@ struct RowReadingTests {
         #expect(seen == ["1 a\u{0}b 1.5 false", "2 nil nil true", "3 ünïcode 3.0 false"])
     }
 
-    @Test("text compares by bytes, and an equal candidate is returned as it is")
+    @Test("text compares by bytes, and an equal candidate of more than 15 bytes is shared, not copied")
     func comparesText() throws {
         let database = try Self.database()
-        try database.query("INSERT INTO t VALUES (1, 'assistant', NULL)")
-        let candidate = "assistant"
-        let read = try database.firstRow("SELECT name, score FROM t", []) { row in
+        let long = "2001:db8:85a3::8a2e:370:7334"
+        try database.query("INSERT INTO t VALUES (1, 'assistant', NULL), (2, ?, NULL)", [.text(long)])
+        let short = try database.firstRow("SELECT name, score FROM t WHERE id = 1") { row in
             (row.text(0, equals: "assistant"), row.text(0, equals: "assist"), row.text(1, equals: ""),
-             row.text(0, reusing: candidate), row.text(0, reusing: "user"), row.text(1, reusing: candidate))
+             row.text(0, reusing: "assistant"), row.text(0, reusing: "user"), row.text(1, reusing: "assistant"))
         }
-        let values = try #require(read)
+        let values = try #require(short)
         #expect(values.0 && !values.1 && !values.2)
         #expect(values.3 == "assistant" && values.4 == "assistant" && values.5 == nil)
+
+        var candidate = long
+        var read = try #require(try database.firstRow("SELECT name FROM t WHERE id = 2") { $0.text(0, reusing: candidate) } ?? nil)
+        #expect(read == long)
+        #expect(read.withUTF8 { $0.baseAddress } == candidate.withUTF8 { $0.baseAddress })
     }
 
     @Test("firstRow maps the first row only, is nil without one, and a RETURNING has made its changes")
