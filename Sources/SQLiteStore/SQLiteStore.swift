@@ -71,27 +71,28 @@ public final class SQLiteStore: Store {
         .text(String(decoding: try StoreCoding.encoder.encode(value), as: UTF8.self))
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ value: SQLiteValue?) throws -> T {
-        try StoreCoding.decoder.decode(type, from: Data((value?.text ?? "").utf8))
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T {
+        try StoreCoding.decoder.decode(type, from: Data((text ?? "").utf8))
     }
 
     // MARK: Widgets
 
     public func widget(id: String) async throws -> WidgetConfig? {
-        guard let stored = try database.query("SELECT json FROM widgets WHERE widget_id = ?", [.text(id)]).first?[0] else { return nil }
+        guard let stored = try database.firstRow("SELECT json FROM widgets WHERE widget_id = ?", [.text(id)], { $0.text(0) ?? "" })
+        else { return nil }
         // The row is read every time; only decoding the same JSON text again is skipped.
-        return try decodedWidgets.value(for: id, source: stored.text ?? "") { _ in try decode(WidgetConfig.self, stored) }
+        return try decodedWidgets.value(for: id, source: stored) { try Self.decode(WidgetConfig.self, $0) }
     }
 
     public func putWidget(_ widget: WidgetConfig) async throws {
         let body = try json(widget)
         let domains = Set(widget.allowedDomains.compactMap(AllowedDomain.init).map(\.host))
-        try database.transaction { query in
-            _ = try query("INSERT INTO widgets (widget_id, is_active, json) VALUES (?, ?, ?) ON CONFLICT(widget_id) DO UPDATE SET is_active = excluded.is_active, json = excluded.json",
+        try database.transaction { db in
+            try db.query("INSERT INTO widgets (widget_id, is_active, json) VALUES (?, ?, ?) ON CONFLICT(widget_id) DO UPDATE SET is_active = excluded.is_active, json = excluded.json",
                           [.text(widget.widgetId), .integer(widget.isActive ? 1 : 0), body])
-            _ = try query("DELETE FROM widget_domains WHERE widget_id = ?", [.text(widget.widgetId)])
+            try db.query("DELETE FROM widget_domains WHERE widget_id = ?", [.text(widget.widgetId)])
             for domain in domains.sorted() {
-                _ = try query("INSERT INTO widget_domains (domain, widget_id) VALUES (?, ?)", [.text(domain), .text(widget.widgetId)])
+                try db.query("INSERT INTO widget_domains (domain, widget_id) VALUES (?, ?)", [.text(domain), .text(widget.widgetId)])
             }
         }
     }
@@ -99,14 +100,14 @@ public final class SQLiteStore: Store {
     public func widgets(after cursor: String?, limit: Int) async throws -> [WidgetConfig] {
         try database.query("SELECT json FROM widgets WHERE widget_id > ? ORDER BY widget_id LIMIT ?",
                            [.text(cursor ?? ""), .integer(Int64(max(0, limit)))])
-            .map { try decode(WidgetConfig.self, $0[0]) }
+            .map { try Self.decode(WidgetConfig.self, $0[0].text) }
     }
 
     public func activeWidgetAllows(domain: String) async throws -> Bool {
-        try !database.query("""
+        try database.firstRow("""
             SELECT 1 FROM widget_domains d JOIN widgets w ON w.widget_id = d.widget_id
             WHERE d.domain = ? AND w.is_active = 1 LIMIT 1
-            """, [.text(domain)]).isEmpty
+            """, [.text(domain)], { _ in true }) ?? false
     }
 
     // MARK: Connections
@@ -123,14 +124,14 @@ public final class SQLiteStore: Store {
     /// order each conversation), once, whichever of the processes sharing the file opens it first.
     /// A process of an earlier version still reads the rewritten tables, but cannot add messages.
     private func clusterTablesByKey() throws {
-        try database.transaction { query in
+        try database.transaction { db in
             for table in Self.clusteredTables {
-                guard let definition = try query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table.name)]).first?[0].text,
+                guard let definition = try db.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table.name)]).first?[0].text,
                       !definition.uppercased().contains("WITHOUT ROWID") else { continue }
-                _ = try query("CREATE TABLE \(table.name)_clustered \(table.definition)", [])
-                _ = try query("INSERT INTO \(table.name)_clustered (\(table.columns)) SELECT \(table.columns) FROM \(table.name)", [])
-                _ = try query("DROP TABLE \(table.name)", [])
-                _ = try query("ALTER TABLE \(table.name)_clustered RENAME TO \(table.name)", [])
+                try db.query("CREATE TABLE \(table.name)_clustered \(table.definition)")
+                try db.query("INSERT INTO \(table.name)_clustered (\(table.columns)) SELECT \(table.columns) FROM \(table.name)")
+                try db.query("DROP TABLE \(table.name)")
+                try db.query("ALTER TABLE \(table.name)_clustered RENAME TO \(table.name)")
             }
         }
     }
@@ -138,10 +139,10 @@ public final class SQLiteStore: Store {
     /// Adds the connection columns to a state file created before them, once, whichever of the
     /// processes sharing the file opens it first.
     private func addConnectionColumns() throws {
-        try database.transaction { query in
-            let existing = Set(try query("SELECT name FROM pragma_table_info('connections')", []).compactMap { $0[0].text })
+        try database.transaction { db in
+            let existing = Set(try db.query("SELECT name FROM pragma_table_info('connections')").compactMap { $0[0].text })
             for column in Self.connectionColumns where !existing.contains(String(column.prefix { $0 != " " })) {
-                _ = try query("ALTER TABLE connections ADD COLUMN \(column)", [])
+                try db.query("ALTER TABLE connections ADD COLUMN \(column)")
             }
         }
     }
@@ -158,52 +159,54 @@ public final class SQLiteStore: Store {
     }
 
     public func connection(id: String) async throws -> ConnectionRecord? {
-        try database.query("SELECT \(Self.connectionRecord) FROM connections WHERE connection_id = ?", [.text(id)]).first
-            .map { try connection(id, $0) }
+        try database.firstRow("SELECT \(Self.connectionRecord) FROM connections WHERE connection_id = ?", [.text(id)]) {
+            try Self.connection(id, $0)
+        }
     }
 
     public func removeConnection(id: String) async throws -> ConnectionRecord? {
-        try database.query("DELETE FROM connections WHERE connection_id = ? RETURNING \(Self.connectionRecord)", [.text(id)]).first
-            .map { try connection(id, $0) }
+        try database.firstRow("DELETE FROM connections WHERE connection_id = ? RETURNING \(Self.connectionRecord)", [.text(id)]) {
+            try Self.connection(id, $0)
+        }
     }
 
     /// The columns `connection(_:_:)` reads; `json` only for a row without the connection columns.
     private static let connectionRecord =
         "widget_id, session_id, origin, source_ip, user_agent, user_id, connected_at, expires_at, CASE WHEN widget_id IS NULL THEN json END"
 
-    private func connection(_ id: String, _ row: [SQLiteValue]) throws -> ConnectionRecord {
-        guard let widgetId = row[0].text else { return try decode(ConnectionRecord.self, row[8]) }
-        return ConnectionRecord(connectionId: id, widgetId: widgetId, sessionId: row[1].text ?? "", origin: row[2].text,
-                                sourceIp: row[3].text ?? "", userAgent: row[4].text, userId: row[5].text ?? "",
-                                connectedAt: Date(timeIntervalSince1970: row[6].real ?? 0),
-                                expiresAt: Date(timeIntervalSince1970: row[7].real ?? 0))
+    private static func connection(_ id: String, _ row: borrowing SQLiteDatabase.Row) throws -> ConnectionRecord {
+        guard let widgetId = row.text(0) else { return try decode(ConnectionRecord.self, row.text(8)) }
+        return ConnectionRecord(connectionId: id, widgetId: widgetId, sessionId: row.text(1) ?? "", origin: row.text(2),
+                                sourceIp: row.text(3) ?? "", userAgent: row.text(4), userId: row.text(5) ?? "",
+                                connectedAt: Date(timeIntervalSince1970: row.real(6) ?? 0),
+                                expiresAt: Date(timeIntervalSince1970: row.real(7) ?? 0))
     }
 
     // MARK: Conversations
 
     public func appendMessage(_ message: StoredMessage) async throws {
-        try Self.insert(message, query: database.query)
+        try database.withConnection { db in try Self.insert(message, into: &db) }
     }
 
     public func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage] {
-        try Self.messages(widgetId: widgetId, conversationId: conversationId, limit: limit, query: database.query)
+        try database.withConnection { db in try Self.messages(widgetId: widgetId, conversationId: conversationId, limit: limit, in: &db) }
     }
 
     /// One transaction, so one commit (one round of WAL writes and file locks) per admitted message
     /// where there would be three; the history is read as of just before the append.
     public func appendUserMessage(_ message: StoredMessage, historyLimit: Int) async throws -> [StoredMessage] {
-        try database.transaction { query in
+        try database.transaction { db in
             let history = historyLimit > 0
-                ? try Self.messages(widgetId: message.widgetId, conversationId: message.conversationId, limit: historyLimit, query: query) : []
-            try Self.insert(message, query: query)
+                ? try Self.messages(widgetId: message.widgetId, conversationId: message.conversationId, limit: historyLimit, in: &db) : []
+            try Self.insert(message, into: &db)
             try Self.addUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
-                              messages: 1, blocked: 0, query: query)
+                              messages: 1, blocked: 0, in: &db)
             return history
         }
     }
 
-    private static func insert(_ message: StoredMessage, query: SQLiteDatabase.Query) throws {
-        _ = try query("""
+    private static func insert(_ message: StoredMessage, into db: inout SQLiteDatabase.Connection) throws {
+        try db.query("""
             INSERT INTO messages (widget_id, conversation_id, id, role, content, domain, source_ip, created_at)
             SELECT ?1, ?2, coalesce(max(id), 0) + 1, ?3, ?4, ?5, ?6, ?7 FROM messages WHERE widget_id = ?1 AND conversation_id = ?2
             """, [.text(message.widgetId), .text(message.conversationId), .text(message.role.rawValue), .text(message.content),
@@ -215,19 +218,35 @@ public final class SQLiteStore: Store {
     /// of them, so the rows come newest first straight off the table's key order and are reversed
     /// here: an outer `ORDER BY id` over a subquery made SQLite copy each row into a temporary table to
     /// sort it (most of a chat turn's CPU on the stage once conversations grew). The two columns the
-    /// query fixes are not read back.
+    /// query fixes are not read back, and the others are read in place: no array of values per row,
+    /// no `String` for the role, and a domain or address equal to the next message's shares its string.
     private static func messages(widgetId: String, conversationId: String, limit: Int,
-                                 query: SQLiteDatabase.Query) throws -> [StoredMessage] {
-        try query("""
+                                 in db: inout SQLiteDatabase.Connection) throws -> [StoredMessage] {
+        var history: [StoredMessage] = []
+        history.reserveCapacity(min(max(0, limit), 128))
+        var domain: String?, sourceIp: String?
+        try db.rows("""
             SELECT role, content, domain, source_ip, created_at FROM messages
             WHERE widget_id = ? AND conversation_id = ? ORDER BY id DESC LIMIT ?
-            """, [.text(widgetId), .text(conversationId), .integer(Int64(max(0, limit)))])
-            .reversed()
-            .map { row in
-                StoredMessage(widgetId: widgetId, conversationId: conversationId, role: ChatRole(rawValue: row[0].text ?? "") ?? .user,
-                              content: row[1].text ?? "", domain: row[2].text, sourceIp: row[3].text,
-                              createdAt: Date(timeIntervalSince1970: row[4].real ?? 0))
-            }
+            """, [.text(widgetId), .text(conversationId), .integer(Int64(max(0, limit)))]) { row in
+            // Kept apart from `history.last`, which would copy a whole message per row to read them.
+            domain = row.text(2, reusing: domain)
+            sourceIp = row.text(3, reusing: sourceIp)
+            history.append(StoredMessage(widgetId: widgetId, conversationId: conversationId, role: role(row, 0),
+                                         content: row.text(1) ?? "", domain: domain, sourceIp: sourceIp,
+                                         createdAt: Date(timeIntervalSince1970: row.real(4) ?? 0)))
+        }
+        // Swapped in place by moves: `Array.reverse()` copies each message (retaining its five strings
+        // through value witnesses, as `Date` is resilient) and destroys the copy.
+        history.withUnsafeMutableBufferPointer { $0.reverse() }
+        return history
+    }
+
+    /// A stored role, told apart by its bytes; anything unknown reads as `user`, as before.
+    private static func role(_ row: borrowing SQLiteDatabase.Row, _ column: Int32) -> ChatRole {
+        if row.text(column, equals: "user") { return .user }
+        if row.text(column, equals: "assistant") { return .assistant }
+        return row.text(column).flatMap(ChatRole.init(rawValue:)) ?? .user
     }
 
     public func messages(domain: String) async throws -> [StoredMessage] {
@@ -247,15 +266,15 @@ public final class SQLiteStore: Store {
     // MARK: Counters and blocks
 
     public func increment(_ key: String, limit: Int, expiresAt: Date) async throws -> CounterOutcome {
-        try database.transaction { query in try Self.increment(key, limit: limit, expiresAt: expiresAt, query: query) }
+        try database.transaction { db in try Self.increment(key, limit: limit, expiresAt: expiresAt, in: &db) }
     }
 
     /// The whole batch in one transaction: one commit for a message's minute, hour and day windows.
     public func increment(_ counters: [CounterIncrement]) async throws -> [CounterOutcome] {
-        try database.transaction { query in
+        try database.transaction { db in
             var outcomes: [CounterOutcome] = []
             for counter in counters {
-                let outcome = try Self.increment(counter.key, limit: counter.limit, expiresAt: counter.expiresAt, query: query)
+                let outcome = try Self.increment(counter.key, limit: counter.limit, expiresAt: counter.expiresAt, in: &db)
                 outcomes.append(outcome)
                 if case .refused = outcome { break }
             }
@@ -264,15 +283,15 @@ public final class SQLiteStore: Store {
     }
 
     private static func increment(_ key: String, limit: Int, expiresAt: Date,
-                                  query: SQLiteDatabase.Query) throws -> CounterOutcome {
+                                  in db: inout SQLiteDatabase.Connection) throws -> CounterOutcome {
         guard limit > 0 else { return .refused(count: 0) }
-        let updated = try query("""
+        let updated = try db.firstRow("""
             INSERT INTO counters (key, count, expires_at) VALUES (?1, 1, ?3)
             ON CONFLICT(key) DO UPDATE SET count = count + 1 WHERE count < ?2
             RETURNING count
-            """, [.text(key), .integer(Int64(limit)), .real(expiresAt.timeIntervalSince1970)])
-        if let count = updated.first?[0].integer { return .admitted(count: Int(count)) }
-        let current = try query("SELECT count FROM counters WHERE key = ?", [.text(key)]).first?[0].integer ?? 0
+            """, [.text(key), .integer(Int64(limit)), .real(expiresAt.timeIntervalSince1970)]) { $0.integer(0) ?? 0 }
+        if let count = updated { return .admitted(count: Int(count)) }
+        let current = try db.firstRow("SELECT count FROM counters WHERE key = ?", [.text(key)]) { $0.integer(0) ?? 0 } ?? 0
         return .refused(count: Int(current))
     }
 
@@ -282,14 +301,14 @@ public final class SQLiteStore: Store {
 
     public func claimInterval(_ key: String, now: Date, interval: TimeInterval, expiresAt: Date) async throws -> TimeInterval? {
         let nowSeconds = now.timeIntervalSince1970
-        return try database.transaction { query in
-            let claimed = try query("""
+        return try database.transaction { db in
+            let claimed = try db.firstRow("""
                 INSERT INTO intervals (key, last_at, expires_at) VALUES (?1, ?2, ?4)
                 ON CONFLICT(key) DO UPDATE SET last_at = ?2, expires_at = ?4 WHERE last_at <= ?2 - ?3
                 RETURNING last_at
-                """, [.text(key), .real(nowSeconds), .real(interval), .real(expiresAt.timeIntervalSince1970)])
-            if !claimed.isEmpty { return nil }
-            let last = try query("SELECT last_at FROM intervals WHERE key = ?", [.text(key)]).first?[0].real ?? nowSeconds
+                """, [.text(key), .real(nowSeconds), .real(interval), .real(expiresAt.timeIntervalSince1970)]) { _ in true } ?? false
+            if claimed { return nil }
+            let last = try db.firstRow("SELECT last_at FROM intervals WHERE key = ?", [.text(key)]) { $0.real(0) ?? nowSeconds } ?? nowSeconds
             return max(0, last + interval - nowSeconds)
         }
     }
@@ -300,8 +319,9 @@ public final class SQLiteStore: Store {
     }
 
     public func blockedUntil(_ key: String, now: Date) async throws -> Date? {
-        try database.query("SELECT until FROM blocks WHERE key = ? AND until > ?", [.text(key), .real(now.timeIntervalSince1970)])
-            .first?[0].real.map(Date.init(timeIntervalSince1970:))
+        try database.firstRow("SELECT until FROM blocks WHERE key = ? AND until > ?", [.text(key), .real(now.timeIntervalSince1970)]) {
+            Date(timeIntervalSince1970: $0.real(0) ?? 0)
+        }
     }
 
     // MARK: Security events
@@ -346,12 +366,14 @@ public final class SQLiteStore: Store {
     // MARK: Usage and retention
 
     public func recordUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int) async throws {
-        try Self.addUsage(at: date, widgetId: widgetId, domain: domain, messages: messages, blocked: blocked, query: database.query)
+        try database.withConnection { db in
+            try Self.addUsage(at: date, widgetId: widgetId, domain: domain, messages: messages, blocked: blocked, in: &db)
+        }
     }
 
     private static func addUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int,
-                                 query: SQLiteDatabase.Query) throws {
-        _ = try query("""
+                                 in db: inout SQLiteDatabase.Connection) throws {
+        try db.query("""
             INSERT INTO usage_daily (day, widget_id, domain, messages, blocked) VALUES (?1, ?2, ?3, ?4, ?5)
             ON CONFLICT(day, widget_id, domain) DO UPDATE SET messages = messages + ?4, blocked = blocked + ?5
             """, [.text(DailyUsage.day(of: date)), .text(widgetId), .text(domain), .integer(Int64(messages)), .integer(Int64(blocked))])
@@ -371,14 +393,14 @@ public final class SQLiteStore: Store {
     /// One transaction: what is past retention goes at once or not at all.
     public func purge(before cutoff: Date, now: Date) async throws -> PurgeResult {
         let cutoffSeconds = SQLiteValue.real(cutoff.timeIntervalSince1970), nowSeconds = SQLiteValue.real(now.timeIntervalSince1970)
-        return try database.transaction { query in
-            let messages = try query("DELETE FROM messages WHERE created_at < ? RETURNING id", [cutoffSeconds]).count
-            let events = try query("DELETE FROM security_events WHERE created_at < ? RETURNING id", [cutoffSeconds]).count
-            let buckets = try query("DELETE FROM usage_daily WHERE day < ? RETURNING day", [.text(DailyUsage.day(of: cutoff))]).count
-            _ = try query("DELETE FROM connections WHERE expires_at < ?", [nowSeconds])
-            _ = try query("DELETE FROM counters WHERE expires_at < ?", [nowSeconds])
-            _ = try query("DELETE FROM intervals WHERE expires_at < ?", [nowSeconds])
-            _ = try query("DELETE FROM blocks WHERE until < ?", [nowSeconds])
+        return try database.transaction { db in
+            let messages = try db.query("DELETE FROM messages WHERE created_at < ? RETURNING id", [cutoffSeconds]).count
+            let events = try db.query("DELETE FROM security_events WHERE created_at < ? RETURNING id", [cutoffSeconds]).count
+            let buckets = try db.query("DELETE FROM usage_daily WHERE day < ? RETURNING day", [.text(DailyUsage.day(of: cutoff))]).count
+            try db.query("DELETE FROM connections WHERE expires_at < ?", [nowSeconds])
+            try db.query("DELETE FROM counters WHERE expires_at < ?", [nowSeconds])
+            try db.query("DELETE FROM intervals WHERE expires_at < ?", [nowSeconds])
+            try db.query("DELETE FROM blocks WHERE until < ?", [nowSeconds])
             return PurgeResult(messages: messages, securityEvents: events, usageBuckets: buckets)
         }
     }
