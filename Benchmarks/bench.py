@@ -6,7 +6,9 @@ listens on and connects to loopback only; every load is bounded in count and tim
 started here is killed at the end. Prints a Markdown table (and writes it to $OUT if set).
 
 Sections (SECTIONS env, comma-separated, default all): cold, warm, capacity, latency, throughput,
-replay, package.
+replay, package. BENCH_BIN is the release bin directory holding `local-runtime`; BENCH_BOOTSTRAP the
+static `bootstrap` (default: BENCH_BIN's); BENCH_ECHO the echo server. The benchmark widget lifts the
+rate limits only; BENCH_UNBOUNDED_HISTORY=1 also lifts its conversation bound, as rounds 1-3 did.
 """
 import asyncio
 import json
