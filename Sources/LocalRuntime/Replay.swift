@@ -26,16 +26,8 @@ struct ReplayResult: Sendable {
     var line: String {
         let status = statusCode.map(String.init) ?? "error"
         let verdict = passed ? "PASS" : "FAIL"
-        let head = "\(verdict)  \(path)  \(function) \(route) -> \(status)  (\(Self.timing(milliseconds)))"
+        let head = "\(verdict)  \(path)  \(function) \(route) -> \(status)  (\(Milliseconds.text(milliseconds)) ms)"
         return passed ? head : head + failures.map { "\n      \($0)" }.joined()
-    }
-
-    /// `milliseconds` with two decimals, as `String(format: "%.2f ms")` writes it (up to the rounding
-    /// of an exact tie) without Foundation's format parser, which was 4% of a replay's CPU.
-    static func timing(_ milliseconds: Double) -> String {
-        let hundredths = Int((max(0, milliseconds) * 100).rounded())
-        let fraction = hundredths % 100
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction) ms"
     }
 }
 

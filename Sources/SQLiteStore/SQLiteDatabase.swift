@@ -280,6 +280,7 @@ final class SQLiteDatabase: Sendable {
         }
     }
 }
+
 /// SQLite's SQLITE_TRANSIENT: makes SQLite copy bound text before the Swift string goes away.
 private let transientDestructor = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 

@@ -42,7 +42,7 @@ struct StagePartsTests {
         (0.0, "0.00"), (0.004, "0.00"), (0.006, "0.01"), (1.5, "1.50"), (12.345678, "12.35"), (999.999, "1000.00"), (2.1, "2.10"),
     ])
     func logDurations(milliseconds: Double, text: String) {
-        #expect(InvocationRecord.hundredths(milliseconds) == text)
+        #expect(Milliseconds.text(milliseconds) == text)
         let record = InvocationRecord(function: "SendMessageFunction", route: "sendMessage", id: "IU3kkeN4IAMCJwA=", status: "200",
                                       milliseconds: milliseconds)
         #expect(record.line == "SendMessageFunction  sendMessage  IU3kkeN4IAMCJwA=  200  \(text) ms")
@@ -55,7 +55,7 @@ struct StagePartsTests {
             let milliseconds = Double.random(in: 0..<100_000, using: &generator)
             let scaled = milliseconds * 100
             guard abs(scaled - scaled.rounded(.down) - 0.5) > 1e-6 else { continue }
-            #expect(InvocationRecord.hundredths(milliseconds) == String(format: "%.2f", milliseconds), "\(milliseconds)")
+            #expect(Milliseconds.text(milliseconds) == String(format: "%.2f", milliseconds), "\(milliseconds)")
         }
     }
 

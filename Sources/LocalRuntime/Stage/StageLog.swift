@@ -15,17 +15,7 @@ struct InvocationRecord: Sendable, Encodable {
     var milliseconds: Double
 
     var line: String {
-        "\(function)  \(route)  \(id)  \(status)  \(Self.hundredths(milliseconds)) ms"
-    }
-
-    /// A duration in milliseconds with two decimals, as `%.2f` writes it except that halves round up.
-    /// By hand because `String(format:)` goes through Foundation's formatter, which was 1% of the
-    /// stage's CPU with a line per invocation.
-    static func hundredths(_ milliseconds: Double) -> String {
-        guard milliseconds.isFinite, milliseconds >= 0, milliseconds < 1e15 else { return "\(milliseconds)" }
-        let scaled = Int64((milliseconds * 100).rounded())
-        let fraction = scaled % 100
-        return "\(scaled / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+        "\(function)  \(route)  \(id)  \(status)  \(Milliseconds.text(milliseconds)) ms"
     }
 }
 
