@@ -18,6 +18,7 @@ import Synchronization
 @main
 struct Bootstrap {
     static func main() async {
+        SQLiteStore.keepFreedHeapMemory()
         let environment = Environment.current
         guard let endpoint = environment["AWS_LAMBDA_RUNTIME_API"] else {
             RuntimeLog.write("bootstrap: AWS_LAMBDA_RUNTIME_API is not set; this binary runs under Lambda or `local-runtime start-lambda`")

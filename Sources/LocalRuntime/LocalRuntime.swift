@@ -10,6 +10,11 @@ struct LocalRuntime: AsyncParsableCommand {
         abstract: "Runs the chat-widget Lambda functions locally, the way API Gateway and Lambda would.",
         subcommands: [Serve.self, StartLambda.self, Invoke.self, Replay.self, Widgets.self, Events.self, Admin.self]
     )
+
+    static func main() async {
+        SQLiteStore.keepFreedHeapMemory()
+        await main(nil)
+    }
 }
 
 /// How `serve` and `replay` run functions: in-process (the default), or as the deployed `bootstrap`

@@ -39,6 +39,10 @@ final class SQLiteDatabase: Sendable {
 
         fileprivate init(handle: OpaquePointer) { self.handle = handle }
 
+        /// Whether a transaction is open: false after SQLite rolled one back on its own (an I/O
+        /// error, a full disk) under a statement that was meant to run inside it.
+        var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
         /// Runs `sql` with `parameters` and returns every row as values (for cold paths: each row is
         /// an array and each text a `String`; hot queries read their columns in place with `rows`).
         @discardableResult
@@ -261,8 +265,8 @@ final class SQLiteDatabase: Sendable {
     }
 
     /// Runs `body` on the connection, holding the lock; each statement commits on its own.
-    func withConnection<T: Sendable>(_ body: (inout Connection) throws -> T) throws -> T {
-        try state.withLock { connection in try body(&connection) }
+    func withConnection<T: Sendable, E: Error>(_ body: (inout Connection) throws(E) -> T) throws(E) -> T {
+        try state.withLock { (connection) throws(E) -> T in try body(&connection) }
     }
 
     /// Runs `body` inside one transaction holding the lock, so that its statements are atomic together.

@@ -10,6 +10,8 @@ import Handlers
 /// connections and processes sharing the file.
 public final class SQLiteStore: Store {
     private let database: SQLiteDatabase
+    /// Every store call goes through here: one at a time on the connection, concurrent writes in one commit.
+    private let calls: GroupCommitQueue
     /// Widgets as last decoded, with the JSON text they were decoded from: a chat message reads its
     /// widget's row every time, but decodes it only when the text changed.
     private let decodedWidgets = DerivedValueCache<String, WidgetConfig>(capacity: 256)
@@ -30,6 +32,7 @@ public final class SQLiteStore: Store {
             database = try SQLiteDatabase(path: path, checkpointInBackground: true)
             try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
         }
+        calls = GroupCommitQueue(database)
         try clusterTablesByKey()
         try database.execute(Self.schema)
         try addConnectionColumns()
@@ -78,8 +81,9 @@ public final class SQLiteStore: Store {
     // MARK: Widgets
 
     public func widget(id: String) async throws -> WidgetConfig? {
-        guard let stored = try database.firstRow("SELECT json FROM widgets WHERE widget_id = ?", [.text(id)], { $0.text(0) ?? "" })
-        else { return nil }
+        guard let stored = try await calls.read({ db in
+            try db.firstRow("SELECT json FROM widgets WHERE widget_id = ?", [.text(id)]) { $0.text(0) ?? "" }
+        }) else { return nil }
         // The row is read every time; only decoding the same JSON text again is skipped.
         return try decodedWidgets.value(for: id, source: stored) { try Self.decode(WidgetConfig.self, $0) }
     }
@@ -87,7 +91,7 @@ public final class SQLiteStore: Store {
     public func putWidget(_ widget: WidgetConfig) async throws {
         let body = try json(widget)
         let domains = Set(widget.allowedDomains.compactMap(AllowedDomain.init).map(\.host))
-        try database.transaction { db in
+        try await calls.write { db in
             try db.query("INSERT INTO widgets (widget_id, is_active, json) VALUES (?, ?, ?) ON CONFLICT(widget_id) DO UPDATE SET is_active = excluded.is_active, json = excluded.json",
                           [.text(widget.widgetId), .integer(widget.isActive ? 1 : 0), body])
             try db.query("DELETE FROM widget_domains WHERE widget_id = ?", [.text(widget.widgetId)])
@@ -98,16 +102,20 @@ public final class SQLiteStore: Store {
     }
 
     public func widgets(after cursor: String?, limit: Int) async throws -> [WidgetConfig] {
-        try database.query("SELECT json FROM widgets WHERE widget_id > ? ORDER BY widget_id LIMIT ?",
-                           [.text(cursor ?? ""), .integer(Int64(max(0, limit)))])
+        try await calls.read { db in
+            try db.query("SELECT json FROM widgets WHERE widget_id > ? ORDER BY widget_id LIMIT ?",
+                         [.text(cursor ?? ""), .integer(Int64(max(0, limit)))])
+        }
             .map { try Self.decode(WidgetConfig.self, $0[0].text) }
     }
 
     public func activeWidgetAllows(domain: String) async throws -> Bool {
-        try database.firstRow("""
-            SELECT 1 FROM widget_domains d JOIN widgets w ON w.widget_id = d.widget_id
-            WHERE d.domain = ? AND w.is_active = 1 LIMIT 1
-            """, [.text(domain)], { _ in true }) ?? false
+        try await calls.read { db in
+            try db.firstRow("""
+                SELECT 1 FROM widget_domains d JOIN widgets w ON w.widget_id = d.widget_id
+                WHERE d.domain = ? AND w.is_active = 1 LIMIT 1
+                """, [.text(domain)], { _ in true }) ?? false
+        }
     }
 
     // MARK: Connections
@@ -148,25 +156,33 @@ public final class SQLiteStore: Store {
     }
 
     public func putConnection(_ connection: ConnectionRecord) async throws {
-        try database.query("""
-            INSERT OR REPLACE INTO connections (connection_id, expires_at, json, widget_id, session_id, origin, source_ip, user_agent,
-                                                user_id, connected_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(connection.connectionId), .real(connection.expiresAt.timeIntervalSince1970), try json(connection),
-                  .text(connection.widgetId), .text(connection.sessionId), connection.origin.map(SQLiteValue.text) ?? .null,
-                  .text(connection.sourceIp), connection.userAgent.map(SQLiteValue.text) ?? .null, .text(connection.userId),
-                  .real(connection.connectedAt.timeIntervalSince1970)])
+        let parameters: [SQLiteValue] = [
+            .text(connection.connectionId), .real(connection.expiresAt.timeIntervalSince1970), try json(connection),
+            .text(connection.widgetId), .text(connection.sessionId), connection.origin.map(SQLiteValue.text) ?? .null,
+            .text(connection.sourceIp), connection.userAgent.map(SQLiteValue.text) ?? .null, .text(connection.userId),
+            .real(connection.connectedAt.timeIntervalSince1970)]
+        try await calls.write { db in
+            try db.query("""
+                INSERT OR REPLACE INTO connections (connection_id, expires_at, json, widget_id, session_id, origin, source_ip,
+                                                    user_agent, user_id, connected_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, parameters)
+        }
     }
 
     public func connection(id: String) async throws -> ConnectionRecord? {
-        try database.firstRow("SELECT \(Self.connectionRecord) FROM connections WHERE connection_id = ?", [.text(id)]) {
-            try Self.connection(id, $0)
+        try await calls.read { db in
+            try db.firstRow("SELECT \(Self.connectionRecord) FROM connections WHERE connection_id = ?", [.text(id)]) {
+                try Self.connection(id, $0)
+            }
         }
     }
 
     public func removeConnection(id: String) async throws -> ConnectionRecord? {
-        try database.firstRow("DELETE FROM connections WHERE connection_id = ? RETURNING \(Self.connectionRecord)", [.text(id)]) {
-            try Self.connection(id, $0)
+        try await calls.write { db in
+            try db.firstRow("DELETE FROM connections WHERE connection_id = ? RETURNING \(Self.connectionRecord)", [.text(id)]) {
+                try Self.connection(id, $0)
+            }
         }
     }
 
@@ -185,17 +201,17 @@ public final class SQLiteStore: Store {
     // MARK: Conversations
 
     public func appendMessage(_ message: StoredMessage) async throws {
-        try database.withConnection { db in try Self.insert(message, into: &db) }
+        try await calls.write { db in try Self.insert(message, into: &db) }
     }
 
     public func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage] {
-        try database.withConnection { db in try Self.messages(widgetId: widgetId, conversationId: conversationId, limit: limit, in: &db) }
+        try await calls.read { db in try Self.messages(widgetId: widgetId, conversationId: conversationId, limit: limit, in: &db) }
     }
 
     /// One transaction, so one commit (one round of WAL writes and file locks) per admitted message
     /// where there would be three; the history is read as of just before the append.
     public func appendUserMessage(_ message: StoredMessage, historyLimit: Int) async throws -> [StoredMessage] {
-        try database.transaction { db in
+        try await calls.write { db in
             let history = historyLimit > 0
                 ? try Self.messages(widgetId: message.widgetId, conversationId: message.conversationId, limit: historyLimit, in: &db) : []
             try Self.insert(message, into: &db)
@@ -250,10 +266,12 @@ public final class SQLiteStore: Store {
     }
 
     public func messages(domain: String) async throws -> [StoredMessage] {
-        try database.query("""
-            SELECT widget_id, conversation_id, role, content, domain, source_ip, created_at FROM messages
-            WHERE domain = ? ORDER BY created_at, widget_id, conversation_id, id
-            """, [.text(domain)])
+        try await calls.read { db in
+            try db.query("""
+                SELECT widget_id, conversation_id, role, content, domain, source_ip, created_at FROM messages
+                WHERE domain = ? ORDER BY created_at, widget_id, conversation_id, id
+                """, [.text(domain)])
+        }
             .map(Self.message)
     }
 
@@ -266,12 +284,12 @@ public final class SQLiteStore: Store {
     // MARK: Counters and blocks
 
     public func increment(_ key: String, limit: Int, expiresAt: Date) async throws -> CounterOutcome {
-        try database.transaction { db in try Self.increment(key, limit: limit, expiresAt: expiresAt, in: &db) }
+        try await calls.write { db in try Self.increment(key, limit: limit, expiresAt: expiresAt, in: &db) }
     }
 
     /// The whole batch in one transaction: one commit for a message's minute, hour and day windows.
     public func increment(_ counters: [CounterIncrement]) async throws -> [CounterOutcome] {
-        try database.transaction { db in
+        try await calls.write { db in
             var outcomes: [CounterOutcome] = []
             for counter in counters {
                 let outcome = try Self.increment(counter.key, limit: counter.limit, expiresAt: counter.expiresAt, in: &db)
@@ -296,12 +314,12 @@ public final class SQLiteStore: Store {
     }
 
     public func decrement(_ key: String) async throws {
-        try database.query("UPDATE counters SET count = count - 1 WHERE key = ? AND count > 0", [.text(key)])
+        try await calls.write { db in try db.query("UPDATE counters SET count = count - 1 WHERE key = ? AND count > 0", [.text(key)]) }
     }
 
     public func claimInterval(_ key: String, now: Date, interval: TimeInterval, expiresAt: Date) async throws -> TimeInterval? {
         let nowSeconds = now.timeIntervalSince1970
-        return try database.transaction { db in
+        return try await calls.write { db in
             let claimed = try db.firstRow("""
                 INSERT INTO intervals (key, last_at, expires_at) VALUES (?1, ?2, ?4)
                 ON CONFLICT(key) DO UPDATE SET last_at = ?2, expires_at = ?4 WHERE last_at <= ?2 - ?3
@@ -314,27 +332,33 @@ public final class SQLiteStore: Store {
     }
 
     public func block(_ key: String, until: Date) async throws {
-        try database.query("INSERT INTO blocks (key, until) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET until = MAX(until, excluded.until)",
-                           [.text(key), .real(until.timeIntervalSince1970)])
+        try await calls.write { db in
+            try db.query("INSERT INTO blocks (key, until) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET until = MAX(until, excluded.until)",
+                         [.text(key), .real(until.timeIntervalSince1970)])
+        }
     }
 
     public func blockedUntil(_ key: String, now: Date) async throws -> Date? {
-        try database.firstRow("SELECT until FROM blocks WHERE key = ? AND until > ?", [.text(key), .real(now.timeIntervalSince1970)]) {
-            Date(timeIntervalSince1970: $0.real(0) ?? 0)
+        try await calls.read { db in
+            try db.firstRow("SELECT until FROM blocks WHERE key = ? AND until > ?", [.text(key), .real(now.timeIntervalSince1970)]) {
+                Date(timeIntervalSince1970: $0.real(0) ?? 0)
+            }
         }
     }
 
     // MARK: Security events
 
     public func recordSecurityEvent(_ event: SecurityEvent) async throws {
-        try database.query("INSERT OR REPLACE INTO security_events (id, type, widget_id, created_at, json) VALUES (?, ?, ?, ?, ?)",
-                           [.text(event.id), .text(event.type.rawValue), event.widgetId.map(SQLiteValue.text) ?? .null,
-                            .real(event.createdAt.timeIntervalSince1970), .text(StoreCoding.json(event))])
+        let parameters: [SQLiteValue] = [.text(event.id), .text(event.type.rawValue), event.widgetId.map(SQLiteValue.text) ?? .null,
+                                         .real(event.createdAt.timeIntervalSince1970), .text(StoreCoding.json(event))]
+        try await calls.write { db in
+            try db.query("INSERT OR REPLACE INTO security_events (id, type, widget_id, created_at, json) VALUES (?, ?, ?, ?, ?)", parameters)
+        }
     }
 
     public func securityEvents(_ query: SecurityEventQuery) async throws -> [SecurityEvent] {
         let (sql, parameters) = Self.securityEventsStatement(query)
-        return try database.query(sql, parameters).map { try StoreCoding.securityEvent(json: ($0[0].text ?? "").utf8) }
+        return try await calls.read { db in try db.query(sql, parameters) }.map { try StoreCoding.securityEvent(json: ($0[0].text ?? "").utf8) }
     }
 
     /// The statement `securityEvents(_:)` runs. Only the filters the query sets go into the SQL, so
@@ -366,7 +390,7 @@ public final class SQLiteStore: Store {
     // MARK: Usage and retention
 
     public func recordUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int) async throws {
-        try database.withConnection { db in
+        try await calls.write { db in
             try Self.addUsage(at: date, widgetId: widgetId, domain: domain, messages: messages, blocked: blocked, in: &db)
         }
     }
@@ -380,20 +404,22 @@ public final class SQLiteStore: Store {
     }
 
     public func usage(days: [String]) async throws -> [DailyUsage] {
-        var result: [DailyUsage] = []
-        for day in Set(days).sorted() {
-            result += try database.query("SELECT widget_id, domain, messages, blocked FROM usage_daily WHERE day = ? ORDER BY widget_id, domain",
-                                         [.text(day)])
-                .map { DailyUsage(day: day, widgetId: $0[0].text ?? "", domain: $0[1].text ?? "",
-                                  messages: Int($0[2].integer ?? 0), blocked: Int($0[3].integer ?? 0)) }
+        try await calls.read { db in
+            var result: [DailyUsage] = []
+            for day in Set(days).sorted() {
+                result += try db.query("SELECT widget_id, domain, messages, blocked FROM usage_daily WHERE day = ? ORDER BY widget_id, domain",
+                                       [.text(day)])
+                    .map { DailyUsage(day: day, widgetId: $0[0].text ?? "", domain: $0[1].text ?? "",
+                                      messages: Int($0[2].integer ?? 0), blocked: Int($0[3].integer ?? 0)) }
+            }
+            return result
         }
-        return result
     }
 
     /// One transaction: what is past retention goes at once or not at all.
     public func purge(before cutoff: Date, now: Date) async throws -> PurgeResult {
         let cutoffSeconds = SQLiteValue.real(cutoff.timeIntervalSince1970), nowSeconds = SQLiteValue.real(now.timeIntervalSince1970)
-        return try database.transaction { db in
+        return try await calls.write { db in
             let messages = try db.query("DELETE FROM messages WHERE created_at < ? RETURNING id", [cutoffSeconds]).count
             let events = try db.query("DELETE FROM security_events WHERE created_at < ? RETURNING id", [cutoffSeconds]).count
             let buckets = try db.query("DELETE FROM usage_daily WHERE day < ? RETURNING day", [.text(DailyUsage.day(of: cutoff))]).count
