@@ -26,8 +26,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public var description: String { "SQLite error \(code): \(message)" }
 }
 
-/// One SQLite connection used synchronously behind a mutex. Calls take microseconds, so holding the
-/// lock is cheaper than hopping threads; prepared statements are cached per SQL text.
+/// One SQLite connection, owned by a mutex: the store's calls reach it through a `GroupCommitQueue`,
+/// opening and migrations (before any call can run) directly. Prepared statements are cached per SQL text.
 final class SQLiteDatabase: Sendable {
     /// The connection while its lock is held: what `withConnection` and `transaction` bodies run
     /// their statements on. Not copyable, and lent to a body only for its duration, so that no
