@@ -134,7 +134,7 @@ final class GroupCommitQueue: Sendable {
             let answer = call.run(&connection)
             guard connection.isInTransaction else {
                 let lost = SQLiteError(code: SQLITE_ABORT,
-                                       message: "the transaction was rolled back by a statement of another call in the same commit")
+                                       message: "SQLite rolled back the transaction this call shared with others, under another call's statement")
                 for earlier in answers { earlier.send(lost) }
                 answer.send(answer.succeeded ? lost : nil)
                 return calls[(index + 1)...]
