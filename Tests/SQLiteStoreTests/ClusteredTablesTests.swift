@@ -81,4 +81,23 @@ struct ClusteredTablesTests {
         }
         #expect(try database.query("PRAGMA integrity_check") == [[.text("ok")]])
     }
+
+    @Test("a message is written to its table alone: no index on messages survives opening, in new and earlier files",
+          arguments: [false, true])
+    func messagesHaveNoSecondaryIndex(earlier: Bool) throws {
+        let path = earlier ? try Self.rowidFile() : DatabaseFiles.temporaryPath("unindexed")
+        defer { DatabaseFiles.remove(path) }
+        if earlier {
+            // As the previous version left its file: clustered, with indexes by time and by domain.
+            _ = try SQLiteStore(.file(path))
+            try SQLiteDatabase(path: path).execute("""
+                CREATE INDEX messages_by_time ON messages (created_at);
+                CREATE INDEX messages_by_domain_and_time ON messages (domain, created_at);
+                """)
+        }
+        _ = try SQLiteStore(.file(path))
+        let database = try SQLiteDatabase(path: path)
+        #expect(try database.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'") == [])
+        #expect(try database.query("PRAGMA integrity_check") == [[.text("ok")]])
+    }
 }
