@@ -20,6 +20,10 @@ public struct EmbeddedResponder: AIProvider {
 
     public init() {}
 
+    /// None: `answer` reads only the last user turn, which is always the new message, so the stored
+    /// conversation would be read (up to 99 messages a turn) only to be ignored.
+    public var earlierTurnsRead: Int? { 0 }
+
     public func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> {
         let reply = answer(request)
         return AsyncThrowingStream { continuation in

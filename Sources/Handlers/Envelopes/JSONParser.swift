@@ -41,6 +41,10 @@ private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     var depth = 0
+    /// The members of every object still open, innermost last: one buffer for the whole document,
+    /// where an array per object grew (and reallocated) member by member and was then copied into
+    /// the dictionary.
+    var openMembers: [(key: String, value: JSONValue)] = []
 
     /// The document in `bytes`, as a `Result` because the buffer accessors it runs inside do not
     /// carry typed throws.
@@ -139,25 +143,37 @@ private struct JSONParser {
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enterContainer()
         defer { depth -= 1 }
-        var members: [(String, JSONValue)] = []
         if try peek() == UInt8(ascii: "}") {
             index += 1
             return .object([:])
         }
+        let base = openMembers.count
         while true {
             guard try peek() == UInt8(ascii: "\"") else { throw failure("expected a string key") }
             let key = try parseString()
             guard try peek() == UInt8(ascii: ":") else { throw failure("expected :") }
             index += 1
-            members.append((key, try parseValue()))
+            let value = try parseValue()
+            openMembers.append((key, value))
             switch try peek() {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"):
                 index += 1
-                return .object(Dictionary(members) { first, _ in first })
+                return .object(closeObject(from: base))
             default: throw failure("expected , or }")
             }
         }
+    }
+
+    /// The dictionary of the object whose members start at `base` of `openMembers`, which they
+    /// leave. They are moved out last first, so that of repeated keys the first is stored last and wins.
+    private mutating func closeObject(from base: Int) -> [String: JSONValue] {
+        var object = [String: JSONValue](minimumCapacity: openMembers.count - base)
+        while openMembers.count > base {
+            let member = openMembers.removeLast()
+            object[member.key] = member.value
+        }
+        return object
     }
 
     /// A string starting at the opening quote. Runs without escapes are copied in one piece and the
