@@ -42,15 +42,16 @@ public struct HTTPRequest: Sendable, Equatable {
 
     public init(_ event: APIGatewayV2Request) {
         let context = event.requestContext
+        let headers = HTTPHeaders(event.headers)
         self.init(
             format: .v2,
             method: context.http.method.uppercased(),
             path: event.rawPath ?? context.http.path ?? "/",
-            headers: HTTPHeaders(event.headers),
+            headers: headers,
             queryParameters: event.queryStringParameters ?? [:],
             pathParameters: event.pathParameters ?? [:],
             sourceIp: context.http.sourceIp ?? "0.0.0.0",
-            userAgent: context.http.userAgent ?? HTTPHeaders(event.headers)["user-agent"],
+            userAgent: context.http.userAgent ?? headers["user-agent"],
             requestId: context.requestId ?? "unknown",
             timeEpochMillis: context.timeEpoch,
             body: event.body,

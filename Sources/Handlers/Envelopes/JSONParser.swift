@@ -181,6 +181,7 @@ private struct JSONParser {
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
+        skipPlainASCII()
         var isASCII = true
         while index < bytes.count {
             let byte = bytes[index]
@@ -199,6 +200,23 @@ private struct JSONParser {
             index += 1
         }
         throw failure("unterminated string")
+    }
+
+    /// Skips eight bytes at a time while none of them ends the string, starts an escape, is a
+    /// control character or is outside ASCII: the bytes the loop in `parseString` would step over
+    /// one by one (event strings — tokens, user agents, bodies — are long runs of them). The first
+    /// word holding any such byte is left to that loop.
+    private mutating func skipPlainASCII() {
+        guard let base = bytes.baseAddress else { return }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        while bytes.count - index >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            // Each test is non-zero exactly when some byte of the word is that kind of byte.
+            let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word) | word
+            if special & highs != 0 { return }
+            index += 8
+        }
     }
 
     /// The slow path of `parseString`, from its first backslash.
