@@ -37,5 +37,26 @@ struct SecurityEventCodingTests {
     func adminListingEncodesLikeJSONEncoder() {
         let listing = AdminReports.Events(events: Self.events, total: 2, hours: 24)
         #expect(AdminFunction.json(200, listing).body == JSONCoding.string(AdminBody(payload: listing)))
+        #expect(listing.body == JSONCoding.string(AdminBody(payload: listing)))
+        #expect(AdminReports.Events(events: [], total: 0, hours: 1).body == #"{"events":[],"hours":1,"success":true,"total":0}"#)
+    }
+
+    @Test("an event is written member by member as its tree of members is written, in the API's form and the stored form")
+    func directWritingMatchesTheTree() {
+        var random = SystemRandomNumberGenerator()
+        let pieces = ["a", "Z", "é", "\"", "\\", "/", "\n", "\u{01}", "😀", "limit_type", "_", "0", " "]
+        func text() -> String { (0..<Int.random(in: 0...5, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined() }
+        func maybe() -> String? { Bool.random(using: &random) ? text() : nil }
+        for round in 0..<500 {
+            let details = Dictionary((0..<Int.random(in: 0...4, using: &random)).map { _ in (text(), text()) }) { a, _ in a }
+            let event = SecurityEvent(id: text(), type: SecurityEventType.allCases.randomElement(using: &random)!, widgetId: maybe(),
+                                      origin: maybe(), domain: maybe(), sourceIp: text(), userAgent: maybe(), details: details,
+                                      createdAt: Date(timeIntervalSince1970: Double.random(in: 0...2e9, using: &random).rounded() / 1000))
+            var writer = JSONValueWriter()
+            event.write(in: &writer)
+            #expect(writer.bytes == event.jsonValue.jsonBytes, "round \(round)")
+            let stored = JSONValue.object(event.members(timestamp: .number(event.createdAt.timeIntervalSince1970 * 1000))).jsonString
+            #expect(StoreCoding.json(event) == stored, "round \(round)")
+        }
     }
 }

@@ -102,6 +102,25 @@ struct AdminReports {
         var jsonValue: JSONValue {
             .object(["events": events.jsonValue, "total": total.jsonValue, "hours": hours.jsonValue])
         }
+
+        /// The response body, `AdminFunction.json(_:_:)` of `jsonValue` byte for byte, written
+        /// directly: a listing holds up to a thousand events, each a tree of dictionaries otherwise.
+        var body: String {
+            var writer = JSONValueWriter()
+            var object = JSONObjectWriter(in: &writer)
+            object.key("events", in: &writer)
+            writer.bytes.append(UInt8(ascii: "["))
+            for (offset, event) in events.enumerated() {
+                if offset > 0 { writer.bytes.append(UInt8(ascii: ",")) }
+                event.write(in: &writer)
+            }
+            writer.bytes.append(UInt8(ascii: "]"))
+            object.member("hours", hours.jsonValue, in: &writer)
+            object.member("success", .bool(true), in: &writer)
+            object.member("total", total.jsonValue, in: &writer)
+            object.end(in: &writer)
+            return String(decoding: writer.bytes, as: UTF8.self)
+        }
     }
 
     /// `type`, `hours` (1 to the retention period, default 24), `widget_id`, `limit` (default 100).
@@ -117,7 +136,7 @@ struct AdminReports {
         let limit = try query.int("limit", default: 100, range: 1...1000)
         let since = dependencies.clock.now().addingTimeInterval(-Double(hours) * 3600)
         let events = try await store.securityEvents(SecurityEventQuery(type: type, widgetId: try query.widgetId(), since: since, limit: limit))
-        return AdminFunction.json(200, Events(events: events, total: events.count, hours: hours))
+        return AdminFunction.json(200, body: Events(events: events, total: events.count, hours: hours).body)
     }
 
     struct Export: Encodable {
