@@ -190,6 +190,16 @@ struct JSONValueParsingTests {
         }
     }
 
+    @Test("a JSON document carried as a string, escapes between runs of every length, parses back whole")
+    func escapedDocumentInAString() throws {
+        for run in 0..<20 {
+            let text = (0..<5).map { index in String(repeating: "x", count: run) + ["\"", "\\", "\n", "é", "\u{1}"][index] }.joined() + "😀"
+            let document = JSONValue.object(["body": .string(text)]).jsonBytes
+            #expect(try JSONValue(parsing: document) == .object(["body": .string(text)]), "\(run)")
+            #expect(Self.decoded(document) == .object(["body": .string(text)]))
+        }
+    }
+
     @Test("every truncation of a fixture is refused")
     func truncatedDocumentsAreRefused() throws {
         let file = try #require(Self.eventFiles.first { $0.lastPathComponent == "10-wrong-types.json" })

@@ -56,6 +56,40 @@ struct OriginTests {
         #expect(Origin("\u{00A0}https://shop.example") == Origin.parseCharacters("\u{00A0}https://shop.example"))
     }
 
+    @Test("allowed domains are read as before the byte-level checks, for random texts")
+    func allowedDomainsAgreeWithCharacterChecks() {
+        // The checks as `Character`s, as they were written before they went over bytes.
+        func reference(_ raw: String) -> String? {
+            var text = raw.trimmed().lowercased()
+            if text.contains("://") {
+                guard let origin = Origin.parseCharacters(text) else { return nil }
+                text = origin.host
+            }
+            if text.hasPrefix("*.") { text.removeFirst(2) }
+            if text.hasSuffix(".") { text.removeLast() }
+            let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+            let valid = !text.isEmpty && text.utf8.count <= 253 && (text.hasPrefix("[")
+                ? text.hasSuffix("]") && text.utf8.dropFirst().dropLast().allSatisfy { $0.isASCIIDigit || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }
+                : labels.allSatisfy { label in
+                    !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                        && label.utf8.allSatisfy { $0.isASCIILowercaseLetter || $0.isASCIIDigit || $0 == UInt8(ascii: "-") }
+                })
+            return valid ? text : nil
+        }
+        var random = SystemRandomNumberGenerator()
+        let pieces = ["https://", "http://", ":/", "/", ":", "*.", ".", "-", "a", "B", "0", "shop", "example", "com", " ", "[", "]", "::1",
+                      "é", "\u{301}", "@", "\t"]
+        var valid = 0
+        for _ in 0..<20_000 {
+            let text = (0..<Int.random(in: 0...7, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            let host = AllowedDomain(text)?.host
+            if host != nil { valid += 1 }
+            #expect(host == reference(text), "\(text.debugDescription)")
+        }
+        #expect(valid > 1_000)
+        #expect(AllowedDomain.containsSchemeSeparator("a://b") && !AllowedDomain.containsSchemeSeparator(":/:/") && !AllowedDomain.containsSchemeSeparator(""))
+    }
+
     @Test("a domain matches itself and true subdomains only", arguments: [
         ("customer.com", "customer.com", true),
         ("customer.com", "app.customer.com", true),
