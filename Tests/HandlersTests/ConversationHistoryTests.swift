@@ -72,6 +72,30 @@ struct ConversationHistoryTests {
         #expect(provider.lastHistory == [ChatTurn(role: .user, content: "c")])
     }
 
+    @Test("a provider with an immediate reply is not streamed: its reply is the one piece, as its stream would yield it")
+    func immediateReply() async throws {
+        struct Immediate: AIProvider {
+            func immediateReply(_ request: CompletionRequest) -> String? { "at once" }
+            func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> {
+                AsyncThrowingStream { $0.finish(throwing: CancellationError()) }
+            }
+        }
+        let harness = try await Harness()
+        var dependencies = harness.dependencies
+        dependencies.ai = Immediate()
+        let request = ChatTurnRequest(widget: DemoWidget.make(createdAt: harness.clock.now()), conversationId: "c-9", message: "hi",
+                                      clientHistory: nil, client: SecurityEventRecorder.Client(widgetId: DemoWidget.id,
+                                      origin: RequestOrigin(headers: HTTPHeaders(["origin": "http://localhost:5173"])), sourceIp: "198.51.100.7",
+                                      userAgent: nil, requestId: "r"), perIPLimit: true, deadline: harness.clock.now().addingTimeInterval(30))
+        let pieces = Mutex<[String]>([])
+        let result = try await ChatService(dependencies: dependencies).respond(to: request) { piece in pieces.withLock { $0.append(piece) } }
+        #expect(try result.get().reply == "at once")
+        #expect(pieces.withLock { $0 } == ["at once"])
+        let embedded = EmbeddedResponder()
+        let completion = CompletionRequest(widget: request.widget, history: [ChatTurn(role: .user, content: "hi")], deadline: request.deadline)
+        #expect(embedded.immediateReply(completion) == (try await embedded.reply(completion)))
+    }
+
     @Test("the embedded responder reads no earlier turns: its answer depends on the new message only")
     func embeddedResponderReadsNoHistory() {
         let responder = EmbeddedResponder()

@@ -227,6 +227,18 @@ struct JSONValueParsingTests {
         #expect(Self.parsed(String(repeating: "{\"a\":[", count: 200_000)) == nil)
     }
 
+    @Test("a byte to escape is escaped at any offset of a string, as JSONEncoder escapes it")
+    func escapeAtEveryOffset() throws {
+        for length in 0..<20 {
+            for offset in 0...length {
+                for special in ["\"", "\\", "\n", "\u{1}", "\u{1F}", "é", "😀", "/", "\u{7F}"] {
+                    let text = String(repeating: "a", count: offset) + special + String(repeating: "b", count: length - offset)
+                    #expect(JSONValue.string(text).jsonBytes == (try Self.encoded(.string(text))), "\(length) \(offset) \(special.debugDescription)")
+                }
+            }
+        }
+    }
+
     @Test("whole numbers are written without a fraction and others in their shortest form")
     func numbersAreWrittenLikeJSONValueEncode() {
         #expect(JSONValue.array([.number(1), .number(-0.0), .number(1e20), .number(0.1), .number(1e-7), .number(9_007_199_254_740_991)]).jsonString

@@ -87,9 +87,14 @@ public struct ChatService: Sendable {
                                            deadline: request.deadline)
         var reply = ""
         do {
-            for try await piece in dependencies.ai.streamReply(completion) {
-                reply += piece
-                try await onPiece(piece)
+            if let whole = dependencies.ai.immediateReply(completion) {
+                reply = whole
+                try await onPiece(whole)
+            } else {
+                for try await piece in dependencies.ai.streamReply(completion) {
+                    reply += piece
+                    try await onPiece(piece)
+                }
             }
         } catch let gone as ConnectionGoneError {
             throw gone

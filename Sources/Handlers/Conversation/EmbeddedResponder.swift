@@ -24,6 +24,11 @@ public struct EmbeddedResponder: AIProvider {
     /// conversation would be read (up to 99 messages a turn) only to be ignored.
     public var earlierTurnsRead: Int? { 0 }
 
+    /// Always: the answer is computed, never waited for.
+    public func immediateReply(_ request: CompletionRequest) -> String? {
+        answer(request)
+    }
+
     public func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> {
         let reply = answer(request)
         return AsyncThrowingStream { continuation in
