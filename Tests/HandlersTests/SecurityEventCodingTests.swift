@@ -41,6 +41,31 @@ struct SecurityEventCodingTests {
         #expect(AdminReports.Events(events: [], total: 0, hours: 1).body == #"{"events":[],"hours":1,"success":true,"total":0}"#)
     }
 
+    @Test("the admin reports' and failures' bodies are written by hand as JSONEncoder writes them")
+    func adminBodiesEncodeLikeJSONEncoder() throws {
+        let day = Date(timeIntervalSince1970: 1_764_000_000)
+        let usage = AdminReports.Usage(period: "7d", from: "2025-11-18", to: "2025-11-24", widgetId: nil, data: AdminReports.Totals(
+            totalMessages: 3, uniqueDomains: 1, blockedRequests: 2, activeWidgets: 1,
+            dailyBreakdown: [AdminReports.Day(date: "2025-11-24", messages: 3, blocked: 2)],
+            topDomains: [AdminReports.Domain(domain: "shop.example", messages: 3, blocked: 2)]))
+        var filtered = usage
+        filtered.widgetId = "widget_replay_shop_01"
+        let export = AdminReports.Export(
+            domain: "shop.example", exportedAt: day,
+            conversations: [AdminReports.Conversation(widgetId: "w", conversationId: "c/1", messages: [
+                AdminReports.Message(role: .user, content: "say \"hi\" — ü", sourceIp: "198.51.100.7", createdAt: day),
+                AdminReports.Message(role: .assistant, content: "hi\n", sourceIp: nil, createdAt: day.addingTimeInterval(0.25))])],
+            securityEvents: Self.events, securityEventsTruncated: false,
+            usage: [DailyUsage(day: "2025-11-24", widgetId: "w", domain: "shop.example", messages: 1, blocked: 0)])
+        let purge = AdminReports.Purge(cutoff: day, purged: PurgeResult(messages: 4, securityEvents: 5, usageBuckets: 6))
+        #expect(AdminFunction.json(200, usage).body == JSONCoding.string(AdminBody(payload: usage)))
+        #expect(AdminFunction.json(200, filtered).body == JSONCoding.string(AdminBody(payload: filtered)))
+        #expect(AdminFunction.json(200, export).body == JSONCoding.string(AdminBody(payload: export)))
+        #expect(AdminFunction.json(200, purge).body == JSONCoding.string(AdminBody(payload: purge)))
+        let failure = AdminFailure(error: .unauthorized, message: "the token's signature does not verify: a/b")
+        #expect(failure.jsonValue.jsonString == String(decoding: try JSONCoding.encoder.encode(failure), as: UTF8.self))
+    }
+
     @Test("an event is written member by member as its tree of members is written, in the API's form and the stored form")
     func directWritingMatchesTheTree() {
         var random = SystemRandomNumberGenerator()
