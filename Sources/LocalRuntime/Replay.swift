@@ -88,6 +88,7 @@ struct ReplayRunner {
         // A path given more than once (a directory replayed several times) is read, parsed and
         // routed once: the fixture's bytes, its expectation and its route do not change in a run.
         var prepared: [String: PreparedFixture] = [:]
+        var requestIds = RequestIdGenerator()
         func replayAll(with invoker: any FunctionInvoker) async {
             for file in files {
                 let fixture: PreparedFixture
@@ -97,7 +98,8 @@ struct ReplayRunner {
                     fixture = Self.prepare(file, routing: routing)
                     prepared[file] = fixture
                 }
-                let result = await replay(fixture, invoker: invoker, clock: clock, poster: poster)
+                let result = await replay(fixture, invoker: invoker, clock: clock, poster: poster,
+                                          requestId: AWSIdentifiers.lambdaRequestId(using: &requestIds))
                 report(result)
                 if result.passed { passed += 1 } else { failed += 1 }
             }
@@ -146,7 +148,8 @@ struct ReplayRunner {
         return fixture
     }
 
-    private func replay(_ fixture: PreparedFixture, invoker: any FunctionInvoker, clock: ReplayClock, poster: CollectingPoster) async -> ReplayResult {
+    private func replay(_ fixture: PreparedFixture, invoker: any FunctionInvoker, clock: ReplayClock, poster: CollectingPoster,
+                        requestId: String) async -> ReplayResult {
         var result = ReplayResult(path: fixture.path, function: "?", route: "?", statusCode: nil, failures: [], milliseconds: 0)
         guard let routed = fixture.routed else {
             result.failures.append(fixture.problem ?? "cannot read the fixture")
@@ -161,7 +164,7 @@ struct ReplayRunner {
         let response: JSONValue?
         var errorType: String?
         do {
-            let output = try await invoker.invoke(routed.function, payload: payload, requestId: AWSIdentifiers.lambdaRequestId())
+            let output = try await invoker.invoke(routed.function, payload: payload, requestId: requestId)
             response = try JSONValue(parsing: output)
         } catch let error as InvocationError {
             response = nil
@@ -214,6 +217,26 @@ struct ReplayRunner {
             }
         }
         return failures
+    }
+}
+
+/// The request ids of one replay: SplitMix64 seeded once from the system's generator. Its outputs
+/// are a bijection of its 64-bit state, so no two draws of a run repeat, which is all a request id
+/// needs; a getrandom system call per draw was a visible part of replaying an event.
+struct RequestIdGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64? = nil) {
+        var system = SystemRandomNumberGenerator()
+        state = seed ?? system.next()
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
     }
 }
 

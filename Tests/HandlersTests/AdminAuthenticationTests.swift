@@ -1,5 +1,5 @@
 import Foundation
-import Handlers
+@testable import Handlers
 import Testing
 
 @Suite("Admin API: authentication, authorisation and CORS")
@@ -9,6 +9,34 @@ struct AdminAuthenticationTests {
         #expect(answer.error == "unauthorized", sourceLocation: sourceLocation)
         #expect(answer.message.contains(words), "\(answer.message)", sourceLocation: sourceLocation)
         #expect(answer.headers["www-authenticate"]?.hasPrefix("Bearer") == true, sourceLocation: sourceLocation)
+    }
+
+    @Test("base64url is decoded as Foundation decodes it once translated to padded base64, for random texts of every length")
+    func base64URLAgreesWithFoundation() {
+        func reference(_ text: Substring) -> Data? {
+            guard text.utf8.allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "=") }) else { return nil }
+            var base64 = String(text).replacing("-", with: "+").replacing("_", with: "/")
+            base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+            return Data(base64Encoded: base64)
+        }
+        var random = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let strays: [Character] = ["+", "/", "=", " ", ".", "\n", "é", "\u{0}"]
+        for length in 0..<40 {
+            for round in 0..<200 {
+                var characters = (0..<length).map { _ in alphabet.randomElement(using: &random)! }
+                if round % 4 == 0, length > 0 { characters[Int.random(in: 0..<length, using: &random)] = strays.randomElement(using: &random)! }
+                let text = Substring(String(characters))
+                #expect(Base64URL.decode(text) == reference(text), "\(text.debugDescription)")
+            }
+        }
+    }
+
+    @Test("a token is cut at its dots, as splitting its Characters cuts it", arguments: [
+        "a.b.c", "..", "abc", "a.b.c.d", ".a.", "é.b.c", "a.\u{301}b.c", "a\u{301}.b.c",
+    ])
+    func tokenSegments(token: String) {
+        #expect(AdminToken.segments(of: token) == token.split(separator: ".", omittingEmptySubsequences: false))
     }
 
     @Test("a request without a token is 401")

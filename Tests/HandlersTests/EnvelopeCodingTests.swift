@@ -106,6 +106,26 @@ struct EnvelopeCodingTests {
         #expect(response.jsonValue.jsonBytes == Array(try JSONCoding.encoder.encode(expected)))
     }
 
+    @Test("HTTPResponse.jsonBytes writes what jsonValue.jsonBytes writes, in both payload formats, for random responses")
+    func httpResponseBytesOnRandomResponses() {
+        var random = SystemRandomNumberGenerator()
+        let pieces = ["a", "Z", "é", "\"", "\\", "/", "\n", "\u{01}", "\u{1F600}", "Content-Type", "content-type", "_", "0", " "]
+        func text() -> String { (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined() }
+        for round in 0..<500 {
+            // Repeated names (of any case) included: later values win, as in `headers.dictionary`.
+            let fields = (0..<Int.random(in: 0...5, using: &random)).map { _ in (text(), text()) }
+            let response = HTTPResponse(statusCode: Int.random(in: 100...599, using: &random), headers: HTTPHeaders(fields), body: text(),
+                                        format: Bool.random(using: &random) ? .v1 : .v2)
+            #expect(response.jsonBytes == response.jsonValue.jsonBytes, "round \(round)")
+        }
+    }
+
+    @Test("a function's HTTP response is encoded as its bytes written directly")
+    func functionOutputIsDirectBytes() throws {
+        let response = HTTPResponse(statusCode: 200, headers: HTTPHeaders([("B", "2"), ("A", "1")]), body: "{\"ok\":true}")
+        #expect(try ChatFunction.encodeOutput(response) == response.jsonValue.jsonBytes)
+    }
+
     @Test("a refused event names the same field whichever decoder refused it", arguments: [
         (#"{"requestContext":{"routeKey":"$default","eventType":"MESSAGE"}}"#, "missing `connectionId` at `requestContext`"),
         (#"{"requestContext":{"routeKey":"$default","eventType":"MESSAGE","connectionId":7}}"#, "wrong type at `requestContext.connectionId`"),

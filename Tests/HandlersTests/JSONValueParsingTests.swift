@@ -167,6 +167,39 @@ struct JSONValueParsingTests {
         #expect((try? JSONValue(parsing: [UInt8(ascii: "\""), 0x7F, UInt8(ascii: "\"")])) == .string("\u{7F}"))
     }
 
+    @Test("a quote, backslash, control or non-ASCII byte ends a plain run at any offset")
+    func specialByteAtEveryOffset() throws {
+        // Runs longer than the parser's eight-byte words, with the byte at every position of a word:
+        // (the bytes written in the string, the text they stand for, or nil when they are refused).
+        let specials: [([UInt8], String?)] = [
+            (Array(#"\""#.utf8), "\""), (Array(#"\\"#.utf8), "\\"), (Array(#"\n"#.utf8), "\n"), ([0x0A], nil), ([0x1F], nil),
+            (Array("é".utf8), "é"), (Array("😀".utf8), "😀"), ([0xFF], nil), ([0x7F], "\u{7F}"), ([0x20], " "), ([0x22], nil),
+        ]
+        for length in 0..<20 {
+            for offset in 0...length {
+                for (special, text) in specials {
+                    var bytes = Array(repeating: UInt8(ascii: "a"), count: length)
+                    bytes.insert(contentsOf: special, at: offset)
+                    let expected = text.map { JSONValue.string(String(repeating: "a", count: offset) + $0 + String(repeating: "a", count: length - offset)) }
+                    let document = [UInt8(ascii: "\"")] + bytes + [UInt8(ascii: "\"")]
+                    #expect((try? JSONValue(parsing: document)) == expected, "\(length) \(offset) \(special)")
+                }
+            }
+            let unterminated = [UInt8(ascii: "\"")] + Array(repeating: UInt8(ascii: "b"), count: length)
+            #expect((try? JSONValue(parsing: unterminated)) == nil)
+        }
+    }
+
+    @Test("a JSON document carried as a string, escapes between runs of every length, parses back whole")
+    func escapedDocumentInAString() throws {
+        for run in 0..<20 {
+            let text = (0..<5).map { index in String(repeating: "x", count: run) + ["\"", "\\", "\n", "é", "\u{1}"][index] }.joined() + "😀"
+            let document = JSONValue.object(["body": .string(text)]).jsonBytes
+            #expect(try JSONValue(parsing: document) == .object(["body": .string(text)]), "\(run)")
+            #expect(Self.decoded(document) == .object(["body": .string(text)]))
+        }
+    }
+
     @Test("every truncation of a fixture is refused")
     func truncatedDocumentsAreRefused() throws {
         let file = try #require(Self.eventFiles.first { $0.lastPathComponent == "10-wrong-types.json" })
@@ -192,6 +225,18 @@ struct JSONValueParsingTests {
     func hostileNestingIsRefused() {
         #expect(Self.parsed(String(repeating: "[", count: 1_000_000)) == nil)
         #expect(Self.parsed(String(repeating: "{\"a\":[", count: 200_000)) == nil)
+    }
+
+    @Test("a byte to escape is escaped at any offset of a string, as JSONEncoder escapes it")
+    func escapeAtEveryOffset() throws {
+        for length in 0..<20 {
+            for offset in 0...length {
+                for special in ["\"", "\\", "\n", "\u{1}", "\u{1F}", "é", "😀", "/", "\u{7F}"] {
+                    let text = String(repeating: "a", count: offset) + special + String(repeating: "b", count: length - offset)
+                    #expect(JSONValue.string(text).jsonBytes == (try Self.encoded(.string(text))), "\(length) \(offset) \(special.debugDescription)")
+                }
+            }
+        }
     }
 
     @Test("whole numbers are written without a fraction and others in their shortest form")

@@ -32,4 +32,12 @@ struct PIIRedactorTests {
         #expect(redactor.redact("jane@münchen.de und 用户@例子.中国") == "[email] und [email]")
         #expect(redactor.redact("Grüße 👋 an jürgen@example.de, Tel. +49 30 1234567 — danke") == "Grüße 👋 an [email], Tel. [phone] — danke")
     }
+
+    @Test("the text between and after several redactions is kept exactly, numbers that stay included")
+    func textAroundSeveralRedactions() {
+        #expect(redactor.redact("Call +44 20 7946 0958 or pay 12.50 by 4111 1111 1111 1111, ref 2024-01") ==
+                "Call [phone] or pay 12.50 by [card], ref 2024-01")
+        #expect(redactor.redact("5551234567") == "[phone]")
+        #expect(redactor.redact("a1 5551234567 b2") == "a1 [phone] b2")
+    }
 }

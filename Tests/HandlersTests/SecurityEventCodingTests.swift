@@ -37,5 +37,51 @@ struct SecurityEventCodingTests {
     func adminListingEncodesLikeJSONEncoder() {
         let listing = AdminReports.Events(events: Self.events, total: 2, hours: 24)
         #expect(AdminFunction.json(200, listing).body == JSONCoding.string(AdminBody(payload: listing)))
+        #expect(listing.body == JSONCoding.string(AdminBody(payload: listing)))
+        #expect(AdminReports.Events(events: [], total: 0, hours: 1).body == #"{"events":[],"hours":1,"success":true,"total":0}"#)
+    }
+
+    @Test("the admin reports' and failures' bodies are written by hand as JSONEncoder writes them")
+    func adminBodiesEncodeLikeJSONEncoder() throws {
+        let day = Date(timeIntervalSince1970: 1_764_000_000)
+        let usage = AdminReports.Usage(period: "7d", from: "2025-11-18", to: "2025-11-24", widgetId: nil, data: AdminReports.Totals(
+            totalMessages: 3, uniqueDomains: 1, blockedRequests: 2, activeWidgets: 1,
+            dailyBreakdown: [AdminReports.Day(date: "2025-11-24", messages: 3, blocked: 2)],
+            topDomains: [AdminReports.Domain(domain: "shop.example", messages: 3, blocked: 2)]))
+        var filtered = usage
+        filtered.widgetId = "widget_replay_shop_01"
+        let export = AdminReports.Export(
+            domain: "shop.example", exportedAt: day,
+            conversations: [AdminReports.Conversation(widgetId: "w", conversationId: "c/1", messages: [
+                AdminReports.Message(role: .user, content: "say \"hi\" — ü", sourceIp: "198.51.100.7", createdAt: day),
+                AdminReports.Message(role: .assistant, content: "hi\n", sourceIp: nil, createdAt: day.addingTimeInterval(0.25))])],
+            securityEvents: Self.events, securityEventsTruncated: false,
+            usage: [DailyUsage(day: "2025-11-24", widgetId: "w", domain: "shop.example", messages: 1, blocked: 0)])
+        let purge = AdminReports.Purge(cutoff: day, purged: PurgeResult(messages: 4, securityEvents: 5, usageBuckets: 6))
+        #expect(AdminFunction.json(200, usage).body == JSONCoding.string(AdminBody(payload: usage)))
+        #expect(AdminFunction.json(200, filtered).body == JSONCoding.string(AdminBody(payload: filtered)))
+        #expect(AdminFunction.json(200, export).body == JSONCoding.string(AdminBody(payload: export)))
+        #expect(AdminFunction.json(200, purge).body == JSONCoding.string(AdminBody(payload: purge)))
+        let failure = AdminFailure(error: .unauthorized, message: "the token's signature does not verify: a/b")
+        #expect(failure.jsonValue.jsonString == String(decoding: try JSONCoding.encoder.encode(failure), as: UTF8.self))
+    }
+
+    @Test("an event is written member by member as its tree of members is written, in the API's form and the stored form")
+    func directWritingMatchesTheTree() {
+        var random = SystemRandomNumberGenerator()
+        let pieces = ["a", "Z", "é", "\"", "\\", "/", "\n", "\u{01}", "😀", "limit_type", "_", "0", " "]
+        func text() -> String { (0..<Int.random(in: 0...5, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined() }
+        func maybe() -> String? { Bool.random(using: &random) ? text() : nil }
+        for round in 0..<500 {
+            let details = Dictionary((0..<Int.random(in: 0...4, using: &random)).map { _ in (text(), text()) }) { a, _ in a }
+            let event = SecurityEvent(id: text(), type: SecurityEventType.allCases.randomElement(using: &random)!, widgetId: maybe(),
+                                      origin: maybe(), domain: maybe(), sourceIp: text(), userAgent: maybe(), details: details,
+                                      createdAt: Date(timeIntervalSince1970: Double.random(in: 0...2e9, using: &random).rounded() / 1000))
+            var writer = JSONValueWriter()
+            event.write(in: &writer)
+            #expect(writer.bytes == event.jsonValue.jsonBytes, "round \(round)")
+            let stored = JSONValue.object(event.members(timestamp: .number(event.createdAt.timeIntervalSince1970 * 1000))).jsonString
+            #expect(StoreCoding.json(event) == stored, "round \(round)")
+        }
     }
 }

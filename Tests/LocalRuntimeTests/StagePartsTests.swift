@@ -82,6 +82,21 @@ struct StagePartsTests {
         }
     }
 
+    @Test("replay's request ids are distinct version 4 UUIDs too, drawn from its own seeded generator")
+    func replayRequestIds() throws {
+        var generator = RequestIdGenerator()
+        let ids = (0..<2000).map { _ in AWSIdentifiers.lambdaRequestId(using: &generator) }
+        for id in ids {
+            let uuid = try #require(UUID(uuidString: id), "\(id)")
+            #expect(uuid.uuidString.lowercased() == id)
+            #expect(uuid.uuid.6 >> 4 == 4 && uuid.uuid.8 >> 6 == 0b10, "\(id)")
+        }
+        #expect(Set(ids).count == ids.count)
+        // Seeded alike, two generators draw alike; the default seed comes from the system.
+        var a = RequestIdGenerator(seed: 7), b = RequestIdGenerator(seed: 7)
+        #expect(AWSIdentifiers.lambdaRequestId(using: &a) == AWSIdentifiers.lambdaRequestId(using: &b))
+    }
+
     @Test("requestTime is API Gateway's dd/MMM/yyyy:HH:mm:ss +0000 in UTC, as a DateFormatter writes it")
     func requestTime() {
         let formatter = DateFormatter()

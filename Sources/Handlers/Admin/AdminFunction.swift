@@ -153,6 +153,11 @@ public struct AdminFunction: LambdaFunction {
         return HTTPResponse(statusCode: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: JSONValue.object(body).jsonString)
     }
 
+    /// A 200-style JSON response around a body already written.
+    static func json(_ status: Int, body: String) -> HTTPResponse {
+        HTTPResponse(statusCode: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: body)
+    }
+
     static func failure(_ error: AdminError) -> HTTPResponse {
         HTTPResponse(statusCode: error.code.status, headers: HTTPHeaders([("Content-Type", "application/json")]),
                      body: JSONCoding.string(AdminFailure(error: error.code, message: error.message)))

@@ -72,8 +72,13 @@ struct AdminBody<Payload: Encodable>: Encodable {
     enum SuccessKey: String, CodingKey { case success }
 }
 
-struct AdminFailure: Encodable {
+struct AdminFailure: Encodable, JSONValueEncodable {
     let success = false
     var error: AdminErrorCode
     var message: String
+
+    /// As `JSONCoding.encoder` writes it, by hand: every refused admin request answers one.
+    var jsonValue: JSONValue {
+        .object(["success": .bool(success), "error": .string(error.rawValue), "message": .string(message)])
+    }
 }

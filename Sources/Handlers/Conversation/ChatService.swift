@@ -77,7 +77,8 @@ public struct ChatService: Sendable {
 
         let redactor = PIIRedactor()
         let message = redactor.redact(request.message)
-        let bound = max(0, widget.limits.maxConversationLength - 1)
+        // The widget's bound on the conversation, and no more than the provider reads of it.
+        let bound = min(max(0, widget.limits.maxConversationLength - 1), max(0, dependencies.ai.earlierTurnsRead ?? .max))
         let earlier = try await store.appendUserMessage(stored(.user, message, request: request, at: now),
                                                         historyLimit: request.clientHistory == nil ? bound : 0)
         let history = conversationHistory(for: request, stored: earlier, bound: bound, redactor: redactor, now: now)
@@ -86,9 +87,14 @@ public struct ChatService: Sendable {
                                            deadline: request.deadline)
         var reply = ""
         do {
-            for try await piece in dependencies.ai.streamReply(completion) {
-                reply += piece
-                try await onPiece(piece)
+            if let whole = dependencies.ai.immediateReply(completion) {
+                reply = whole
+                try await onPiece(whole)
+            } else {
+                for try await piece in dependencies.ai.streamReply(completion) {
+                    reply += piece
+                    try await onPiece(piece)
+                }
             }
         } catch let gone as ConnectionGoneError {
             throw gone
@@ -102,7 +108,7 @@ public struct ChatService: Sendable {
 
     /// The earlier turns sent to the provider: the client's own (user and assistant turns only, so a
     /// page cannot inject a system prompt), or the `stored` conversation while the session is alive,
-    /// bounded by `max_conversation_length`.
+    /// bounded by `max_conversation_length` and by what the provider reads.
     private func conversationHistory(for request: ChatTurnRequest, stored: [StoredMessage], bound: Int,
                                      redactor: PIIRedactor, now: Date) -> [ChatTurn] {
         if let supplied = request.clientHistory {

@@ -20,6 +20,15 @@ public struct EmbeddedResponder: AIProvider {
 
     public init() {}
 
+    /// None: `answer` reads only the last user turn, which is always the new message, so the stored
+    /// conversation would be read (up to 99 messages a turn) only to be ignored.
+    public var earlierTurnsRead: Int? { 0 }
+
+    /// Always: the answer is computed, never waited for.
+    public func immediateReply(_ request: CompletionRequest) -> String? {
+        answer(request)
+    }
+
     public func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> {
         let reply = answer(request)
         return AsyncThrowingStream { continuation in

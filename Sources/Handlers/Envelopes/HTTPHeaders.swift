@@ -15,8 +15,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// The first value for `name`, whatever its case.
     public subscript(name: String) -> String? {
-        let wanted = name.lowercased()
-        return fields.first { $0.name.lowercased() == wanted }?.value
+        fields.first { Self.sameName($0.name, name) }?.value
     }
 
     public mutating func set(_ name: String, _ value: String) {
@@ -25,8 +24,19 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     }
 
     public mutating func remove(_ name: String) {
-        let wanted = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == wanted }
+        fields.removeAll { Self.sameName($0.name, name) }
+    }
+
+    /// `a.lowercased() == b.lowercased()`, compared byte by byte with ASCII case folding when both
+    /// names are ASCII (as header names are): handlers look up several headers in every event, and
+    /// lower-casing each field's name for each lookup allocated a string per name above 15 bytes.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        // nil when a name is not ASCII (or not contiguous UTF-8, as a bridged string may not be).
+        let ascii: Bool? = a.utf8.withContiguousStorageIfAvailable { a in
+            b.utf8.withContiguousStorageIfAvailable { b in ASCIIText.equalIgnoringCase(a, b) } ?? nil
+        } ?? nil
+        if let ascii { return ascii }
+        return a.lowercased() == b.lowercased()
     }
 
     public var isEmpty: Bool { fields.isEmpty }

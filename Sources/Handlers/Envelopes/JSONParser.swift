@@ -41,6 +41,10 @@ private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     var depth = 0
+    /// The members of every object still open, innermost last: one buffer for the whole document,
+    /// where an array per object grew (and reallocated) member by member and was then copied into
+    /// the dictionary.
+    var openMembers: [(key: String, value: JSONValue)] = []
 
     /// The document in `bytes`, as a `Result` because the buffer accessors it runs inside do not
     /// carry typed throws.
@@ -139,25 +143,37 @@ private struct JSONParser {
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enterContainer()
         defer { depth -= 1 }
-        var members: [(String, JSONValue)] = []
         if try peek() == UInt8(ascii: "}") {
             index += 1
             return .object([:])
         }
+        let base = openMembers.count
         while true {
             guard try peek() == UInt8(ascii: "\"") else { throw failure("expected a string key") }
             let key = try parseString()
             guard try peek() == UInt8(ascii: ":") else { throw failure("expected :") }
             index += 1
-            members.append((key, try parseValue()))
+            let value = try parseValue()
+            openMembers.append((key, value))
             switch try peek() {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"):
                 index += 1
-                return .object(Dictionary(members) { first, _ in first })
+                return .object(closeObject(from: base))
             default: throw failure("expected , or }")
             }
         }
+    }
+
+    /// The dictionary of the object whose members start at `base` of `openMembers`, which they
+    /// leave. They are moved out last first, so that of repeated keys the first is stored last and wins.
+    private mutating func closeObject(from base: Int) -> [String: JSONValue] {
+        var object = [String: JSONValue](minimumCapacity: openMembers.count - base)
+        while openMembers.count > base {
+            let member = openMembers.removeLast()
+            object[member.key] = member.value
+        }
+        return object
     }
 
     /// A string starting at the opening quote. Runs without escapes are copied in one piece and the
@@ -165,6 +181,7 @@ private struct JSONParser {
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
+        skipPlainASCII()
         var isASCII = true
         while index < bytes.count {
             let byte = bytes[index]
@@ -185,12 +202,39 @@ private struct JSONParser {
         throw failure("unterminated string")
     }
 
-    /// The slow path of `parseString`, from its first backslash.
+    /// Skips eight bytes at a time while none of them ends the string, starts an escape, is a
+    /// control character or is outside ASCII: the bytes the loop in `parseString` would step over
+    /// one by one (event strings — tokens, user agents, bodies — are long runs of them). The first
+    /// word holding any such byte is left to that loop.
+    private mutating func skipPlainASCII() {
+        guard let base = bytes.baseAddress else { return }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        while bytes.count - index >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            // Each test is non-zero exactly when some byte of the word is that kind of byte.
+            let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word) | word
+            if special & highs != 0 { return }
+            index += 8
+        }
+    }
+
+    /// The slow path of `parseString`, from its first backslash. The runs between escapes are
+    /// copied whole (a JSON body carried as a string escapes every quote of it, and appending it a
+    /// byte at a time was most of parsing a response); the result is UTF-8-validated once.
     private mutating func parseEscapedString(from start: Int) throws(JSONParseError) -> String {
-        var utf8 = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(index - start + 32)
+        utf8.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
+            let run = index
+            skipPlainASCII()
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 {
+                index += 1
+            }
+            utf8.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
+            guard index < bytes.count else { break }
+            switch bytes[index] {
             case UInt8(ascii: "\""):
                 index += 1
                 guard let text = String(validating: utf8, as: UTF8.self) else {
@@ -200,11 +244,8 @@ private struct JSONParser {
             case UInt8(ascii: "\\"):
                 index += 1
                 try appendEscape(to: &utf8)
-            case ..<0x20:
-                throw failure("control character in a string")
             default:
-                utf8.append(byte)
-                index += 1
+                throw failure("control character in a string")
             }
         }
         throw failure("unterminated string")

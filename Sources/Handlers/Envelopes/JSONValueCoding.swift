@@ -72,6 +72,13 @@ public protocol JSONValueEncodable {
     var jsonValue: JSONValue { get }
 }
 
+/// A `JSONValueEncodable` type that also writes its bytes directly, without building the tree of
+/// dictionaries first; `jsonBytes` must equal `jsonValue.jsonBytes`. Lambda functions whose output
+/// conforms are encoded this way on every invocation.
+public protocol JSONBytesEncodable: JSONValueEncodable {
+    var jsonBytes: [UInt8] { get }
+}
+
 extension JSONValueDecodable {
     /// Parses `bytes` and reads them as this type.
     public init(jsonBytes bytes: some Sequence<UInt8>) throws(JSONValueDecodingError) {

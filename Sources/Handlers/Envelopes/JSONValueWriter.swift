@@ -70,14 +70,41 @@ struct JSONValueWriter {
         var string = string
         string.withUTF8 { utf8 in
             var copied = 0
-            for (offset, byte) in utf8.enumerated() where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+            var offset = 0
+            while offset < utf8.count {
+                offset = Self.endOfPlainRun(utf8, from: offset)
+                guard offset < utf8.count else { break }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied..<offset]))
-                write(escape: byte)
-                copied = offset + 1
+                write(escape: utf8[offset])
+                offset += 1
+                copied = offset
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied...]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The offset of the first byte from `start` that must be escaped (a quote, a backslash or a
+    /// control character), or the count: eight bytes at a time while a word holds none of them.
+    private static func endOfPlainRun(_ utf8: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var offset = start
+        if let base = utf8.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while utf8.count - offset >= 8 {
+                let word = UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)
+                // Non-zero exactly when some byte of the word is a quote, a backslash or below 0x20.
+                let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+                let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+                if special & highs != 0 { break }
+                offset += 8
+            }
+        }
+        while offset < utf8.count {
+            let byte = utf8[offset]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return offset }
+            offset += 1
+        }
+        return offset
     }
 
     private mutating func write(escape byte: UInt8) {

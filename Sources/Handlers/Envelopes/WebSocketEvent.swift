@@ -109,7 +109,7 @@ public struct WebSocketResponse: Codable, Sendable, Equatable {
 
 extension WebSocketEvent.EventType: JSONValueDecodable, JSONValueEncodable {}
 
-extension WebSocketEvent: JSONValueDecodable, JSONValueEncodable {
+extension WebSocketEvent: JSONValueDecodable, JSONBytesEncodable {
     public init(json: JSONValue) throws(JSONShapeError) {
         let fields = try JSONFields(json)
         requestContext = try fields.decode("requestContext")

@@ -15,6 +15,23 @@ struct ASCIIText {
     }
 }
 
+extension ASCIIText {
+    /// Whether `a` and `b` are equal once ASCII letters are lower-cased; nil when either holds a
+    /// byte outside ASCII, whose case only `String.lowercased()` knows.
+    static func equalIgnoringCase(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool? {
+        guard a.count == b.count else {
+            return a.allSatisfy({ $0 < 0x80 }) && b.allSatisfy({ $0 < 0x80 }) ? false : nil
+        }
+        for index in 0..<a.count {
+            let x = a[index], y = b[index]
+            if x >= 0x80 || y >= 0x80 { return nil }
+            // Everything before is ASCII, which lower-cases scalar for scalar: the texts differ here.
+            if x != y, (x.isASCIIUppercaseLetter ? x | 0x20 : x) != (y.isASCIIUppercaseLetter ? y | 0x20 : y) { return false }
+        }
+        return true
+    }
+}
+
 extension UInt8 {
     var isASCIILowercaseLetter: Bool { self >= UInt8(ascii: "a") && self <= UInt8(ascii: "z") }
     var isASCIIUppercaseLetter: Bool { self >= UInt8(ascii: "A") && self <= UInt8(ascii: "Z") }

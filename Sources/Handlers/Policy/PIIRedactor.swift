@@ -52,16 +52,18 @@ public struct PIIRedactor: Sendable {
         // Every number this redacts has an ASCII digit; most messages have none, and are returned as they are.
         guard text.utf8.contains(where: \.isASCIIDigit) else { return text }
         let scalars = Array(text.unicodeScalars)
+        // Built only from the first redaction on, copying the scalars in runs: most texts with digits
+        // (prices, dates, "2 to 4 days" in replies) keep them all and are returned as they are.
         var output = String.UnicodeScalarView()
+        var copiedUpTo = 0
         var index = 0
         func isDigit(_ s: Unicode.Scalar) -> Bool { ("0"..."9").contains(s) }
         func isSeparator(_ s: Unicode.Scalar) -> Bool { s == " " || s == "-" || s == "." || s == "(" || s == ")" }
         while index < scalars.count {
             let startsNumber = isDigit(scalars[index])
                 || ((scalars[index] == "+" || scalars[index] == "(") && index + 1 < scalars.count && isDigit(scalars[index + 1]))
-            let glued = index > 0 && (scalars[index - 1].properties.isAlphabetic || isDigit(scalars[index - 1]))
-            guard startsNumber, !glued else {
-                output.append(scalars[index])
+            // Only where a number starts is the scalar before it looked at (its properties cost a table lookup).
+            guard startsNumber, !(index > 0 && (scalars[index - 1].properties.isAlphabetic || isDigit(scalars[index - 1]))) else {
                 index += 1
                 continue
             }
@@ -98,12 +100,14 @@ public struct PIIRedactor: Sendable {
                 marker = nil
             }
             if let marker {
+                output.append(contentsOf: scalars[copiedUpTo..<index])
                 output.append(contentsOf: marker.unicodeScalars)
-            } else {
-                output.append(contentsOf: scalars[index..<end])
+                copiedUpTo = end
             }
             index = end
         }
+        guard copiedUpTo > 0 else { return text }
+        output.append(contentsOf: scalars[copiedUpTo...])
         return String(output)
     }
 

@@ -51,9 +51,25 @@ public protocol AIProvider: Sendable {
     /// The reply as a stream of text pieces; a provider that cannot stream yields the whole reply once.
     /// Thrown errors become `processing_error` with a friendly fallback message.
     func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error>
+
+    /// At most how many earlier turns of the conversation `streamReply` reads, or nil for every turn
+    /// it is given. A chat turn reads the stored conversation (up to `max_conversation_length`) only
+    /// to hand it to the provider, so a provider that reads fewer saves that read and its copies.
+    var earlierTurnsRead: Int? { get }
+
+    /// The whole reply, when the provider has it without waiting; nil to stream it. A chat turn
+    /// then hands it on as the one piece the stream would have yielded, without setting up a stream
+    /// and its continuation for a reply that is already there.
+    func immediateReply(_ request: CompletionRequest) -> String?
 }
 
 extension AIProvider {
+    /// Every turn it is given: what a language model needs to follow the conversation.
+    public var earlierTurnsRead: Int? { nil }
+
+    /// None: the reply comes through `streamReply`.
+    public func immediateReply(_ request: CompletionRequest) -> String? { nil }
+
     /// The whole reply, assembled from the stream.
     public func reply(_ request: CompletionRequest) async throws -> String {
         var text = ""

@@ -37,6 +37,12 @@ extension LambdaFunction where Output: JSONValueEncodable {
     }
 }
 
+extension LambdaFunction where Output: JSONBytesEncodable {
+    public static func encodeOutput(_ output: Output) throws -> [UInt8] {
+        output.jsonBytes
+    }
+}
+
 /// The failure of a whole invocation, reported to Lambda as an `/error` with `errorType` —
 /// as opposed to a request the function refused, which is an ordinary response.
 public struct InvocationError: Error, Sendable, Equatable, CustomStringConvertible {

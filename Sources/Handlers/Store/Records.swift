@@ -235,6 +235,37 @@ extension SecurityEvent: JSONValueEncodable {
         object.set("user_agent", userAgent)
         return object
     }
+
+    /// `JSONValue.object(members(timestamp:)).jsonBytes`, written member by member in the writer's
+    /// key order, with `timestamp` writing the time: no dictionary per event and per `details`.
+    func write(in writer: inout JSONValueWriter, timestamp: (inout JSONValueWriter) -> Void) {
+        var object = JSONObjectWriter(in: &writer)
+        object.key("details", in: &writer)
+        var fields = JSONObjectWriter(in: &writer)
+        for (key, value) in details.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            fields.key(key, in: &writer)
+            writer.write(string: value)
+        }
+        fields.end(in: &writer)
+        object.member("domain", domain.map(JSONValue.string), in: &writer)
+        object.key("id", in: &writer)
+        writer.write(string: id)
+        object.key("ip", in: &writer)
+        writer.write(string: sourceIp)
+        object.member("origin", origin.map(JSONValue.string), in: &writer)
+        object.key("timestamp", in: &writer)
+        timestamp(&writer)
+        object.key("type", in: &writer)
+        writer.write(string: type.rawValue)
+        object.member("user_agent", userAgent.map(JSONValue.string), in: &writer)
+        object.member("widget_id", widgetId.map(JSONValue.string), in: &writer)
+        object.end(in: &writer)
+    }
+
+    /// As the admin API shows the event (`jsonValue`), written directly.
+    func write(in writer: inout JSONValueWriter) {
+        write(in: &writer) { $0.write(string: ISO8601.string(createdAt)) }
+    }
 }
 
 /// Which security events to read back.

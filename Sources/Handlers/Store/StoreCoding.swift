@@ -20,7 +20,9 @@ extension StoreCoding {
     /// `event` as `encoder` stores it (the same members and values; slashes are not escaped, which
     /// every JSON reader reads alike), written by hand: stores keep one per refused request.
     public static func json(_ event: SecurityEvent) -> String {
-        JSONValue.object(event.members(timestamp: .number(event.createdAt.timeIntervalSince1970 * 1000))).jsonString
+        var writer = JSONValueWriter()
+        event.write(in: &writer) { $0.write(.number(event.createdAt.timeIntervalSince1970 * 1000)) }
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// Reads what `json(_:)` or `encoder` stored, accepting and refusing what `decoder` does, without

@@ -59,3 +59,11 @@ public struct PurgeResult: Codable, Sendable, Equatable {
         case expiresByTTL = "expires_by_ttl"
     }
 }
+
+extension DailyUsage: JSONValueEncodable {
+    /// As `JSONCoding.encoder` writes the bucket, by hand (exports and analytics list them).
+    public var jsonValue: JSONValue {
+        .object(["day": .string(day), "widget_id": .string(widgetId), "domain": .string(domain), "messages": messages.jsonValue,
+                 "blocked": blocked.jsonValue])
+    }
+}

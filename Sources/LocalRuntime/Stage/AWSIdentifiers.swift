@@ -40,14 +40,29 @@ enum AWSIdentifiers {
     /// getrandom draws.
     static func lambdaRequestId() -> String {
         var generator = SystemRandomNumberGenerator()
+        return lambdaRequestId(using: &generator)
+    }
+
+    /// The same from `generator`, written as hex digits by hand: replay makes one per event, and the
+    /// `String(radix:)` pieces and their concatenation cost more than the draws.
+    static func lambdaRequestId(using generator: inout some RandomNumberGenerator) -> String {
         let high = (generator.next() as UInt64) & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000
         let low = (generator.next() as UInt64) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
-        func hex(_ value: UInt64, digits: Int) -> String {
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: digits - text.count) + text
+        return String(unsafeUninitializedCapacity: 36) { output in
+            var written = 0
+            // The 32 digits of high then low, most significant first, with dashes after 8, 12, 16 and 20 of them.
+            for digit in 0..<32 {
+                if digit == 8 || digit == 12 || digit == 16 || digit == 20 {
+                    output[written] = UInt8(ascii: "-")
+                    written += 1
+                }
+                let word = digit < 16 ? high : low
+                let nibble = UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(digit % 16))) & 0xF
+                output[written] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                written += 1
+            }
+            return written
         }
-        return "\(hex(high >> 32, digits: 8))-\(hex(high >> 16 & 0xFFFF, digits: 4))-\(hex(high & 0xFFFF, digits: 4))-"
-            + "\(hex(low >> 48, digits: 4))-\(hex(low & 0xFFFF_FFFF_FFFF, digits: 12))"
     }
 
     /// `24/Nov/2025:16:00:00 +0000`, the `requestTime` format of API Gateway events: always UTC with

@@ -1,0 +1,110 @@
+import Foundation
+@testable import Handlers
+import Synchronization
+import Testing
+
+/// What a chat turn hands its provider of the conversation so far: the stored turns, bounded by the
+/// widget's `max_conversation_length` and by how many earlier turns the provider says it reads.
+@Suite("Conversation history sent to the provider")
+struct ConversationHistoryTests {
+    /// Records the history of every request and answers "ok"; reads `turnsRead` earlier turns.
+    final class RecordingProvider: AIProvider {
+        let turnsRead: Int?
+        private let requests = Mutex<[[ChatTurn]]>([])
+
+        init(turnsRead: Int?) { self.turnsRead = turnsRead }
+
+        var earlierTurnsRead: Int? { turnsRead }
+
+        func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> {
+            requests.withLock { $0.append(request.history) }
+            return AsyncThrowingStream { continuation in
+                continuation.yield("ok")
+                continuation.finish()
+            }
+        }
+
+        var lastHistory: [ChatTurn]? { requests.withLock { $0.last } }
+    }
+
+    /// Sends `messages` one after another on one conversation through `provider`, a minute apart so
+    /// that no limit of the demo widget refuses them.
+    func converse(_ messages: [String], provider: RecordingProvider) async throws {
+        let harness = try await Harness()
+        var dependencies = harness.dependencies
+        dependencies.ai = provider
+        for message in messages {
+            let request = HTTPRequest(method: "POST", path: "/api/chat", headers: HTTPHeaders(["origin": "http://localhost:5173"]),
+                                      body: Harness.chatBody(message: message))
+            let response = try await ChatFunction(dependencies: dependencies).handle(request, context: harness.context)
+            #expect(response.statusCode == 200)
+            harness.clock.advance(60)
+        }
+    }
+
+    @Test("a provider that reads every turn gets the stored conversation, oldest first, then the new message")
+    func everyTurn() async throws {
+        let provider = RecordingProvider(turnsRead: nil)
+        try await converse(["first", "second"], provider: provider)
+        #expect(provider.lastHistory == [ChatTurn(role: .user, content: "first"), ChatTurn(role: .assistant, content: "ok"),
+                                         ChatTurn(role: .user, content: "second")])
+    }
+
+    @Test("a provider that reads one earlier turn gets only the last stored one before the new message")
+    func fewerTurns() async throws {
+        let provider = RecordingProvider(turnsRead: 1)
+        try await converse(["first", "second"], provider: provider)
+        #expect(provider.lastHistory == [ChatTurn(role: .assistant, content: "ok"), ChatTurn(role: .user, content: "second")])
+    }
+
+    @Test("a provider that reads no earlier turns gets the new message alone, of a stored or a client-supplied history")
+    func noTurns() async throws {
+        let provider = RecordingProvider(turnsRead: 0)
+        try await converse(["first", "second"], provider: provider)
+        #expect(provider.lastHistory == [ChatTurn(role: .user, content: "second")])
+
+        let harness = try await Harness()
+        var dependencies = harness.dependencies
+        dependencies.ai = provider
+        let body = #"{"widget_id":"widget_demo_localhost","conversation_id":"c-2","messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"user","content":"c"}]}"#
+        let request = HTTPRequest(method: "POST", path: "/api/chat", headers: HTTPHeaders(["origin": "http://localhost:5173"]), body: body)
+        #expect(try await ChatFunction(dependencies: dependencies).handle(request, context: harness.context).statusCode == 200)
+        #expect(provider.lastHistory == [ChatTurn(role: .user, content: "c")])
+    }
+
+    @Test("a provider with an immediate reply is not streamed: its reply is the one piece, as its stream would yield it")
+    func immediateReply() async throws {
+        struct Immediate: AIProvider {
+            func immediateReply(_ request: CompletionRequest) -> String? { "at once" }
+            func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> {
+                AsyncThrowingStream { $0.finish(throwing: CancellationError()) }
+            }
+        }
+        let harness = try await Harness()
+        var dependencies = harness.dependencies
+        dependencies.ai = Immediate()
+        let request = ChatTurnRequest(widget: DemoWidget.make(createdAt: harness.clock.now()), conversationId: "c-9", message: "hi",
+                                      clientHistory: nil, client: SecurityEventRecorder.Client(widgetId: DemoWidget.id,
+                                      origin: RequestOrigin(headers: HTTPHeaders(["origin": "http://localhost:5173"])), sourceIp: "198.51.100.7",
+                                      userAgent: nil, requestId: "r"), perIPLimit: true, deadline: harness.clock.now().addingTimeInterval(30))
+        let pieces = Mutex<[String]>([])
+        let result = try await ChatService(dependencies: dependencies).respond(to: request) { piece in pieces.withLock { $0.append(piece) } }
+        #expect(try result.get().reply == "at once")
+        #expect(pieces.withLock { $0 } == ["at once"])
+        let embedded = EmbeddedResponder()
+        let completion = CompletionRequest(widget: request.widget, history: [ChatTurn(role: .user, content: "hi")], deadline: request.deadline)
+        #expect(embedded.immediateReply(completion) == (try await embedded.reply(completion)))
+    }
+
+    @Test("the embedded responder reads no earlier turns: its answer depends on the new message only")
+    func embeddedResponderReadsNoHistory() {
+        let responder = EmbeddedResponder()
+        #expect(responder.earlierTurnsRead == 0)
+        let widget = DemoWidget.make(createdAt: Date(timeIntervalSince1970: 0))
+        let question = ChatTurn(role: .user, content: "How long does shipping take?")
+        let earlier = [ChatTurn(role: .user, content: "What is your pricing?"), ChatTurn(role: .assistant, content: "Plans start at...")]
+        let alone = responder.answer(CompletionRequest(widget: widget, history: [question], deadline: Date(timeIntervalSince1970: 0)))
+        let after = responder.answer(CompletionRequest(widget: widget, history: earlier + [question], deadline: Date(timeIntervalSince1970: 0)))
+        #expect(alone == after)
+    }
+}
