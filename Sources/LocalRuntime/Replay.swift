@@ -88,7 +88,7 @@ struct ReplayRunner {
         // A path given more than once (a directory replayed several times) is read, parsed and
         // routed once: the fixture's bytes, its expectation and its route do not change in a run.
         var prepared: [String: PreparedFixture] = [:]
-        var requestIds = RequestIdGenerator()
+        var requestIds = SplitMix64()  // drawn per event; seeded once per run
         func replayAll(with invoker: any FunctionInvoker) async {
             for file in files {
                 let fixture: PreparedFixture
@@ -217,26 +217,6 @@ struct ReplayRunner {
             }
         }
         return failures
-    }
-}
-
-/// The request ids of one replay: SplitMix64 seeded once from the system's generator. Its outputs
-/// are a bijection of its 64-bit state, so no two draws of a run repeat, which is all a request id
-/// needs; a getrandom system call per draw was a visible part of replaying an event.
-struct RequestIdGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64? = nil) {
-        var system = SystemRandomNumberGenerator()
-        state = seed ?? system.next()
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }
 

@@ -53,7 +53,7 @@ struct JSONValueParsingTests {
     @Test("generated values are written as JSONEncoder writes them and parse back as JSONDecoder reads them")
     func generatedValuesRoundTripLikeFoundation() async {
         await propertyCheck(input: Gen.uint64(in: 0...UInt64.max)) { seed in
-            var random = SplitMix(seed: seed)
+            var random = SplitMix64(seed: seed)
             let value = random.jsonValue(depth: 0)
             let foundation = try Self.encoded(value)
             #expect(value.jsonBytes == foundation)
@@ -64,7 +64,7 @@ struct JSONValueParsingTests {
     @Test("of mutated documents, none is accepted that JSONDecoder refuses, and both read the same value")
     func mutatedDocumentsMatchJSONDecoder() async {
         await propertyCheck(input: Gen.uint64(in: 0...UInt64.max)) { seed in
-            var random = SplitMix(seed: seed)
+            var random = SplitMix64(seed: seed)
             var bytes = try Self.encoded(random.jsonValue(depth: 0))
             for _ in 0...random.below(3) { random.mutate(&bytes) }
             // The parser may be stricter (see the tests of trailing commas, NUL bytes and shadowed keys).
@@ -252,20 +252,9 @@ struct JSONValueParsingTests {
     }
 }
 
-/// A small deterministic generator, seeded by the property check so a failure is reproducible.
-struct SplitMix {
-    var state: UInt64
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Random inputs for the property checks, from a seeded generator so that a failure is reproducible.
+extension SplitMix64 {
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 
     static let scalars: [Unicode.Scalar] = ["a", "Z", "0", " ", "\"", "\\", "/", "\u{0}", "\u{8}", "\u{9}", "\u{A}", "\u{C}", "\u{D}", "\u{1F}",

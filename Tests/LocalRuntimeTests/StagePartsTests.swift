@@ -84,7 +84,7 @@ struct StagePartsTests {
 
     @Test("replay's request ids are distinct version 4 UUIDs too, drawn from its own seeded generator")
     func replayRequestIds() throws {
-        var generator = RequestIdGenerator()
+        var generator = SplitMix64()
         let ids = (0..<2000).map { _ in AWSIdentifiers.lambdaRequestId(using: &generator) }
         for id in ids {
             let uuid = try #require(UUID(uuidString: id), "\(id)")
@@ -93,7 +93,7 @@ struct StagePartsTests {
         }
         #expect(Set(ids).count == ids.count)
         // Seeded alike, two generators draw alike; the default seed comes from the system.
-        var a = RequestIdGenerator(seed: 7), b = RequestIdGenerator(seed: 7)
+        var a = SplitMix64(seed: 7), b = SplitMix64(seed: 7)
         #expect(AWSIdentifiers.lambdaRequestId(using: &a) == AWSIdentifiers.lambdaRequestId(using: &b))
     }
 
