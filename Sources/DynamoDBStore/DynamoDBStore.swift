@@ -357,10 +357,11 @@ public struct DynamoDBStore: Store {
         try await put(item)
     }
 
-    /// Newest first from `gsi1`, from `since` on; type and widget are filters, so pages are read
-    /// until `limit` events match or none are left.
+    /// Newest first from `gsi1`, from `since` on (to `until`'s millisecond, when set); type and widget
+    /// are filters, so pages are read until `limit` events match or none are left.
     public func securityEvents(_ query: SecurityEventQuery) async throws -> [SecurityEvent] {
-        guard query.limit > 0 else { return [] }
+        // DynamoDB refuses a BETWEEN whose bounds are reversed; such a window holds nothing.
+        guard query.limit > 0, query.until.map({ $0 >= query.since }) ?? true else { return [] }
         let sinceMs = Int64((query.since.timeIntervalSince1970 * 1000).rounded(.up))
         var names = ["#pk": ItemLayout.indexPartitionKey, "#sk": ItemLayout.indexSortKey]
         var values: Item = [":pk": .string(ItemLayout.securityEventsPartition), ":since": .string(ItemLayout.padded(sinceMs, width: 15))]
@@ -380,9 +381,13 @@ public struct DynamoDBStore: Store {
             values[":domain"] = .string(domain)
             filters.append("#domain = :domain")
         }
+        if let until = query.until {
+            // Sort keys are the padded millisecond, "#", the id: "$" sorts after every id of that millisecond.
+            values[":until"] = .string(ItemLayout.padded(ItemLayout.milliseconds(until), width: 15) + "$")
+        }
         var request = request().with(names: names, values: values)
         request.indexName = ItemLayout.index
-        request.keyConditionExpression = "#pk = :pk AND #sk >= :since"
+        request.keyConditionExpression = query.until == nil ? "#pk = :pk AND #sk >= :since" : "#pk = :pk AND #sk BETWEEN :since AND :until"
         request.filterExpression = filters.isEmpty ? nil : filters.joined(separator: " AND ")
         request.scanIndexForward = false
         return try await self.query(request, limit: query.limit).map { try decodeRecord(SecurityEvent.self, from: $0) }

@@ -375,6 +375,10 @@ public final class SQLiteStore: Store {
     static func securityEventsStatement(_ query: SecurityEventQuery) -> (sql: String, parameters: [SQLiteValue]) {
         var conditions = ["created_at >= ?"]
         var parameters: [SQLiteValue] = [.real(query.since.timeIntervalSince1970)]
+        if let until = query.until {
+            conditions.append("created_at <= ?")
+            parameters.append(.real(until.timeIntervalSince1970))
+        }
         if let type = query.type {
             conditions.append("type = ?")
             parameters.append(.text(type.rawValue))

@@ -46,6 +46,23 @@ struct SecurityEventConformanceTests {
         }
     }
 
+    @Test("a listing with an end leaves out what came after it, and keeps what came at that very instant",
+          arguments: StoreKind.allCases)
+    func listingEndsAtUntil(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            for (id, offset) in [("early", 1.0), ("at-end", 5.0), ("z-at-end", 5.0), ("late", 9.0)] {
+                try await store.recordSecurityEvent(Self.event(id, .rateLimit, widget: "widget_until_000001", at: offset))
+            }
+            let end = epoch.addingTimeInterval(5)
+            #expect(try await store.securityEvents(SecurityEventQuery(since: epoch, until: end)).map(\.id) == ["z-at-end", "at-end", "early"])
+            #expect(try await store.securityEvents(SecurityEventQuery(type: .rateLimit, since: epoch, until: end, limit: 1)).map(\.id)
+                == ["z-at-end"])
+            #expect(try await store.securityEvents(SecurityEventQuery(widgetId: "widget_until_000001", since: epoch,
+                                                                      until: epoch.addingTimeInterval(2))).map(\.id) == ["early"])
+            #expect(try await store.securityEvents(SecurityEventQuery(since: epoch)).map(\.id).first == "late")
+        }
+    }
+
     @Test("events at the same instant are ordered by id, newest first", arguments: StoreKind.allCases)
     func sameInstant(_ kind: StoreKind) async throws {
         try await kind.withStore { store in

@@ -152,8 +152,10 @@ struct AdminReports {
         }
         let hours = try query.int("hours", default: 24, range: 1...(dependencies.configuration.retentionDays * 24))
         let limit = try query.int("limit", default: 100, range: 1...1000)
-        let since = dependencies.clock.now().addingTimeInterval(-Double(hours) * 3600)
-        let events = try await store.securityEvents(SecurityEventQuery(type: type, widgetId: try query.widgetId(), since: since, limit: limit))
+        let now = dependencies.clock.now()
+        let events = try await store.securityEvents(SecurityEventQuery(type: type, widgetId: try query.widgetId(),
+                                                                       since: now.addingTimeInterval(-Double(hours) * 3600), until: now,
+                                                                       limit: limit))
         return AdminFunction.json(200, body: Events(events: events, total: events.count, hours: hours).body)
     }
 

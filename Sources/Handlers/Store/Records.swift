@@ -275,13 +275,19 @@ public struct SecurityEventQuery: Sendable, Equatable {
     /// The normalised host the request came from, exactly (a GDPR export names one domain).
     public var domain: String?
     public var since: Date
+    /// The latest event included, or nil for every event from `since` on. "The last N hours" ends
+    /// now: an event stamped later (a clock ahead of this one, or replay's clock set back to a
+    /// fixture's time) is not yet in them.
+    public var until: Date?
     public var limit: Int
 
-    public init(type: SecurityEventType? = nil, widgetId: String? = nil, domain: String? = nil, since: Date, limit: Int = 100) {
+    public init(type: SecurityEventType? = nil, widgetId: String? = nil, domain: String? = nil, since: Date, until: Date? = nil,
+                limit: Int = 100) {
         self.type = type
         self.widgetId = widgetId
         self.domain = domain
         self.since = since
+        self.until = until
         self.limit = limit
     }
 }
