@@ -56,6 +56,32 @@ struct ClusteredTablesTests {
         #expect(try await store.messages(domain: "customer.com").map(\.content) == ["a1", "b1", "a2", "b2", "a3", "a4"])
     }
 
+    @Test("the purge walks the domain index, domain by domain, and never the table")
+    func purgeUsesTheDomainIndex() throws {
+        let database = try SQLiteDatabase(path: ":memory:")
+        try database.execute(SQLiteStore.schema)
+        let plan = try database.query("EXPLAIN QUERY PLAN " + SQLiteStore.purgeMessages, [.real(0)]).compactMap { $0.last?.text }
+        #expect(plan.contains { $0.contains("messages_by_domain_and_time (domain=? AND created_at<?)") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN messages") }, "\(plan)")
+    }
+
+    @Test("a purge removes exactly the old messages of every domain, and of none")
+    func purgeCoversEveryDomain() async throws {
+        let store = try SQLiteStore(.inMemory)
+        for (index, domain) in ["a.example", "b.example", nil, "c.example", "a.example", nil].enumerated() {
+            for (age, offset) in [("old", 0.0), ("new", 100.0)] {
+                try await store.appendMessage(StoredMessage(
+                    widgetId: Self.widget, conversationId: "c\(index)", role: .user, content: age, domain: domain,
+                    sourceIp: "203.0.113.9", createdAt: Self.epoch.addingTimeInterval(offset + Double(index))))
+            }
+        }
+        let purged = try await store.purge(before: Self.epoch.addingTimeInterval(50), now: Self.epoch)
+        #expect(purged.messages == 6)
+        for index in 0..<6 {
+            #expect(try await store.messages(widgetId: Self.widget, conversationId: "c\(index)", limit: 10).map(\.content) == ["new"])
+        }
+    }
+
     @Test("an earlier state file's counters, intervals and blocks keep their values")
     func limitsSurvive() async throws {
         let path = try Self.rowidFile()
@@ -82,9 +108,9 @@ struct ClusteredTablesTests {
         #expect(try database.query("PRAGMA integrity_check") == [[.text("ok")]])
     }
 
-    @Test("a message is written to its table alone: no index on messages survives opening, in new and earlier files",
+    @Test("messages carry one index, by domain and time, in new files and in files an earlier version indexed by time too",
           arguments: [false, true])
-    func messagesHaveNoSecondaryIndex(earlier: Bool) throws {
+    func messagesHaveOneSecondaryIndex(earlier: Bool) throws {
         let path = earlier ? try Self.rowidFile() : DatabaseFiles.temporaryPath("unindexed")
         defer { DatabaseFiles.remove(path) }
         if earlier {
@@ -92,12 +118,13 @@ struct ClusteredTablesTests {
             _ = try SQLiteStore(.file(path))
             try SQLiteDatabase(path: path).execute("""
                 CREATE INDEX messages_by_time ON messages (created_at);
-                CREATE INDEX messages_by_domain_and_time ON messages (domain, created_at);
+                CREATE INDEX IF NOT EXISTS messages_by_domain_and_time ON messages (domain, created_at);
                 """)
         }
         _ = try SQLiteStore(.file(path))
         let database = try SQLiteDatabase(path: path)
-        #expect(try database.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'") == [])
+        #expect(try database.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'")
+            == [[.text("messages_by_domain_and_time")]])
         #expect(try database.query("PRAGMA integrity_check") == [[.text("ok")]])
     }
 }
