@@ -57,8 +57,8 @@ final class GroupCommitQueue: Sendable {
         try await perform(writes: true, body)
     }
 
-    /// Runs `body`, which only reads. Alone in its batch it runs outside any transaction; after a
-    /// write in the same batch, it sees that write.
+    /// Runs `body`, which only reads. In a batch without writes it runs outside any transaction;
+    /// after a write in the same batch, it sees that write.
     func read<T: Sendable>(_ body: @escaping @Sendable (inout SQLiteDatabase.Connection) throws -> T) async throws -> T {
         try await perform(writes: false, body)
     }
@@ -87,11 +87,8 @@ final class GroupCommitQueue: Sendable {
     /// Runs one batch: every call queued now. If more arrived meanwhile, a task runs the next batch,
     /// so that the thread which ran this one returns to its own caller.
     private func drainOnce() {
-        let batch = state.withLock { state in
-            let batch = state.queued
-            state.queued.removeAll(keepingCapacity: true)
-            return batch
-        }
+        var batch: [Call] = []
+        state.withLock { swap(&batch, &$0.queued) }
         run(batch)
         let more = state.withLock { state in
             if state.queued.isEmpty { state.draining = false }

@@ -253,17 +253,6 @@ final class SQLiteDatabase: Sendable {
         }
     }
 
-    /// Runs `sql` with `parameters` and returns every row: `Connection.query` under the lock.
-    @discardableResult
-    func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
-        try state.withLock { connection in try connection.query(sql, parameters) }
-    }
-
-    /// `Connection.firstRow` under the lock: a single-row read or a RETURNING, mapped in place.
-    func firstRow<T: Sendable>(_ sql: String, _ parameters: [SQLiteValue] = [], _ transform: (borrowing Row) throws -> T) throws -> T? {
-        try state.withLock { connection in try connection.firstRow(sql, parameters, transform) }
-    }
-
     /// Runs `body` on the connection, holding the lock; each statement commits on its own.
     func withConnection<T: Sendable, E: Error>(_ body: (inout Connection) throws(E) -> T) throws(E) -> T {
         try state.withLock { (connection) throws(E) -> T in try body(&connection) }
