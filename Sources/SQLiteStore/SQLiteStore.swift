@@ -238,19 +238,6 @@ public final class SQLiteStore: Store {
         try await calls.read { db in try Self.messages(widgetId: widgetId, conversationId: conversationId, limit: limit, in: &db) }
     }
 
-    /// One transaction, so one commit (one round of WAL writes and file locks) per admitted message
-    /// where there would be three; the history is read as of just before the append.
-    public func appendUserMessage(_ message: StoredMessage, historyLimit: Int) async throws -> [StoredMessage] {
-        try await calls.write { db in
-            let history = historyLimit > 0
-                ? try Self.messages(widgetId: message.widgetId, conversationId: message.conversationId, limit: historyLimit, in: &db) : []
-            try Self.insert(message, into: &db)
-            try Self.addUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
-                              messages: 1, blocked: 0, in: &db)
-            return history
-        }
-    }
-
     private static func insert(_ message: StoredMessage, into db: inout SQLiteDatabase.Connection) throws {
         try db.query("""
             INSERT INTO messages (widget_id, conversation_id, id, role, content, domain, source_ip, created_at)
@@ -317,16 +304,33 @@ public final class SQLiteStore: Store {
         try await calls.write { db in try Self.increment(key, limit: limit, expiresAt: expiresAt, in: &db) }
     }
 
-    /// The whole batch in one transaction: one commit for a message's minute, hour and day windows.
-    public func increment(_ counters: [CounterIncrement]) async throws -> [CounterOutcome] {
+    /// The whole admission in one transaction: one commit (one round of WAL writes and file locks)
+    /// and no separate read for the block, where the checks and the message took two commits and a read.
+    public func admit(_ admission: MessageAdmission) async throws -> AdmissionOutcome {
         try await calls.write { db in
+            if let until = try Self.blockedUntil(admission.blockKey, now: admission.now, in: &db) { return .blocked(until: until) }
             var outcomes: [CounterOutcome] = []
-            for counter in counters {
+            for counter in admission.counters {
                 let outcome = try Self.increment(counter.key, limit: counter.limit, expiresAt: counter.expiresAt, in: &db)
                 outcomes.append(outcome)
-                if case .refused = outcome { break }
+                if case .refused = outcome {
+                    for taken in admission.counters[..<(outcomes.count - 1)] { try Self.decrement(taken.key, in: &db) }
+                    return .refusedByCounter(outcomes)
+                }
             }
-            return outcomes
+            if let claim = admission.interval,
+               let remaining = try Self.claimInterval(claim.key, now: admission.now, interval: claim.interval, expiresAt: claim.expiresAt, in: &db) {
+                for taken in admission.counters { try Self.decrement(taken.key, in: &db) }
+                return .refusedByInterval(remaining: remaining, counters: outcomes)
+            }
+            guard let message = admission.message else { return .admitted(counters: outcomes, history: []) }
+            let history = admission.historyLimit > 0
+                ? try Self.messages(widgetId: message.widgetId, conversationId: message.conversationId, limit: admission.historyLimit, in: &db)
+                : []
+            try Self.insert(message, into: &db)
+            try Self.addUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
+                              messages: 1, blocked: 0, in: &db)
+            return .admitted(counters: outcomes, history: history)
         }
     }
 
@@ -344,21 +348,28 @@ public final class SQLiteStore: Store {
     }
 
     public func decrement(_ key: String) async throws {
-        try await calls.write { db in try db.query("UPDATE counters SET count = count - 1 WHERE key = ? AND count > 0", [.text(key)]) }
+        try await calls.write { db in try Self.decrement(key, in: &db) }
+    }
+
+    private static func decrement(_ key: String, in db: inout SQLiteDatabase.Connection) throws {
+        try db.query("UPDATE counters SET count = count - 1 WHERE key = ? AND count > 0", [.text(key)])
     }
 
     public func claimInterval(_ key: String, now: Date, interval: TimeInterval, expiresAt: Date) async throws -> TimeInterval? {
+        try await calls.write { db in try Self.claimInterval(key, now: now, interval: interval, expiresAt: expiresAt, in: &db) }
+    }
+
+    private static func claimInterval(_ key: String, now: Date, interval: TimeInterval, expiresAt: Date,
+                                      in db: inout SQLiteDatabase.Connection) throws -> TimeInterval? {
         let nowSeconds = now.timeIntervalSince1970
-        return try await calls.write { db in
-            let claimed = try db.firstRow("""
-                INSERT INTO intervals (key, last_at, expires_at) VALUES (?1, ?2, ?4)
-                ON CONFLICT(key) DO UPDATE SET last_at = ?2, expires_at = ?4 WHERE last_at <= ?2 - ?3
-                RETURNING last_at
-                """, [.text(key), .real(nowSeconds), .real(interval), .real(expiresAt.timeIntervalSince1970)]) { _ in true } ?? false
-            if claimed { return nil }
-            let last = try db.firstRow("SELECT last_at FROM intervals WHERE key = ?", [.text(key)]) { $0.real(0) ?? nowSeconds } ?? nowSeconds
-            return max(0, last + interval - nowSeconds)
-        }
+        let claimed = try db.firstRow("""
+            INSERT INTO intervals (key, last_at, expires_at) VALUES (?1, ?2, ?4)
+            ON CONFLICT(key) DO UPDATE SET last_at = ?2, expires_at = ?4 WHERE last_at <= ?2 - ?3
+            RETURNING last_at
+            """, [.text(key), .real(nowSeconds), .real(interval), .real(expiresAt.timeIntervalSince1970)]) { _ in true } ?? false
+        if claimed { return nil }
+        let last = try db.firstRow("SELECT last_at FROM intervals WHERE key = ?", [.text(key)]) { $0.real(0) ?? nowSeconds } ?? nowSeconds
+        return max(0, last + interval - nowSeconds)
     }
 
     public func block(_ key: String, until: Date) async throws {
@@ -369,10 +380,12 @@ public final class SQLiteStore: Store {
     }
 
     public func blockedUntil(_ key: String, now: Date) async throws -> Date? {
-        try await calls.read { db in
-            try db.firstRow("SELECT until FROM blocks WHERE key = ? AND until > ?", [.text(key), .real(now.timeIntervalSince1970)]) {
-                Date(timeIntervalSince1970: $0.real(0) ?? 0)
-            }
+        try await calls.read { db in try Self.blockedUntil(key, now: now, in: &db) }
+    }
+
+    private static func blockedUntil(_ key: String, now: Date, in db: inout SQLiteDatabase.Connection) throws -> Date? {
+        try db.firstRow("SELECT until FROM blocks WHERE key = ? AND until > ?", [.text(key), .real(now.timeIntervalSince1970)]) {
+            Date(timeIntervalSince1970: $0.real(0) ?? 0)
         }
     }
 

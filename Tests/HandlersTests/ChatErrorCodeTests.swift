@@ -75,6 +75,31 @@ struct ChatErrorCodeTests {
         #expect(refused.body?["retry_after"] == .number(2))
     }
 
+    @Test("a filtered message counts against the limits but is not stored")
+    func filteredMessageCountsButIsNotStored() async throws {
+        let harness = try await Harness()
+        let filtered = try await harness.chat(Harness.chatBody(message: "<script>alert(1)</script>"))
+        #expect(filtered.body?["error"] == .string("content_filtered"))
+        #expect(try await harness.store.messages(widgetId: DemoWidget.id, conversationId: "c-1", limit: 10).isEmpty)
+        harness.clock.advance(0.5)
+        let tooSoon = try await harness.chat(Harness.chatBody())
+        #expect(tooSoon.status == 429)
+        #expect(tooSoon.body?["error"] == .string("rate_limit_exceeded"))
+    }
+
+    @Test("a message refused by both the limits and the content filter is refused for the limits, and not stored")
+    func limitsBeforeContent() async throws {
+        let harness = try await Harness()
+        #expect(try await harness.chat(Harness.chatBody()).status == 200)
+        harness.clock.advance(0.5)
+        let refused = try await harness.chat(Harness.chatBody(message: "<script>alert(1)</script>"))
+        #expect(refused.status == 429)
+        #expect(refused.body?["error"] == .string("rate_limit_exceeded"))
+        #expect(try await harness.events(.suspiciousContent).isEmpty)
+        let stored = try await harness.store.messages(widgetId: DemoWidget.id, conversationId: "c-1", limit: 10)
+        #expect(stored.map(\.role) == [.user, .assistant])
+    }
+
     @Test("repeated refusals block the client with temporarily_blocked and block_expires_at")
     func autoBlock() async throws {
         let harness = try await Harness()

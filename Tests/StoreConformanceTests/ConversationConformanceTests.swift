@@ -47,12 +47,12 @@ struct ConversationConformanceTests {
         }
     }
 
-    @Test("an appended user message is stored and counted in its day's usage bucket for its widget and domain",
+    @Test("an admitted user message is stored and counted in its day's usage bucket for its widget and domain",
           arguments: StoreKind.allCases)
     func userMessageCountsUsage(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let message = Self.message("hello")
-            _ = try await store.appendUserMessage(message, historyLimit: 10)
+            _ = try await store.admitUnchecked(message, historyLimit: 10)
             #expect(try await store.messages(widgetId: "widget_chat_0000001", conversationId: "conv-1", limit: 10) == [message])
             #expect(try await store.usage(days: [DailyUsage.day(of: epoch)]) == [
                 DailyUsage(day: DailyUsage.day(of: epoch), widgetId: "widget_chat_0000001", domain: "customer.com", messages: 1, blocked: 0),
@@ -65,32 +65,45 @@ struct ConversationConformanceTests {
         try await kind.withStore { store in
             var message = Self.message("hello")
             message.domain = nil
-            _ = try await store.appendUserMessage(message, historyLimit: 0)
+            _ = try await store.admitUnchecked(message, historyLimit: 0)
             #expect(try await store.usage(days: [DailyUsage.day(of: epoch)]).map(\.domain) == [DailyUsage.unknown])
         }
     }
 
-    @Test("appending a user message returns the conversation's last N messages from before it, oldest first",
+    @Test("admitting a user message returns the conversation's last N messages from before it, oldest first",
           arguments: StoreKind.allCases)
     func userMessageReturnsEarlierHistory(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let earlier = (1...4).map { Self.message("message \($0)", role: $0.isMultiple(of: 2) ? .assistant : .user) }
             for message in earlier { try await store.appendMessage(message) }
             try await store.appendMessage(Self.message("elsewhere", conversation: "conv-2"))
-            #expect(try await store.appendUserMessage(Self.message("new"), historyLimit: 3) == Array(earlier[1...]))
-            #expect(try await store.appendUserMessage(Self.message("newer"), historyLimit: 0).isEmpty)
+            #expect(try await store.admitUnchecked(Self.message("new"), historyLimit: 3) == Array(earlier[1...]))
+            #expect(try await store.admitUnchecked(Self.message("newer"), historyLimit: 0).isEmpty)
         }
     }
 
-    @Test("user messages appended concurrently are all kept and each counted once", arguments: StoreKind.allCases)
+    @Test("user messages admitted concurrently are all kept and each counted once", arguments: StoreKind.allCases)
     func concurrentUserMessages(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<20 { group.addTask { _ = try await store.appendUserMessage(Self.message("m\(index)"), historyLimit: 5) } }
+                for index in 0..<20 { group.addTask { _ = try await store.admitUnchecked(Self.message("m\(index)"), historyLimit: 5) } }
                 try await group.waitForAll()
             }
             #expect(try await store.messages(widgetId: "widget_chat_0000001", conversationId: "conv-1", limit: 100).count == 20)
             #expect(try await store.usage(days: [DailyUsage.day(of: epoch)]).map(\.messages) == [20])
         }
+    }
+}
+
+extension Store {
+    /// A user message admitted with nothing to check: its storage, usage and history read alone.
+    func admitUnchecked(_ message: StoredMessage, historyLimit: Int) async throws -> [StoredMessage] {
+        let outcome = try await admit(MessageAdmission(blockKey: "block:nobody", now: epoch, counters: [], message: message,
+                                                       historyLimit: historyLimit))
+        guard case .admitted(let counters, let history) = outcome, counters.isEmpty else {
+            Issue.record("an admission without checks ended \(outcome)")
+            return []
+        }
+        return history
     }
 }

@@ -31,23 +31,84 @@ struct CounterConformanceTests {
         }
     }
 
-    @Test("a batch increments in order and stops after the first refusal; concurrent batches stay exact", arguments: StoreKind.allCases)
-    func batchedIncrements(_ kind: StoreKind) async throws {
-        try await kind.withStore { store in
-            func batch(_ limits: [Int]) -> [CounterIncrement] {
-                limits.enumerated().map { CounterIncrement(key: "b\($0.offset)", limit: $0.element, expiresAt: expiry) }
-            }
-            #expect(try await store.increment(batch([5, 1, 5])) == [.admitted(count: 1), .admitted(count: 1), .admitted(count: 1)])
-            #expect(try await store.increment(batch([5, 1, 5])) == [.admitted(count: 2), .refused(count: 1)])
-            #expect(try await store.increment(batch([5, 0, 5])) == [.admitted(count: 3), .refused(count: 0)])
+    static func counters(_ limits: [Int]) -> [CounterIncrement] {
+        limits.enumerated().map { CounterIncrement(key: "b\($0.offset)", limit: $0.element, expiresAt: expiry) }
+    }
+
+    static func message(_ content: String) -> StoredMessage {
+        StoredMessage(widgetId: "w", conversationId: "c", role: .user, content: content, domain: "customer.com", sourceIp: "203.0.113.1",
+                      createdAt: epoch)
+    }
+
+    @Test("an admission increments its counters in order and stops at the first refusal, taking back the ones before it",
+          arguments: StoreKind.allCases)
+    func admissionCountersInOrder(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            let checks = MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: Self.counters([5, 1, 5]))
+            #expect(try await store.admit(checks) == .admitted(counters: [.admitted(count: 1), .admitted(count: 1), .admitted(count: 1)], history: []))
+            #expect(try await store.admit(checks) == .refusedByCounter([.admitted(count: 2), .refused(count: 1)]))
+            #expect(try await store.increment("b0", limit: 5, expiresAt: expiry) == .admitted(count: 2))
             #expect(try await store.increment("b2", limit: 5, expiresAt: expiry) == .admitted(count: 2))
-            let outcomes = try await withThrowingTaskGroup(of: [CounterOutcome].self) { group in
-                for _ in 0..<50 {
-                    group.addTask { try await store.increment([CounterIncrement(key: "c", limit: 20, expiresAt: expiry)]) }
+        }
+    }
+
+    @Test("a refused admission stores nothing; an admission without a message stores nothing either", arguments: StoreKind.allCases)
+    func refusedAdmissionStoresNothing(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            let refused = MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: Self.counters([0]), message: Self.message("refused"))
+            #expect(try await store.admit(refused) == .refusedByCounter([.refused(count: 0)]))
+            #expect(try await store.admit(MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: Self.counters([5]))) ==
+                    .admitted(counters: [.admitted(count: 1)], history: []))
+            #expect(try await store.messages(widgetId: "w", conversationId: "c", limit: 10).isEmpty)
+            #expect(try await store.usage(days: [DailyUsage.day(of: epoch)]).isEmpty)
+        }
+    }
+
+    @Test("a block in force refuses an admission before anything is counted", arguments: StoreKind.allCases)
+    func blockedAdmission(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            let until = epoch.addingTimeInterval(300)
+            try await store.block("block:w:ip", until: until)
+            let admission = MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: Self.counters([5]), message: Self.message("hi"))
+            #expect(try await store.admit(admission) == .blocked(until: until))
+            #expect(try await store.increment("b0", limit: 5, expiresAt: expiry) == .admitted(count: 1))
+            var later = admission
+            later.now = until
+            #expect(try await store.admit(later) == .admitted(counters: [.admitted(count: 2)], history: []))
+        }
+    }
+
+    @Test("an interval still running refuses an admission and takes back every increment", arguments: StoreKind.allCases)
+    func intervalRefusesAdmission(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            var admission = MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: Self.counters([5, 5]),
+                                             interval: IntervalClaim(key: "interval:w:ip", interval: 2, expiresAt: expiry))
+            #expect(try await store.admit(admission) == .admitted(counters: [.admitted(count: 1), .admitted(count: 1)], history: []))
+            admission.now = epoch.addingTimeInterval(0.5)
+            admission.message = Self.message("too soon")
+            #expect(try await store.admit(admission) == .refusedByInterval(remaining: 1.5, counters: [.admitted(count: 2), .admitted(count: 2)]))
+            #expect(try await store.increment("b0", limit: 5, expiresAt: expiry) == .admitted(count: 2))
+            #expect(try await store.increment("b1", limit: 5, expiresAt: expiry) == .admitted(count: 2))
+            #expect(try await store.messages(widgetId: "w", conversationId: "c", limit: 10).isEmpty)
+        }
+    }
+
+    @Test("of 50 concurrent admissions against a limit of 20, exactly 20 are admitted and stored", arguments: StoreKind.allCases)
+    func concurrentAdmissionsStayExact(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            let outcomes = try await withThrowingTaskGroup(of: AdmissionOutcome.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        try await store.admit(MessageAdmission(blockKey: "block:w:ip", now: epoch,
+                                                               counters: [CounterIncrement(key: "c", limit: 20, expiresAt: expiry)],
+                                                               message: Self.message("m\(index)")))
+                    }
                 }
-                return try await group.reduce(into: []) { $0 += $1 }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
-            #expect(outcomes.compactMap { if case .admitted(let count) = $0 { count } else { nil } }.sorted() == Array(1...20))
+            let counts = outcomes.compactMap { if case .admitted(let counters, _) = $0, case .admitted(let count)? = counters.first { count } else { nil } }
+            #expect(counts.sorted() == Array(1...20))
+            #expect(try await store.messages(widgetId: "w", conversationId: "c", limit: 100).count == 20)
         }
     }
 

@@ -30,7 +30,7 @@ public struct ChatTurnResult: Sendable, Equatable {
 }
 
 /// The policy and memory of a chat turn, in the order that keeps abuse cheap: length, limits,
-/// content, then redaction, storage and the provider. Every refusal is recorded as a security event.
+/// content, then storage and the provider. Every refusal is recorded as a security event.
 public struct ChatService: Sendable {
     public var dependencies: Dependencies
 
@@ -54,18 +54,28 @@ public struct ChatService: Sendable {
             return .failure(Refusal(.messageTooLong, "Messages can be at most \(widget.limits.maxMessageLength) characters."))
         }
 
+        // The filter's verdict is known before the limits are checked (it reads only the message), so
+        // that a message passing both is stored in the same store call as its admission. A message
+        // refused by both is refused for the limits, as when they were checked first.
+        let violation = ContentFilter(blockedKeywords: widget.settings.blockedKeywords).violation(in: request.message)
+        let redactor = PIIRedactor()
+        let userMessage = violation == nil ? stored(.user, redactor.redact(request.message), request: request, at: now) : nil
+        // The widget's bound on the conversation, and no more than the provider reads of it.
+        let bound = min(max(0, widget.limits.maxConversationLength - 1), max(0, dependencies.ai.earlierTurnsRead ?? .max))
         let limiter = RateLimiter(store: store, configuration: dependencies.configuration)
-        let usage: Usage
-        switch try await limiter.admit(widget: widget, ip: request.client.sourceIp, now: now, perIPLimit: request.perIPLimit) {
-        case .success(let admitted):
-            usage = admitted
+        let admitted: RateLimiter.Admitted
+        switch try await limiter.admit(widget: widget, ip: request.client.sourceIp, now: now, perIPLimit: request.perIPLimit,
+                                       message: userMessage,
+                                       historyLimit: request.clientHistory == nil ? bound : 0) {
+        case .success(let admission):
+            admitted = admission
         case .failure(let denial):
             try await record(denial, recorder: recorder, client: request.client)
             return .failure(denial.refusal)
         }
 
-        let filter = ContentFilter(blockedKeywords: widget.settings.blockedKeywords)
-        if let rule = filter.violation(in: request.message) {
+        guard let userMessage else {
+            let rule = violation ?? ""
             try await recorder.record(.suspiciousContent, client: request.client, details: ["rule": rule])
             let denial = RateLimiter.Denial(
                 refusal: Refusal(.contentFiltered, "Your message couldn't be sent. Please remove links, markup or unusual characters."),
@@ -74,16 +84,10 @@ public struct ChatService: Sendable {
             if let until = warned.autoBlockedUntil { try await recordBlock(until: until, recorder: recorder, client: request.client) }
             return .failure(denial.refusal)
         }
+        let usage = admitted.usage
+        let history = conversationHistory(for: request, stored: admitted.history, bound: bound, redactor: redactor, now: now)
 
-        let redactor = PIIRedactor()
-        let message = redactor.redact(request.message)
-        // The widget's bound on the conversation, and no more than the provider reads of it.
-        let bound = min(max(0, widget.limits.maxConversationLength - 1), max(0, dependencies.ai.earlierTurnsRead ?? .max))
-        let earlier = try await store.appendUserMessage(stored(.user, message, request: request, at: now),
-                                                        historyLimit: request.clientHistory == nil ? bound : 0)
-        let history = conversationHistory(for: request, stored: earlier, bound: bound, redactor: redactor, now: now)
-
-        let completion = CompletionRequest(widget: widget, history: history + [ChatTurn(role: .user, content: message)],
+        let completion = CompletionRequest(widget: widget, history: history + [ChatTurn(role: .user, content: userMessage.content)],
                                            deadline: request.deadline)
         var reply = ""
         do {

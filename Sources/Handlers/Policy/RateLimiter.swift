@@ -21,8 +21,9 @@ public struct Usage: Sendable, Equatable, Codable, JSONValueEncodable {
 /// minimum interval between messages, an optional per-IP limit across widgets, and an automatic
 /// block after repeated refusals.
 ///
-/// Every check is one atomic store operation. A later refusal takes back the increments of the
-/// checks before it, so a refused message never uses up quota.
+/// Every check is one atomic store operation, and the checks with the message they admit are one
+/// store call (`Store.admit`). A later refusal takes back the increments of the checks before it,
+/// so a refused message never uses up quota.
 public struct RateLimiter: Sendable {
     public var store: any Store
     public var configuration: Configuration
@@ -47,22 +48,18 @@ public struct RateLimiter: Sendable {
         let limit: Int
     }
 
-    /// Admits one message from `ip` to `widget` at `now`, or says why not.
-    public func admit(widget: WidgetConfig, ip: String, now: Date, perIPLimit: Bool) async throws -> Result<Usage, Denial> {
+    /// What an admitted message comes with: the client's quota, and the stored conversation before it.
+    public struct Admitted: Sendable, Equatable {
+        public var usage: Usage
+        public var history: [StoredMessage]
+    }
+
+    /// Admits one message from `ip` to `widget` at `now`, or says why not. An admitted `message`
+    /// is stored in the same store call (with the conversation's last `historyLimit` messages
+    /// returned); nil checks the limits only.
+    public func admit(widget: WidgetConfig, ip: String, now: Date, perIPLimit: Bool,
+                      message: StoredMessage? = nil, historyLimit: Int = 0) async throws -> Result<Admitted, Denial> {
         let subject = "\(widget.widgetId):\(ip)"
-        if let until = try await store.blockedUntil("block:\(subject)", now: now) {
-            let refusal = Refusal(.temporarilyBlocked, "Too many refused requests. Please wait before trying again.",
-                                  retryAfter: Self.seconds(from: now, to: until), blockExpiresAt: until)
-            return .failure(Denial(refusal: refusal, eventType: .blocked, limitType: "blocked"))
-        }
-
-        var taken: [String] = []
-        func refuse(_ limitType: String, _ message: String, retryAfter: Int) async throws -> Result<Usage, Denial> {
-            for key in taken { try await store.decrement(key) }
-            let refusal = Refusal(.rateLimitExceeded, message, retryAfter: max(1, retryAfter))
-            return .failure(try await warn(subject: subject, now: now, denial: Denial(refusal: refusal, eventType: .rateLimit, limitType: limitType)))
-        }
-
         var windows: [(key: String, window: Window)] = []
         if perIPLimit {
             windows.append((key: "ip:\(ip)", window: Window(name: "ip_per_minute", seconds: 60, limit: configuration.ipRateLimitPerMinute)))
@@ -73,41 +70,46 @@ public struct RateLimiter: Sendable {
             (key: "count:\(subject)", window: Window(name: "per_hour", seconds: 3600, limit: limits.maxMessagesPerHour)),
             (key: "count:\(subject)", window: Window(name: "per_day", seconds: 86400, limit: limits.maxMessagesPerDay)),
         ]
-        var dayCount = 0
-        // The windows' counters go to the store as one batch (one transaction in SQLite), in order,
-        // stopping at the first refusal, as one increment after another would.
         let counters = windows.map { prefix, window in
             let (start, end) = Self.window(containing: now, seconds: window.seconds)
             return (window: window, end: end,
                     increment: CounterIncrement(key: "\(prefix):\(window.name):\(start)", limit: window.limit,
                                                 expiresAt: Date(timeIntervalSince1970: TimeInterval(end + 60))))
         }
-        let outcomes = try await store.increment(counters.map(\.increment))
-        for (counter, outcome) in zip(counters, outcomes) {
-            let window = counter.window
-            switch outcome {
-            case .admitted(let count):
-                taken.append(counter.increment.key)
-                if window.name == "per_day" { dayCount = count }
-            case .refused:
-                let retry = Int(counter.end - Int64(now.timeIntervalSince1970.rounded(.down)))
-                return try await refuse(window.name, Self.message(for: window.name), retryAfter: retry)
-            }
-        }
-
+        var interval: IntervalClaim?
         if limits.minMessageIntervalMs > 0 {
-            let interval = TimeInterval(limits.minMessageIntervalMs) / 1000
-            if let remaining = try await store.claimInterval(
-                "interval:\(subject)", now: now, interval: interval, expiresAt: now.addingTimeInterval(interval + 60)
-            ) {
-                return try await refuse("interval", "Please wait a moment before sending another message.",
-                                        retryAfter: Int(remaining.rounded(.up)))
-            }
+            let seconds = TimeInterval(limits.minMessageIntervalMs) / 1000
+            interval = IntervalClaim(key: "interval:\(subject)", interval: seconds, expiresAt: now.addingTimeInterval(seconds + 60))
         }
+        let admission = MessageAdmission(blockKey: "block:\(subject)", now: now, counters: counters.map(\.increment), interval: interval,
+                                         message: message, historyLimit: historyLimit)
 
-        let dayEnd = Self.window(containing: now, seconds: 86400).end
-        return .success(Usage(messagesRemainingToday: max(0, limits.maxMessagesPerDay - dayCount),
-                              resetAt: Date(timeIntervalSince1970: TimeInterval(dayEnd))))
+        func refuse(_ limitType: String, _ message: String, retryAfter: Int) async throws -> Result<Admitted, Denial> {
+            let refusal = Refusal(.rateLimitExceeded, message, retryAfter: max(1, retryAfter))
+            return .failure(try await warn(subject: subject, now: now, denial: Denial(refusal: refusal, eventType: .rateLimit, limitType: limitType)))
+        }
+        switch try await store.admit(admission) {
+        case .blocked(let until):
+            let refusal = Refusal(.temporarilyBlocked, "Too many refused requests. Please wait before trying again.",
+                                  retryAfter: Self.seconds(from: now, to: until), blockExpiresAt: until)
+            return .failure(Denial(refusal: refusal, eventType: .blocked, limitType: "blocked"))
+        case .refusedByCounter(let outcomes):
+            let refused = counters[max(0, min(outcomes.count, counters.count) - 1)]
+            let retry = Int(refused.end - Int64(now.timeIntervalSince1970.rounded(.down)))
+            return try await refuse(refused.window.name, Self.message(for: refused.window.name), retryAfter: retry)
+        case .refusedByInterval(let remaining, _):
+            return try await refuse("interval", "Please wait a moment before sending another message.",
+                                    retryAfter: Int(remaining.rounded(.up)))
+        case .admitted(let outcomes, let history):
+            var dayCount = 0
+            for (counter, outcome) in zip(counters, outcomes) where counter.window.name == "per_day" {
+                if case .admitted(let count) = outcome { dayCount = count }
+            }
+            let dayEnd = Self.window(containing: now, seconds: 86400).end
+            let usage = Usage(messagesRemainingToday: max(0, limits.maxMessagesPerDay - dayCount),
+                              resetAt: Date(timeIntervalSince1970: TimeInterval(dayEnd)))
+            return .success(Admitted(usage: usage, history: history))
+        }
     }
 
     /// Counts a refusal against `subject`; the refusal that reaches `AUTO_BLOCK_AFTER_WARNINGS`

@@ -25,20 +25,16 @@ public protocol Store: Sendable {
     func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage]
     /// Every retained message from `domain` (exact host), oldest first: a GDPR export.
     func messages(domain: String) async throws -> [StoredMessage]
-    /// Stores an admitted user message and counts it in its usage bucket (UTC day of `createdAt`,
-    /// widget, `domain` or `DailyUsage.unknown`), returning the conversation's last `historyLimit`
-    /// messages from before it, oldest first: everything a chat turn writes and reads before it
-    /// calls the provider, so that a store can do it in one transaction instead of three.
-    func appendUserMessage(_ message: StoredMessage, historyLimit: Int) async throws -> [StoredMessage]
 
     // Counters and blocks
     /// Atomically adds one to `key` unless it already holds `limit`; a new key starts at 0 and
     /// may be forgotten after `expiresAt`.
     func increment(_ key: String, limit: Int, expiresAt: Date) async throws -> CounterOutcome
-    /// Increments each counter in order as `increment(_:limit:expiresAt:)` does, stopping after the
-    /// first refusal; returns the outcome of every counter tried. A store may run them as one
-    /// transaction (each increment stays individually atomic either way).
-    func increment(_ counters: [CounterIncrement]) async throws -> [CounterOutcome]
+    /// Runs a chat message's rate-limit checks and, when they admit it, stores it: everything a chat
+    /// turn writes and reads before it calls the provider, so that a store can do it in one
+    /// transaction (SQLite: one commit where there were two, and one read fewer). Each step stays
+    /// individually atomic either way; `MessageAdmission` says what the steps are.
+    func admit(_ admission: MessageAdmission) async throws -> AdmissionOutcome
     /// Takes back an increment that a later check refused.
     func decrement(_ key: String) async throws
     /// Records `now` as the last use of `key` when the previous use is at least `interval` old;
@@ -63,38 +59,30 @@ public protocol Store: Sendable {
     func purge(before cutoff: Date, now: Date) async throws -> PurgeResult
 }
 
-/// One bounded increment of a batch (`Store.increment(_:)`).
-public struct CounterIncrement: Sendable, Equatable {
-    public var key: String
-    public var limit: Int
-    public var expiresAt: Date
-
-    public init(key: String, limit: Int, expiresAt: Date) {
-        self.key = key
-        self.limit = limit
-        self.expiresAt = expiresAt
-    }
-}
-
 extension Store {
-    /// The history read, the append and the usage update one after another, each atomic on its own.
-    public func appendUserMessage(_ message: StoredMessage, historyLimit: Int) async throws -> [StoredMessage] {
-        let history = historyLimit > 0
-            ? try await messages(widgetId: message.widgetId, conversationId: message.conversationId, limit: historyLimit) : []
+    /// The steps one after another, each atomic on its own.
+    public func admit(_ admission: MessageAdmission) async throws -> AdmissionOutcome {
+        if let until = try await blockedUntil(admission.blockKey, now: admission.now) { return .blocked(until: until) }
+        var outcomes: [CounterOutcome] = []
+        for counter in admission.counters {
+            let outcome = try await increment(counter.key, limit: counter.limit, expiresAt: counter.expiresAt)
+            outcomes.append(outcome)
+            if case .refused = outcome {
+                for taken in admission.counters[..<(outcomes.count - 1)] { try await decrement(taken.key) }
+                return .refusedByCounter(outcomes)
+            }
+        }
+        if let claim = admission.interval,
+           let remaining = try await claimInterval(claim.key, now: admission.now, interval: claim.interval, expiresAt: claim.expiresAt) {
+            for taken in admission.counters { try await decrement(taken.key) }
+            return .refusedByInterval(remaining: remaining, counters: outcomes)
+        }
+        guard let message = admission.message else { return .admitted(counters: outcomes, history: []) }
+        let history = admission.historyLimit > 0
+            ? try await messages(widgetId: message.widgetId, conversationId: message.conversationId, limit: admission.historyLimit) : []
         try await appendMessage(message)
         try await recordUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
                               messages: 1, blocked: 0)
-        return history
-    }
-
-    /// One increment after another, stopping after the first refusal.
-    public func increment(_ counters: [CounterIncrement]) async throws -> [CounterOutcome] {
-        var outcomes: [CounterOutcome] = []
-        for counter in counters {
-            let outcome = try await increment(counter.key, limit: counter.limit, expiresAt: counter.expiresAt)
-            outcomes.append(outcome)
-            if case .refused = outcome { break }
-        }
-        return outcomes
+        return .admitted(counters: outcomes, history: history)
     }
 }

@@ -1,0 +1,74 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A chat message's rate-limit checks, and the message, as one store call (`Store.admit(_:)`), in
+/// this order:
+/// 1. refused while the block at `blockKey` is in force at `now`;
+/// 2. each of `counters` incremented as `Store.increment(_:limit:expiresAt:)` does, in order; the
+///    first that refuses ends the admission, and the increments before it are taken back;
+/// 3. `interval` claimed as `Store.claimInterval` does; if it is too soon, every increment is taken
+///    back, so a refused message never uses up quota;
+/// 4. `message`, if any, stored and counted in its usage bucket (UTC day of `createdAt`, widget,
+///    `domain` or `DailyUsage.unknown`), and the conversation's last `historyLimit` messages from
+///    before it returned, oldest first. Without a message the checks alone run: a message the
+///    content filter refuses still counts against the limits, but is not stored.
+public struct MessageAdmission: Sendable, Equatable {
+    public var blockKey: String
+    public var now: Date
+    public var counters: [CounterIncrement]
+    public var interval: IntervalClaim?
+    public var message: StoredMessage?
+    public var historyLimit: Int
+
+    public init(blockKey: String, now: Date, counters: [CounterIncrement], interval: IntervalClaim? = nil,
+                message: StoredMessage? = nil, historyLimit: Int = 0) {
+        self.blockKey = blockKey
+        self.now = now
+        self.counters = counters
+        self.interval = interval
+        self.message = message
+        self.historyLimit = historyLimit
+    }
+}
+
+/// One bounded increment of an admission.
+public struct CounterIncrement: Sendable, Equatable {
+    public var key: String
+    public var limit: Int
+    public var expiresAt: Date
+
+    public init(key: String, limit: Int, expiresAt: Date) {
+        self.key = key
+        self.limit = limit
+        self.expiresAt = expiresAt
+    }
+}
+
+/// The minimum interval between two messages of an admission.
+public struct IntervalClaim: Sendable, Equatable {
+    public var key: String
+    public var interval: TimeInterval
+    public var expiresAt: Date
+
+    public init(key: String, interval: TimeInterval, expiresAt: Date) {
+        self.key = key
+        self.interval = interval
+        self.expiresAt = expiresAt
+    }
+}
+
+/// How an admission ended.
+public enum AdmissionOutcome: Sendable, Equatable {
+    /// A block is in force until then; nothing was counted.
+    case blocked(until: Date)
+    /// The last of these outcomes is the counter that refused; the increments before it were taken back.
+    case refusedByCounter([CounterOutcome])
+    /// Every counter admitted the message (`counters`), but the interval had `remaining` seconds to
+    /// run; every increment was taken back.
+    case refusedByInterval(remaining: TimeInterval, counters: [CounterOutcome])
+    /// Every check passed; the message, if any, is stored, and `history` is what came before it.
+    case admitted(counters: [CounterOutcome], history: [StoredMessage])
+}
