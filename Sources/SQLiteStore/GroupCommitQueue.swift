@@ -53,6 +53,7 @@ final class GroupCommitQueue: Sendable {
     var queuedCount: Int { state.withLock { $0.queued.count } }
 
     /// Runs `body`, which may write, atomically: its statements commit together or not at all.
+    @discardableResult
     func write<T: Sendable>(_ body: @escaping @Sendable (inout SQLiteDatabase.Connection) throws -> T) async throws -> T {
         try await perform(writes: true, body)
     }
