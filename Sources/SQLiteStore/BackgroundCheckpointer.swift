@@ -29,7 +29,10 @@ import Darwin
 ///   the writer's flush would otherwise carry every page the background copied since the WAL last
 ///   started over.
 final class BackgroundCheckpointer: Sendable {
-    static let backgroundStep: Int32 = 100
+    /// Each background checkpoint flushes the WAL before it copies (SQLite's order under
+    /// `synchronous=NORMAL`), so the step sets how often the disk is flushed: every 100 pages, the
+    /// flushes were 6% of the stage's CPU samples; every 1,000, a fifth as many per message.
+    static let backgroundStep: Int32 = 1000
     static let inlineLimit: Int32 = 4000
     static let backPressureLimit: Int32 = 6000
 

@@ -38,10 +38,16 @@ struct BackgroundCheckpointTests {
         let database = try SQLiteDatabase(path: path, checkpointInBackground: true)
         try Self.fill(database)
         let checkpointer = try #require(database.checkpointer)
+        // A commit that comes while a checkpoint is still running schedules none (a later one will),
+        // so on a busy machine the last rows may be left for the next commit: make that commit.
+        for _ in 0..<2 {
+            checkpointer.drain()
+            try database.query("INSERT INTO rows (body) VALUES ('')")
+        }
         checkpointer.drain()
         // 1,500 rows of 3 KB: at least a thousand pages' worth must have reached the database file.
         #expect(Self.size(path) > 1000 * 4096)
-        #expect(try database.query("SELECT count(*) FROM rows") == [[.integer(1500)]])
+        #expect(try database.query("SELECT count(*) FROM rows") == [[.integer(1502)]])
     }
 
     @Test("under continuous writes the WAL starts over instead of growing without bound")
