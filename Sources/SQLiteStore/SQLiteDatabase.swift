@@ -258,6 +258,16 @@ final class SQLiteDatabase: Sendable {
         try state.withLock { (connection) throws(E) -> T in try body(&connection) }
     }
 
+    /// Runs `migration` in one transaction when `needed` says the file wants it, asking again inside
+    /// the transaction: a file that needs nothing (every open but the first) is only read and takes
+    /// no write lock, and of several processes opening a file at once only the first migrates it.
+    func migrate(ifNeeded needed: (inout Connection) throws -> Bool, _ migration: (inout Connection) throws -> Void) throws {
+        guard try withConnection({ connection in try needed(&connection) }) else { return }
+        try transaction { connection in
+            if try needed(&connection) { try migration(&connection) }
+        }
+    }
+
     /// Runs `body` inside one transaction holding the lock, so that its statements are atomic together.
     func transaction<T: Sendable>(_ body: (inout Connection) throws -> T) throws -> T {
         try state.withLock { connection in

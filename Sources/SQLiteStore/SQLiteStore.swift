@@ -140,10 +140,8 @@ public final class SQLiteStore: Store {
     /// order each conversation), once, whichever of the processes sharing the file opens it first.
     /// A process of an earlier version still reads the rewritten tables, but cannot add messages.
     private func clusterTablesByKey() throws {
-        try database.transaction { db in
-            for table in Self.clusteredTables {
-                guard let definition = try db.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table.name)]).first?[0].text,
-                      !definition.uppercased().contains("WITHOUT ROWID") else { continue }
+        try database.migrate(ifNeeded: { db in try !Self.tablesStoredByRowid(in: &db).isEmpty }) { db in
+            for table in try Self.tablesStoredByRowid(in: &db) {
                 try db.query("CREATE TABLE \(table.name)_clustered \(table.definition)")
                 try db.query("INSERT INTO \(table.name)_clustered (\(table.columns)) SELECT \(table.columns) FROM \(table.name)")
                 try db.query("DROP TABLE \(table.name)")
@@ -152,13 +150,24 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// The tables of `clusteredTables` that exist and are stored by rowid.
+    private static func tablesStoredByRowid(in db: inout SQLiteDatabase.Connection) throws
+        -> [(name: String, definition: String, columns: String)] {
+        try clusteredTables.filter { table in
+            guard let definition = try db.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                                [.text(table.name)]).first?[0].text else { return false }
+            return !definition.uppercased().contains("WITHOUT ROWID")
+        }
+    }
+
     /// Gives the security events of a state file created before it their `domain` column, replacing
     /// the index on `json_extract(json, '$.domain')` that the domain listing used: that index parsed
     /// every event's JSON again as it was inserted (7% of `replay`). An event without a domain holds ''.
     private func addSecurityEventDomainColumn() throws {
-        try database.transaction { db in
-            let columns = Set(try db.query("SELECT name FROM pragma_table_info('security_events')").compactMap { $0[0].text })
-            guard !columns.isEmpty, !columns.contains("domain") else { return }
+        try database.migrate(ifNeeded: { db in
+            let columns = try Self.columns(of: "security_events", in: &db)
+            return !columns.isEmpty && !columns.contains("domain")
+        }) { db in
             try db.query("DROP INDEX IF EXISTS security_events_by_domain")
             try db.query("ALTER TABLE security_events ADD COLUMN domain TEXT")
         }
@@ -168,8 +177,9 @@ public final class SQLiteStore: Store {
     /// first time, and those an earlier version sharing the file recorded since (it leaves the column
     /// NULL). Finding none is one seek on `security_events_by_domain`, where NULLs sort first.
     private func fillSecurityEventDomains() throws {
-        try database.transaction { db in
-            guard try db.firstRow("SELECT 1 FROM security_events WHERE domain IS NULL LIMIT 1", [], { _ in true }) != nil else { return }
+        try database.migrate(ifNeeded: { db in
+            try db.firstRow("SELECT 1 FROM security_events WHERE domain IS NULL LIMIT 1", [], { _ in true }) != nil
+        }) { db in
             try db.query("UPDATE security_events SET domain = coalesce(json_extract(json, '$.domain'), '') WHERE domain IS NULL")
         }
     }
@@ -177,12 +187,22 @@ public final class SQLiteStore: Store {
     /// Adds the connection columns to a state file created before them, once, whichever of the
     /// processes sharing the file opens it first.
     private func addConnectionColumns() throws {
-        try database.transaction { db in
-            let existing = Set(try db.query("SELECT name FROM pragma_table_info('connections')").compactMap { $0[0].text })
-            for column in Self.connectionColumns where !existing.contains(String(column.prefix { $0 != " " })) {
+        try database.migrate(ifNeeded: { db in try !Self.missingConnectionColumns(in: &db).isEmpty }) { db in
+            for column in try Self.missingConnectionColumns(in: &db) {
                 try db.query("ALTER TABLE connections ADD COLUMN \(column)")
             }
         }
+    }
+
+    /// The definitions of `connectionColumns` that the connections table lacks.
+    private static func missingConnectionColumns(in db: inout SQLiteDatabase.Connection) throws -> [String] {
+        let existing = try columns(of: "connections", in: &db)
+        return connectionColumns.filter { !existing.contains(String($0.prefix { $0 != " " })) }
+    }
+
+    /// The names of `table`'s columns; none when there is no such table.
+    private static func columns(of table: String, in db: inout SQLiteDatabase.Connection) throws -> Set<String> {
+        Set(try db.query("SELECT name FROM pragma_table_info(?)", [.text(table)]).compactMap { $0[0].text })
     }
 
     public func putConnection(_ connection: ConnectionRecord) async throws {
