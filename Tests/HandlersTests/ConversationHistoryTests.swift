@@ -96,6 +96,30 @@ struct ConversationHistoryTests {
         #expect(embedded.immediateReply(completion) == (try await embedded.reply(completion)))
     }
 
+    @Test("an immediate reply of a provider that reads no earlier turns is stored redacted after its message; a refused message stores neither")
+    func earlyReplyIsStoredWithItsMessage() async throws {
+        struct Echo: AIProvider {
+            var earlierTurnsRead: Int? { 0 }
+            func immediateReply(_ request: CompletionRequest) -> String? { "write to help@example.com about: \(request.history.last?.content ?? "")" }
+            func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> {
+                AsyncThrowingStream { $0.finish(throwing: CancellationError()) }
+            }
+        }
+        var widget = DemoWidget.make(createdAt: Date(timeIntervalSince1970: 0))
+        widget.limits.maxMessagesPerMinute = 1
+        let harness = try await Harness(widget: widget)
+        var dependencies = harness.dependencies
+        dependencies.ai = Echo()
+        for message in ["first", "second"] {
+            let request = HTTPRequest(method: "POST", path: "/api/chat", headers: HTTPHeaders(["origin": "http://localhost:5173"]),
+                                      body: Harness.chatBody(message: message))
+            _ = try await ChatFunction(dependencies: dependencies).handle(request, context: harness.context)
+        }
+        let stored = try await harness.store.messages(widgetId: DemoWidget.id, conversationId: "c-1", limit: 10)
+        #expect(stored.map(\.content) == ["first", "write to \(PIIRedactor.emailMarker) about: first"])
+        #expect(stored.map(\.role) == [.user, .assistant])
+    }
+
     @Test("the embedded responder reads no earlier turns: its answer depends on the new message only")
     func embeddedResponderReadsNoHistory() {
         let responder = EmbeddedResponder()

@@ -64,6 +64,24 @@ struct CounterConformanceTests {
         }
     }
 
+    @Test("an admitted reply is stored right after its message, after the history it was answered from, and is not counted; a refused one is not stored",
+          arguments: StoreKind.allCases)
+    func admissionStoresItsReply(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            var reply = Self.message("the answer")
+            reply.role = .assistant
+            _ = try await store.admit(MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: [], message: Self.message("earlier")))
+            let admission = MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: Self.counters([1]), message: Self.message("question"),
+                                             reply: reply, historyLimit: 10)
+            #expect(try await store.admit(admission) == .admitted(counters: [.admitted(count: 1)], history: [Self.message("earlier")]))
+            #expect(try await store.admit(admission) == .refusedByCounter([.refused(count: 1)]))
+            let stored = try await store.messages(widgetId: "w", conversationId: "c", limit: 10)
+            #expect(stored.map(\.content) == ["earlier", "question", "the answer"])
+            #expect(stored.map(\.role) == [.user, .user, .assistant])
+            #expect(try await store.usage(days: [DailyUsage.day(of: epoch)]).map(\.messages) == [2])
+        }
+    }
+
     @Test("a block in force refuses an admission before anything is counted", arguments: StoreKind.allCases)
     func blockedAdmission(_ kind: StoreKind) async throws {
         try await kind.withStore { store throws in

@@ -62,11 +62,23 @@ public struct ChatService: Sendable {
         let userMessage = violation == nil ? stored(.user, redactor.redact(request.message), request: request, at: now) : nil
         // The widget's bound on the conversation, and no more than the provider reads of it.
         let bound = min(max(0, widget.limits.maxConversationLength - 1), max(0, dependencies.ai.earlierTurnsRead ?? .max))
+        // When the provider reads nothing the store holds (no earlier turns, or the client's own) and
+        // answers at once, it answers before the admission, so that the whole turn is one store call
+        // (SQLite: one commit where there were two). Its reply is then also computed for a message the
+        // limits refuse: for the embedded responder, a few dictionary lookups.
+        let historyIsKnown = request.clientHistory != nil || bound == 0
+        var answeredEarly: String?
+        if historyIsKnown, let userMessage,
+           let whole = dependencies.ai.immediateReply(completion(for: request, message: userMessage, stored: [], bound: bound,
+                                                                 redactor: redactor, now: now)), !whole.isEmpty {
+            answeredEarly = whole
+        }
         let limiter = RateLimiter(store: store, configuration: dependencies.configuration)
         let admitted: RateLimiter.Admitted
         switch try await limiter.admit(widget: widget, ip: request.client.sourceIp, now: now, perIPLimit: request.perIPLimit,
                                        message: userMessage,
-                                       historyLimit: request.clientHistory == nil ? bound : 0) {
+                                       reply: answeredEarly.map { stored(.assistant, redactor.redact($0), request: request, at: dependencies.clock.now()) },
+                                       historyLimit: historyIsKnown ? 0 : bound) {
         case .success(let admission):
             admitted = admission
         case .failure(let denial):
@@ -85,19 +97,20 @@ public struct ChatService: Sendable {
             return .failure(denial.refusal)
         }
         let usage = admitted.usage
-        let history = conversationHistory(for: request, stored: admitted.history, bound: bound, redactor: redactor, now: now)
-
-        let completion = CompletionRequest(widget: widget, history: history + [ChatTurn(role: .user, content: userMessage.content)],
-                                           deadline: request.deadline)
-        var reply = ""
+        var reply = answeredEarly ?? ""
         do {
-            if let whole = dependencies.ai.immediateReply(completion) {
-                reply = whole
-                try await onPiece(whole)
+            if let answeredEarly {
+                try await onPiece(answeredEarly)
             } else {
-                for try await piece in dependencies.ai.streamReply(completion) {
-                    reply += piece
-                    try await onPiece(piece)
+                let completion = completion(for: request, message: userMessage, stored: admitted.history, bound: bound, redactor: redactor, now: now)
+                if let whole = dependencies.ai.immediateReply(completion) {
+                    reply = whole
+                    try await onPiece(whole)
+                } else {
+                    for try await piece in dependencies.ai.streamReply(completion) {
+                        reply += piece
+                        try await onPiece(piece)
+                    }
                 }
             }
         } catch let gone as ConnectionGoneError {
@@ -106,8 +119,18 @@ public struct ChatService: Sendable {
             return .failure(.providerFailed)
         }
         if reply.isEmpty { return .failure(.providerFailed) }
-        try await store.appendMessage(stored(.assistant, redactor.redact(reply), request: request, at: dependencies.clock.now()))
+        if answeredEarly == nil {
+            try await store.appendMessage(stored(.assistant, redactor.redact(reply), request: request, at: dependencies.clock.now()))
+        }
         return .success(ChatTurnResult(reply: reply, usage: usage))
+    }
+
+    /// What the provider is asked: the earlier turns it reads, then the new `message`.
+    private func completion(for request: ChatTurnRequest, message: StoredMessage, stored: [StoredMessage], bound: Int,
+                            redactor: PIIRedactor, now: Date) -> CompletionRequest {
+        let history = conversationHistory(for: request, stored: stored, bound: bound, redactor: redactor, now: now)
+        return CompletionRequest(widget: request.widget, history: history + [ChatTurn(role: .user, content: message.content)],
+                                 deadline: request.deadline)
     }
 
     /// The earlier turns sent to the provider: the client's own (user and assistant turns only, so a

@@ -56,9 +56,10 @@ public struct RateLimiter: Sendable {
 
     /// Admits one message from `ip` to `widget` at `now`, or says why not. An admitted `message`
     /// is stored in the same store call (with the conversation's last `historyLimit` messages
-    /// returned); nil checks the limits only.
+    /// returned), followed by `reply` when the answer is already known; nil checks the limits only.
     public func admit(widget: WidgetConfig, ip: String, now: Date, perIPLimit: Bool,
-                      message: StoredMessage? = nil, historyLimit: Int = 0) async throws -> Result<Admitted, Denial> {
+                      message: StoredMessage? = nil, reply: StoredMessage? = nil,
+                      historyLimit: Int = 0) async throws -> Result<Admitted, Denial> {
         let subject = "\(widget.widgetId):\(ip)"
         var windows: [(key: String, window: Window)] = []
         if perIPLimit {
@@ -82,7 +83,7 @@ public struct RateLimiter: Sendable {
             interval = IntervalClaim(key: "interval:\(subject)", interval: seconds, expiresAt: now.addingTimeInterval(seconds + 60))
         }
         let admission = MessageAdmission(blockKey: "block:\(subject)", now: now, counters: counters.map(\.increment), interval: interval,
-                                         message: message, historyLimit: historyLimit)
+                                         message: message, reply: reply, historyLimit: historyLimit)
 
         func refuse(_ limitType: String, _ message: String, retryAfter: Int) async throws -> Result<Admitted, Denial> {
             let refusal = Refusal(.rateLimitExceeded, message, retryAfter: max(1, retryAfter))

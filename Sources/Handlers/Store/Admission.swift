@@ -14,22 +14,27 @@ import Foundation
 /// 4. `message`, if any, stored and counted in its usage bucket (UTC day of `createdAt`, widget,
 ///    `domain` or `DailyUsage.unknown`), and the conversation's last `historyLimit` messages from
 ///    before it returned, oldest first. Without a message the checks alone run: a message the
-///    content filter refuses still counts against the limits, but is not stored.
+///    content filter refuses still counts against the limits, but is not stored;
+/// 5. `reply`, if any, stored right after `message` (and not counted): the assistant's answer when
+///    the provider gave it before the admission, so that a whole turn is one store call.
 public struct MessageAdmission: Sendable, Equatable {
     public var blockKey: String
     public var now: Date
     public var counters: [CounterIncrement]
     public var interval: IntervalClaim?
     public var message: StoredMessage?
+    /// Stored only with `message`.
+    public var reply: StoredMessage?
     public var historyLimit: Int
 
     public init(blockKey: String, now: Date, counters: [CounterIncrement], interval: IntervalClaim? = nil,
-                message: StoredMessage? = nil, historyLimit: Int = 0) {
+                message: StoredMessage? = nil, reply: StoredMessage? = nil, historyLimit: Int = 0) {
         self.blockKey = blockKey
         self.now = now
         self.counters = counters
         self.interval = interval
         self.message = message
+        self.reply = reply
         self.historyLimit = historyLimit
     }
 }
@@ -69,6 +74,7 @@ public enum AdmissionOutcome: Sendable, Equatable {
     /// Every counter admitted the message (`counters`), but the interval had `remaining` seconds to
     /// run; every increment was taken back.
     case refusedByInterval(remaining: TimeInterval, counters: [CounterOutcome])
-    /// Every check passed; the message, if any, is stored, and `history` is what came before it.
+    /// Every check passed; the message and reply, if any, are stored, and `history` is what came
+    /// before them.
     case admitted(counters: [CounterOutcome], history: [StoredMessage])
 }

@@ -83,6 +83,7 @@ extension Store {
         try await appendMessage(message)
         try await recordUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
                               messages: 1, blocked: 0)
+        if let reply = admission.reply { try await appendMessage(reply) }
         return .admitted(counters: outcomes, history: history)
     }
 }
