@@ -54,6 +54,7 @@ with tempfile.TemporaryDirectory() as d:
             await bench.close_all(cs)
             n = counts["done"]
             print(f"msgs {n}  {n/(t1-t0):.0f} msg/s  stage CPU {(c1-c0)*1e6/n:.0f} us/msg  ({c1-c0:.2f} s CPU in {t1-t0:.1f} s)  load {os.getloadavg()[0]:.1f}")
-        asyncio.run(run())
+        with bench.collector_paused():
+            asyncio.run(run())
     finally:
         server.close()
