@@ -30,9 +30,12 @@ import Darwin
 ///   started over.
 final class BackgroundCheckpointer: Sendable {
     /// Each background checkpoint flushes the WAL before it copies (SQLite's order under
-    /// `synchronous=NORMAL`), so the step sets how often the disk is flushed: every 100 pages, the
-    /// flushes were 6% of the stage's CPU samples; every 1,000, a fifth as many per message.
-    static let backgroundStep: Int32 = 1000
+    /// `synchronous=NORMAL`), so the step trades flushes against the size of each checkpoint: every
+    /// 100 pages the flushes were 6% of the stage's CPU samples; every 1,000, each checkpoint's flush
+    /// and copy slowed the messages around it by 5–12 ms on two cores, which set the stage's p99 at
+    /// 1,000 msg/s. Every 250, the CPU per message is that of 1,000 within the noise and the p99 that
+    /// of 100 (BENCHMARKS.md, round 7).
+    static let backgroundStep: Int32 = 250
     static let inlineLimit: Int32 = 4000
     static let backPressureLimit: Int32 = 6000
 
