@@ -52,6 +52,31 @@ struct CounterConformanceTests {
         }
     }
 
+    @Test("a counter that refuses leaves every counter after it uncounted, one it would have created included", arguments: StoreKind.allCases)
+    func countersAfterARefusalStayUncounted(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            #expect(try await store.increment("full", limit: 1, expiresAt: expiry) == .admitted(count: 1))
+            let counters = [CounterIncrement(key: "before", limit: 5, expiresAt: expiry), CounterIncrement(key: "full", limit: 1, expiresAt: expiry),
+                            CounterIncrement(key: "after", limit: 5, expiresAt: expiry)]
+            #expect(try await store.admit(MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: counters)) ==
+                    .refusedByCounter([.admitted(count: 1), .refused(count: 1)]))
+            #expect(try await store.increment("before", limit: 5, expiresAt: expiry) == .admitted(count: 1))
+            #expect(try await store.increment("after", limit: 5, expiresAt: expiry) == .admitted(count: 1))
+        }
+    }
+
+    @Test("an admission that names a counter twice counts it twice, in order", arguments: StoreKind.allCases)
+    func repeatedCounterCountsTwice(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            let twice = [CounterIncrement(key: "k", limit: 3, expiresAt: expiry), CounterIncrement(key: "k", limit: 3, expiresAt: expiry)]
+            #expect(try await store.admit(MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: twice)) ==
+                    .admitted(counters: [.admitted(count: 1), .admitted(count: 2)], history: []))
+            #expect(try await store.admit(MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: twice)) ==
+                    .refusedByCounter([.admitted(count: 3), .refused(count: 3)]))
+            #expect(try await store.increment("k", limit: 3, expiresAt: expiry) == .admitted(count: 3))
+        }
+    }
+
     @Test("a refused admission stores nothing; an admission without a message stores nothing either", arguments: StoreKind.allCases)
     func refusedAdmissionStoresNothing(_ kind: StoreKind) async throws {
         try await kind.withStore { store throws in
