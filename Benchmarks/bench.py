@@ -565,6 +565,8 @@ def main():
                              ("throughput", lambda: throughput(state)), ("capacity", lambda: capacity(state))):
             if section in SECTIONS:
                 print(f"== {section}", flush=True)
+                # The files earlier sections wrote reach the disk now, not while this one measures.
+                os.sync()
                 try:
                     run()
                 except Exception as error:      # a failed section is reported, the others still run
