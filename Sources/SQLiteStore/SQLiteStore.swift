@@ -374,7 +374,7 @@ public final class SQLiteStore: Store {
     private static func increment(_ counters: [CounterIncrement], in db: inout SQLiteDatabase.Connection) throws -> [CounterOutcome] {
         let keys = counters.map(\.key)
         let distinct = keys.indices.allSatisfy { index in !keys[..<index].contains(keys[index]) }
-        guard counters.count > 1, counters.count < upsertStatements.count, distinct, counters.allSatisfy({ $0.limit > 0 }) else {
+        guard upsertStatements.indices.contains(counters.count - 2), distinct, counters.allSatisfy({ $0.limit > 0 }) else {
             var outcomes: [CounterOutcome] = []
             for counter in counters {
                 let outcome = try increment(counter.key, limit: counter.limit, expiresAt: counter.expiresAt, in: &db)
@@ -389,7 +389,7 @@ public final class SQLiteStore: Store {
             parameters += [.text(counter.key), .real(counter.expiresAt.timeIntervalSince1970), .integer(Int64(counter.limit))]
         }
         var counts = [Int64?](repeating: nil, count: counters.count)
-        try db.rows(upsertStatements[counters.count], parameters) { row in
+        try db.rows(upsertStatements[counters.count - 2], parameters) { row in
             if let key = row.text(0), let index = keys.firstIndex(of: key) { counts[index] = row.integer(1) ?? 0 }
         }
         var outcomes: [CounterOutcome] = []
@@ -406,9 +406,9 @@ public final class SQLiteStore: Store {
         return outcomes
     }
 
-    /// The multi-row upserts of `increment(_:in:)`, by how many counters they take (from 2). Row `i`
+    /// The multi-row upserts of `increment(_:in:)` for 2 to 8 counters, at index `count - 2`. Row `i`
     /// binds its key, expiry and limit to parameters `3i+1`, `3i+2` and `3i+3`.
-    private static let upsertStatements: [String] = (0...8).map { count in
+    private static let upsertStatements: [String] = (2...8).map { count in
         let rows = (0..<count).map { "(?\(3 * $0 + 1), 1, ?\(3 * $0 + 2))" }.joined(separator: ", ")
         let limits = (0..<count).map { "WHEN ?\(3 * $0 + 1) THEN ?\(3 * $0 + 3)" }.joined(separator: " ")
         return """
