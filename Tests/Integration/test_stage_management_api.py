@@ -46,9 +46,10 @@ def test_get_connection_returns_connected_at_and_identity(stage, api):
 
 def test_delete_connection_closes_the_client_and_fires_disconnect_once(stage, api):
     ws, connection_id = open_connection(stage)
-    api.delete_connection(ConnectionId=connection_id)
-    with pytest.raises(ConnectionClosed):
-        ws.recv(timeout=10)
+    with ws:
+        api.delete_connection(ConnectionId=connection_id)
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=10)
     stage.wait_for_line(r"^disconnect  \$disconnect  " + re.escape(connection_id))
     time.sleep(0.5)
     assert len([l for l in stage.invocations("disconnect") if connection_id in l]) == 1
@@ -56,7 +57,8 @@ def test_delete_connection_closes_the_client_and_fires_disconnect_once(stage, ap
 
 def test_posting_to_a_closed_connection_raises_gone_exception(stage, api):
     ws, connection_id = open_connection(stage)
-    ws.close()
+    with ws:
+        pass
     stage.wait_for_line(r"^disconnect  \$disconnect  " + re.escape(connection_id))
     with pytest.raises(ClientError) as gone:
         api.post_to_connection(ConnectionId=connection_id, Data=b"late")

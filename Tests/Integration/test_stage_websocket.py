@@ -88,7 +88,8 @@ def test_a_refused_message_is_an_error_frame_and_the_connection_stays_open(stage
 
 
 def test_an_abrupt_tcp_drop_fires_disconnect_exactly_once(stage):
-    ws = connect(url(stage), origin=ORIGIN)
+    # No keepalive pings: the connection is abandoned, not closed, and is never used again.
+    ws = connect(url(stage), origin=ORIGIN, ping_interval=None)
     connection_id = stage.last_connection_id()
     ws.socket.shutdown(socket.SHUT_RDWR)
     ws.socket.close()
@@ -121,11 +122,11 @@ def test_an_idle_connection_is_closed_with_1001_going_away(local_runtime, root, 
 
 def test_shutdown_closes_open_connections_and_fires_their_disconnect(local_runtime, root, tmp_path):
     stage = RunningStage(local_runtime, root, tmp_path)
-    ws = connect(url(stage), origin=ORIGIN)
-    connection_id = stage.last_connection_id()
-    stage.process.terminate()
-    with pytest.raises(ConnectionClosed) as closed:
-        ws.recv(timeout=10)
+    with connect(url(stage), origin=ORIGIN) as ws:
+        connection_id = stage.last_connection_id()
+        stage.process.terminate()
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
     assert closed.value.rcvd is None or closed.value.rcvd.code in (1000, 1001)
     stage.process.wait(timeout=15)
     assert any(l.startswith(f"disconnect  $disconnect  {connection_id}") for l in stage.lines), "\n".join(stage.lines)
