@@ -360,8 +360,12 @@ public final class SQLiteStore: Store {
             RETURNING count
             """, [.text(key), .integer(Int64(limit)), .real(expiresAt.timeIntervalSince1970)]) { $0.integer(0) ?? 0 }
         if let count = updated { return .admitted(count: Int(count)) }
-        let current = try db.firstRow("SELECT count FROM counters WHERE key = ?", [.text(key)]) { $0.integer(0) ?? 0 } ?? 0
-        return .refused(count: Int(current))
+        return .refused(count: try count(of: key, in: &db))
+    }
+
+    /// What a counter holds now: what a refused increment reports.
+    private static func count(of key: String, in db: inout SQLiteDatabase.Connection) throws -> Int {
+        Int(try db.firstRow("SELECT count FROM counters WHERE key = ?", [.text(key)]) { $0.integer(0) ?? 0 } ?? 0)
     }
 
     /// Increments `counters` in order as `increment(_:limit:expiresAt:)` does, up to and including the
@@ -398,8 +402,7 @@ public final class SQLiteStore: Store {
                 outcomes.append(.admitted(count: Int(count)))
                 continue
             }
-            let current = try db.firstRow("SELECT count FROM counters WHERE key = ?", [.text(counter.key)]) { $0.integer(0) ?? 0 } ?? 0
-            outcomes.append(.refused(count: Int(current)))
+            outcomes.append(.refused(count: try count(of: counter.key, in: &db)))
             for later in index.advanced(by: 1)..<counters.count where counts[later] != nil { try decrement(counters[later].key, in: &db) }
             break
         }

@@ -73,11 +73,14 @@ public struct ChatService: Sendable {
                                                                  redactor: redactor, now: now)), !whole.isEmpty {
             answeredEarly = whole
         }
+        func storedReply(_ reply: String) -> StoredMessage {
+            stored(.assistant, redactor.redact(reply), request: request, at: dependencies.clock.now())
+        }
         let limiter = RateLimiter(store: store, configuration: dependencies.configuration)
         let admitted: RateLimiter.Admitted
         switch try await limiter.admit(widget: widget, ip: request.client.sourceIp, now: now, perIPLimit: request.perIPLimit,
                                        message: userMessage,
-                                       reply: answeredEarly.map { stored(.assistant, redactor.redact($0), request: request, at: dependencies.clock.now()) },
+                                       reply: answeredEarly.map(storedReply),
                                        historyLimit: historyIsKnown ? 0 : bound) {
         case .success(let admission):
             admitted = admission
@@ -120,7 +123,7 @@ public struct ChatService: Sendable {
         }
         if reply.isEmpty { return .failure(.providerFailed) }
         if answeredEarly == nil {
-            try await store.appendMessage(stored(.assistant, redactor.redact(reply), request: request, at: dependencies.clock.now()))
+            try await store.appendMessage(storedReply(reply))
         }
         return .success(ChatTurnResult(reply: reply, usage: usage))
     }
