@@ -77,6 +77,20 @@ struct CounterConformanceTests {
         }
     }
 
+    @Test("an admission of a dozen counters counts every one, and a refusal among them counts none", arguments: StoreKind.allCases)
+    func manyCountersCountTogether(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            let counters = (0..<12).map { CounterIncrement(key: "many\($0)", limit: $0 == 10 ? 1 : 5, expiresAt: expiry) }
+            #expect(try await store.admit(MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: counters)) ==
+                    .admitted(counters: Array(repeating: .admitted(count: 1), count: 12), history: []))
+            #expect(try await store.admit(MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: counters)) ==
+                    .refusedByCounter(Array(repeating: .admitted(count: 2), count: 10) + [.refused(count: 1)]))
+            for index in [0, 9, 11] {
+                #expect(try await store.increment("many\(index)", limit: 5, expiresAt: expiry) == .admitted(count: 2))
+            }
+        }
+    }
+
     @Test("a refused admission stores nothing; an admission without a message stores nothing either", arguments: StoreKind.allCases)
     func refusedAdmissionStoresNothing(_ kind: StoreKind) async throws {
         try await kind.withStore { store throws in
