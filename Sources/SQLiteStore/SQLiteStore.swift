@@ -329,8 +329,14 @@ public final class SQLiteStore: Store {
 
     // MARK: Counters and blocks
 
+    /// Read, then written only when admitted, as an admission's counters are (`outcomes(of:in:)`).
     public func increment(_ key: String, limit: Int, expiresAt: Date) async throws -> CounterOutcome {
-        try await calls.write { db in try Self.increment(key, limit: limit, expiresAt: expiresAt, in: &db) }
+        try await calls.write { db in
+            let counter = [CounterIncrement(key: key, limit: limit, expiresAt: expiresAt)]
+            let outcome = try Self.outcomes(of: counter, in: &db)[0]
+            if case .admitted = outcome { try Self.count(counter, in: &db) }
+            return outcome
+        }
     }
 
     /// The whole admission in one transaction: one commit (one round of WAL writes and file locks)
@@ -359,25 +365,8 @@ public final class SQLiteStore: Store {
         }
     }
 
-    private static func increment(_ key: String, limit: Int, expiresAt: Date,
-                                  in db: inout SQLiteDatabase.Connection) throws -> CounterOutcome {
-        guard limit > 0 else { return .refused(count: 0) }
-        let updated = try db.firstRow("""
-            INSERT INTO counters (key, count, expires_at) VALUES (?1, 1, ?3)
-            ON CONFLICT(key) DO UPDATE SET count = count + 1 WHERE count < ?2
-            RETURNING count
-            """, [.text(key), .integer(Int64(limit)), .real(expiresAt.timeIntervalSince1970)]) { $0.integer(0) ?? 0 }
-        if let count = updated { return .admitted(count: Int(count)) }
-        return .refused(count: try count(of: key, in: &db))
-    }
-
-    /// What a counter holds now: what a refused increment reports.
-    private static func count(of key: String, in db: inout SQLiteDatabase.Connection) throws -> Int {
-        Int(try db.firstRow("SELECT count FROM counters WHERE key = ?", [.text(key)]) { $0.integer(0) ?? 0 } ?? 0)
-    }
-
-    /// What incrementing `counters` in order would give, as `increment(_:limit:expiresAt:)` one after
-    /// another would, up to and including the first that refuses; nothing is written. Their counts are
+    /// What incrementing `counters` one after another would give, up to and including the first that
+    /// refuses (a limit of zero refuses at once, reporting 0); nothing is written. Their counts are
     /// read in one statement and the increments played out here, a repeated key seeing the ones
     /// before it. The multi-row upsert with `RETURNING` that this replaced cost twice the read and the
     /// plain upsert of `count(_:in:)` together: SQLite gathers a statement's returned rows in an
