@@ -372,7 +372,7 @@ public final class SQLiteStore: Store {
     /// plain upsert of `count(_:in:)` together: SQLite gathers a statement's returned rows in an
     /// ephemeral table, and a refusal had to be undone.
     private static func outcomes(of counters: [CounterIncrement], in db: inout SQLiteDatabase.Connection) throws -> [CounterOutcome] {
-        var counts = try currentCounts(of: distinctKeys(of: counters), in: &db)
+        var counts = try currentCounts(of: tallies(of: counters).map(\.key), in: &db)
         var outcomes: [CounterOutcome] = []
         outcomes.reserveCapacity(counters.count)
         for counter in counters {
@@ -395,51 +395,63 @@ public final class SQLiteStore: Store {
     /// per 8 distinct keys, each adding its key's number of increments. A new row takes the expiry of
     /// its key's first increment, and an existing row keeps its own, as with one increment at a time.
     private static func count(_ counters: [CounterIncrement], in db: inout SQLiteDatabase.Connection) throws {
-        let keys = distinctKeys(of: counters)
-        for chunk in stride(from: 0, to: keys.count, by: countStatements.count) {
-            let chunkKeys = keys[chunk..<min(chunk + countStatements.count, keys.count)]
+        try inStatementChunks(tallies(of: counters)) { chunk in
             var parameters: [SQLiteValue] = []
-            parameters.reserveCapacity(3 * chunkKeys.count)
-            for key in chunkKeys {
-                let increments = counters.reduce(into: 0) { total, counter in if counter.key == key { total += 1 } }
-                let expiresAt = counters.first { $0.key == key }?.expiresAt ?? Date()
-                parameters += [.text(key), .integer(Int64(increments)), .real(expiresAt.timeIntervalSince1970)]
+            parameters.reserveCapacity(3 * chunk.count)
+            for tally in chunk {
+                parameters += [.text(tally.key), .integer(Int64(tally.increments)), .real(tally.expiresAt.timeIntervalSince1970)]
             }
-            try db.query(countStatements[chunkKeys.count - 1], parameters)
+            try db.query(countStatements[chunk.count - 1], parameters)
         }
     }
 
-    /// The counters' keys, each once, in their first order.
-    private static func distinctKeys(of counters: [CounterIncrement]) -> [String] {
-        var keys: [String] = []
-        keys.reserveCapacity(counters.count)
-        for counter in counters where !keys.contains(counter.key) { keys.append(counter.key) }
-        return keys
+    /// Each key of `counters` once, in their first order, with its number of increments and the
+    /// expiry of its first.
+    private static func tallies(of counters: [CounterIncrement]) -> [(key: String, increments: Int, expiresAt: Date)] {
+        var tallies: [(key: String, increments: Int, expiresAt: Date)] = []
+        tallies.reserveCapacity(counters.count)
+        for counter in counters {
+            if let index = tallies.firstIndex(where: { $0.key == counter.key }) {
+                tallies[index].increments += 1
+            } else {
+                tallies.append((key: counter.key, increments: 1, expiresAt: counter.expiresAt))
+            }
+        }
+        return tallies
     }
 
     /// The counts held under `keys` (a missing row is absent), read 8 keys to a statement.
     private static func currentCounts(of keys: [String], in db: inout SQLiteDatabase.Connection) throws -> [String: Int64] {
         var counts: [String: Int64] = [:]
-        for chunk in stride(from: 0, to: keys.count, by: readStatements.count) {
-            let chunkKeys = keys[chunk..<min(chunk + readStatements.count, keys.count)]
-            try db.rows(readStatements[chunkKeys.count - 1], chunkKeys.map(SQLiteValue.text)) { row in
-                if let index = row.integer(0), chunkKeys.indices.contains(chunk + Int(index)) {
-                    counts[chunkKeys[chunk + Int(index)]] = row.integer(1) ?? 0
+        try inStatementChunks(keys) { chunk in
+            try db.rows(readStatements[chunk.count - 1], chunk.map(SQLiteValue.text)) { row in
+                if let position = row.integer(0), chunk.indices.contains(chunk.startIndex + Int(position)) {
+                    counts[chunk[chunk.startIndex + Int(position)]] = row.integer(1) ?? 0
                 }
             }
         }
         return counts
     }
 
+    /// Runs `body` on consecutive slices of `items`, each as long as the counter statements take.
+    private static func inStatementChunks<Item>(_ items: [Item], _ body: (ArraySlice<Item>) throws -> Void) rethrows {
+        for start in stride(from: 0, to: items.count, by: counterStatementCapacity) {
+            try body(items[start..<min(start + counterStatementCapacity, items.count)])
+        }
+    }
+
+    /// How many counters one read or upsert statement names.
+    private static let counterStatementCapacity = 8
+
     /// Reads of 1 to 8 counters, at index `count - 1`: a `UNION ALL` of one-key lookups, each row
     /// naming its key by position (`key IN (…)` would first copy the keys into an ephemeral table).
-    static let readStatements: [String] = (1...8).map { count in
+    static let readStatements: [String] = (1...counterStatementCapacity).map { count in
         (0..<count).map { "SELECT \($0), count FROM counters WHERE key = ?\($0 + 1)" }.joined(separator: " UNION ALL ")
     }
 
     /// Upserts of 1 to 8 counters, at index `count - 1`. Row `i` binds its key, its number of
     /// increments and its expiry to parameters `3i+1`, `3i+2` and `3i+3`.
-    static let countStatements: [String] = (1...8).map { count in
+    static let countStatements: [String] = (1...counterStatementCapacity).map { count in
         let rows = (0..<count).map { "(?\(3 * $0 + 1), ?\(3 * $0 + 2), ?\(3 * $0 + 3))" }.joined(separator: ", ")
         return """
             INSERT INTO counters (key, count, expires_at) VALUES \(rows)

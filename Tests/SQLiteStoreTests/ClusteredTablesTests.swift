@@ -58,9 +58,7 @@ struct ClusteredTablesTests {
 
     @Test("the purge walks the domain index, domain by domain, and never the table")
     func purgeUsesTheDomainIndex() throws {
-        let database = try SQLiteDatabase(path: ":memory:")
-        try database.execute(SQLiteStore.schema)
-        let plan = try database.query("EXPLAIN QUERY PLAN " + SQLiteStore.purgeMessages, [.real(0)]).compactMap { $0.last?.text }
+        let plan = try SQLiteDatabase.withStoreSchema().queryPlan(SQLiteStore.purgeMessages, [.real(0)])
         #expect(plan.contains { $0.contains("messages_by_domain_and_time (domain=? AND created_at<?)") }, "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN messages") }, "\(plan)")
     }

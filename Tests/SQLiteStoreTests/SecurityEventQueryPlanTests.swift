@@ -10,10 +10,8 @@ import Testing
 struct SecurityEventQueryPlanTests {
     /// SQLite's plan for the statement `securityEvents(_:)` runs, against the store's own schema.
     static func plan(_ query: SecurityEventQuery) throws -> [String] {
-        let database = try SQLiteDatabase(path: ":memory:")
-        try database.execute(SQLiteStore.schema)
         let (sql, parameters) = SQLiteStore.securityEventsStatement(query)
-        return try database.query("EXPLAIN QUERY PLAN " + sql, parameters).compactMap { $0.last?.text }
+        return try SQLiteDatabase.withStoreSchema().queryPlan(sql, parameters)
     }
 
     static let since = Date(timeIntervalSince1970: 1_750_000_000)

@@ -7,25 +7,17 @@ import Testing
 /// which cost the message insert a third of its time and the counters half of theirs.
 @Suite("SQLite hot statements")
 struct StatementShapeTests {
-    static func opcodes(_ sql: String) throws -> [String] {
-        let database = try SQLiteDatabase(path: ":memory:")
-        try database.execute(SQLiteStore.schema)
-        return try database.query("EXPLAIN " + sql).compactMap { $0[1].text }
-    }
-
     @Test("a message insert, counter reads and counter upserts open no ephemeral table",
           arguments: [SQLiteStore.insertMessage] + SQLiteStore.readStatements + SQLiteStore.countStatements)
     func noEphemeralTable(_ sql: String) throws {
-        let opcodes = try Self.opcodes(sql)
+        let opcodes = try SQLiteDatabase.withStoreSchema().opcodes(sql)
         #expect(opcodes.contains("Halt"), "\(opcodes)")
         #expect(!opcodes.contains("OpenEphemeral"), "\(sql)")
     }
 
     @Test("a counter read looks each key up in the counters' own key order, never scanning the table")
     func counterReadsSeek() throws {
-        let database = try SQLiteDatabase(path: ":memory:")
-        try database.execute(SQLiteStore.schema)
-        let plan = try database.query("EXPLAIN QUERY PLAN " + SQLiteStore.readStatements[3]).compactMap { $0.last?.text }
+        let plan = try SQLiteDatabase.withStoreSchema().queryPlan(SQLiteStore.readStatements[3])
         #expect(plan.filter { $0.contains("SEARCH counters USING PRIMARY KEY (key=?)") }.count == 4, "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN") }, "\(plan)")
     }
