@@ -36,8 +36,17 @@ final class SQLiteDatabase: Sendable {
     struct Connection: ~Copyable, @unchecked Sendable {
         fileprivate let handle: OpaquePointer
         fileprivate var statements: [String: OpaquePointer] = [:]
+        fileprivate let changes: TableChanges
 
-        fileprivate init(handle: OpaquePointer) { self.handle = handle }
+        fileprivate init(handle: OpaquePointer, changes: TableChanges) {
+            self.handle = handle
+            self.changes = changes
+        }
+
+        /// What a row of `table` read now is read under; see `ReadStamp`.
+        mutating func readStamp(of table: WatchedTable) throws -> ReadStamp {
+            ReadStamp(dataVersion: try firstRow("PRAGMA data_version") { $0.integer(0) ?? 0 } ?? 0, ownChanges: changes.count(in: table))
+        }
 
         /// Whether a transaction is open: false after SQLite rolled one back on its own (an I/O
         /// error, a full disk) under a statement that was meant to run inside it.
@@ -230,7 +239,9 @@ final class SQLiteDatabase: Sendable {
             throw error
         }
         checkpointer?.install(on: handle)
-        state = Mutex(Connection(handle: handle))
+        let changes = TableChanges()
+        changes.install(on: handle)
+        state = Mutex(Connection(handle: handle, changes: changes))
     }
 
     deinit {

@@ -12,9 +12,11 @@ public final class SQLiteStore: Store {
     private let database: SQLiteDatabase
     /// Every store call goes through here: one at a time on the connection, concurrent writes in one commit.
     private let calls: GroupCommitQueue
-    /// Widgets as last decoded, with the JSON text they were decoded from: a chat message reads its
-    /// widget's row every time, but decodes it only when the text changed.
-    private let decodedWidgets = DerivedValueCache<String, WidgetConfig>(capacity: 256)
+    /// Widgets and connections as last read, with the stamp they were read under: a chat message
+    /// needs its widget and a `sendMessage` its connection every time, but reads the row again only
+    /// when the table may have changed since (`ReadStamp`) — on this connection, or by any other.
+    private let widgets = DerivedValueCache<ReadStamp, WidgetConfig?>(capacity: 256)
+    private let connections = DerivedValueCache<ReadStamp, ConnectionRecord?>(capacity: 4096)
 
     /// Where the data lives.
     public enum Location: Sendable {
@@ -89,11 +91,12 @@ public final class SQLiteStore: Store {
     // MARK: Widgets
 
     public func widget(id: String) async throws -> WidgetConfig? {
-        guard let stored = try await calls.read({ db in
-            try db.firstRow("SELECT json FROM widgets WHERE widget_id = ?", [.text(id)]) { $0.text(0) ?? "" }
-        }) else { return nil }
-        // The row is read every time; only decoding the same JSON text again is skipped.
-        return try decodedWidgets.value(for: id, source: stored) { try Self.decode(WidgetConfig.self, $0) }
+        try await calls.read { [widgets] db in
+            let stamp = try db.readStamp(of: .widgets)
+            return try widgets.value(for: id, source: stamp) { _ in
+                try db.firstRow("SELECT json FROM widgets WHERE widget_id = ?", [.text(id)]) { try Self.decode(WidgetConfig.self, $0.text(0)) }
+            }
+        }
     }
 
     public func putWidget(_ widget: WidgetConfig) async throws {
@@ -221,9 +224,12 @@ public final class SQLiteStore: Store {
     }
 
     public func connection(id: String) async throws -> ConnectionRecord? {
-        try await calls.read { db in
-            try db.firstRow("SELECT \(Self.connectionRecord) FROM connections WHERE connection_id = ?", [.text(id)]) {
-                try Self.connection(id, $0)
+        try await calls.read { [connections] db in
+            let stamp = try db.readStamp(of: .connections)
+            return try connections.value(for: id, source: stamp) { _ in
+                try db.firstRow("SELECT \(Self.connectionRecord) FROM connections WHERE connection_id = ?", [.text(id)]) {
+                    try Self.connection(id, $0)
+                }
             }
         }
     }

@@ -1,8 +1,9 @@
 import Synchronization
 
-/// Values derived from a source that rarely changes (a widget's knowledge, its stored JSON), kept
-/// per key and reused while the source equals the one they were derived from, so that an edited
-/// widget is derived again on its next use. Bounded: past `capacity` keys it starts over.
+/// Values derived from a source that rarely changes (a widget's knowledge, the stamp of the store
+/// state a row was read in), kept per key and reused while the source equals the one they were
+/// derived from, so that an edited widget is derived again on its next use. Bounded: past
+/// `capacity` keys it starts over.
 public final class DerivedValueCache<Source: Equatable & Sendable, Value: Sendable>: Sendable {
     private let capacity: Int
     private let entries = Mutex<[String: (source: Source, value: Value)]>([:])
