@@ -182,3 +182,105 @@ extension APIGatewayV2Response: JSONValueEncodable {
         return .object(object)
     }
 }
+
+extension APIGatewayV2Request: JSONReadable {
+    /// Declines an event with `httpMethod` and a version other than "2.0" too: `HTTPRequest` reads
+    /// that as payload 1.0, which the tree decodes.
+    public init(reading reader: inout JSONReader) throws(JSONReader.Declined) {
+        var version = JSONField<String>(), routeKey = JSONField<String?>(), rawPath = JSONField<String?>()
+        var rawQueryString = JSONField<String?>(), cookies = JSONField<[String]?>(), headers = JSONField<[String: String]?>()
+        var queryStringParameters = JSONField<[String: String]?>(), pathParameters = JSONField<[String: String]?>()
+        var stageVariables = JSONField<[String: String]?>(), requestContext = JSONField<RequestContext>()
+        var body = JSONField<String?>(), isBase64Encoded = JSONField<Bool?>()
+        var hasHTTPMethod = false
+        try reader.readFields { reader, key throws(JSONReader.Declined) in
+            switch key {
+            case "version": try version.read(from: &reader)
+            case "routeKey": try routeKey.read(from: &reader)
+            case "rawPath": try rawPath.read(from: &reader)
+            case "rawQueryString": try rawQueryString.read(from: &reader)
+            case "cookies": try cookies.read(from: &reader)
+            case "headers": try headers.read(from: &reader)
+            case "queryStringParameters": try queryStringParameters.read(from: &reader)
+            case "pathParameters": try pathParameters.read(from: &reader)
+            case "stageVariables": try stageVariables.read(from: &reader)
+            case "requestContext": try requestContext.read(from: &reader)
+            case "body": try body.read(from: &reader)
+            case "isBase64Encoded": try isBase64Encoded.read(from: &reader)
+            case "httpMethod":
+                hasHTTPMethod = true
+                try reader.skipValue()
+            default: try reader.skipValue()
+            }
+        }
+        self.version = try version.required()
+        guard !hasHTTPMethod || self.version == "2.0" else { throw JSONReader.Declined() }
+        self.routeKey = routeKey.optional()
+        self.rawPath = rawPath.optional()
+        self.rawQueryString = rawQueryString.optional()
+        self.cookies = cookies.optional()
+        self.headers = headers.optional()
+        self.queryStringParameters = queryStringParameters.optional()
+        self.pathParameters = pathParameters.optional()
+        self.stageVariables = stageVariables.optional()
+        self.requestContext = try requestContext.required()
+        self.body = body.optional()
+        self.isBase64Encoded = isBase64Encoded.optional()
+    }
+}
+
+extension APIGatewayV2Request.RequestContext: JSONReadable {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Declined) {
+        var accountId = JSONField<String?>(), apiId = JSONField<String?>(), domainName = JSONField<String?>()
+        var domainPrefix = JSONField<String?>(), http = JSONField<HTTP>(), requestId = JSONField<String?>()
+        var routeKey = JSONField<String?>(), stage = JSONField<String?>(), time = JSONField<String?>()
+        var timeEpoch = JSONField<Int64?>()
+        try reader.readFields { reader, key throws(JSONReader.Declined) in
+            switch key {
+            case "accountId": try accountId.read(from: &reader)
+            case "apiId": try apiId.read(from: &reader)
+            case "domainName": try domainName.read(from: &reader)
+            case "domainPrefix": try domainPrefix.read(from: &reader)
+            case "http": try http.read(from: &reader)
+            case "requestId": try requestId.read(from: &reader)
+            case "routeKey": try routeKey.read(from: &reader)
+            case "stage": try stage.read(from: &reader)
+            case "time": try time.read(from: &reader)
+            case "timeEpoch": try timeEpoch.read(from: &reader)
+            default: try reader.skipValue()
+            }
+        }
+        self.accountId = accountId.optional()
+        self.apiId = apiId.optional()
+        self.domainName = domainName.optional()
+        self.domainPrefix = domainPrefix.optional()
+        self.http = try http.required()
+        self.requestId = requestId.optional()
+        self.routeKey = routeKey.optional()
+        self.stage = stage.optional()
+        self.time = time.optional()
+        self.timeEpoch = timeEpoch.optional()
+    }
+}
+
+extension APIGatewayV2Request.RequestContext.HTTP: JSONReadable {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Declined) {
+        var method = JSONField<String>(), path = JSONField<String?>(), `protocol` = JSONField<String?>()
+        var sourceIp = JSONField<String?>(), userAgent = JSONField<String?>()
+        try reader.readFields { reader, key throws(JSONReader.Declined) in
+            switch key {
+            case "method": try method.read(from: &reader)
+            case "path": try path.read(from: &reader)
+            case "protocol": try `protocol`.read(from: &reader)
+            case "sourceIp": try sourceIp.read(from: &reader)
+            case "userAgent": try userAgent.read(from: &reader)
+            default: try reader.skipValue()
+            }
+        }
+        self.method = try method.required()
+        self.path = path.optional()
+        self.protocol = `protocol`.optional()
+        self.sourceIp = sourceIp.optional()
+        self.userAgent = userAgent.optional()
+    }
+}

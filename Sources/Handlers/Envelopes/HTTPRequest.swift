@@ -188,3 +188,11 @@ extension HTTPResponse {
         object.end(in: &writer)
     }
 }
+
+/// Payload 2.0 is read directly; an event the reader declines (payload 1.0 among them) goes through
+/// the tree, which tells the formats apart.
+extension HTTPRequest: JSONReadable {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Declined) {
+        self.init(try APIGatewayV2Request(reading: &reader))
+    }
+}

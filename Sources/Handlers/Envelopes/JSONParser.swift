@@ -36,8 +36,8 @@ extension JSONValue {
 }
 
 /// A recursive-descent parser over a contiguous byte buffer; recursion is bounded by
-/// `JSONValue.maximumNestingDepth`.
-private struct JSONParser {
+/// `JSONValue.maximumNestingDepth`. `JSONReader` drives the same steps without building a tree.
+struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     var depth = 0
@@ -61,11 +61,11 @@ private struct JSONParser {
         return value
     }
 
-    private func failure(_ reason: String) -> JSONParseError {
+    func failure(_ reason: String) -> JSONParseError {
         JSONParseError(reason: reason, offset: index)
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): index += 1
@@ -75,13 +75,13 @@ private struct JSONParser {
     }
 
     /// The next non-whitespace byte, not consumed.
-    private mutating func peek() throws(JSONParseError) -> UInt8 {
+    mutating func peek() throws(JSONParseError) -> UInt8 {
         skipWhitespace()
         guard index < bytes.count else { throw failure("unexpected end of input") }
         return bytes[index]
     }
 
-    private mutating func parseValue() throws(JSONParseError) -> JSONValue {
+    mutating func parseValue() throws(JSONParseError) -> JSONValue {
         switch try peek() {
         case UInt8(ascii: "\""):
             return .string(try parseString())
@@ -105,7 +105,7 @@ private struct JSONParser {
         }
     }
 
-    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
         let count = literal.utf8CodeUnitCount
         guard bytes.count - index >= count,
               UnsafeBufferPointer(rebasing: bytes[index..<index + count]).elementsEqual(
@@ -114,7 +114,7 @@ private struct JSONParser {
         index += count
     }
 
-    private mutating func enterContainer() throws(JSONParseError) {
+    mutating func enterContainer() throws(JSONParseError) {
         depth += 1
         guard depth <= JSONValue.maximumNestingDepth else { throw failure("too deeply nested") }
         index += 1
@@ -178,7 +178,7 @@ private struct JSONParser {
 
     /// A string starting at the opening quote. Runs without escapes are copied in one piece and the
     /// result is UTF-8-validated once.
-    private mutating func parseString() throws(JSONParseError) -> String {
+    mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
         skipPlainASCII()
@@ -317,7 +317,7 @@ private struct JSONParser {
     /// A number as RFC 8259 writes it. Integers of up to 15 digits (exact in a `Double`) are
     /// converted directly; anything else goes through the standard library's correctly rounded
     /// conversion, as JSONDecoder's does.
-    private mutating func parseNumber() throws(JSONParseError) -> Double {
+    mutating func parseNumber() throws(JSONParseError) -> Double {
         let start = index
         let isNegative = bytes[index] == UInt8(ascii: "-")
         if isNegative { index += 1 }

@@ -254,3 +254,98 @@ extension WebSocketResponse: JSONValueEncodable {
         return .object(object)
     }
 }
+
+extension WebSocketEvent.EventType: JSONReadable {}
+
+extension WebSocketEvent: JSONReadable {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Declined) {
+        var requestContext = JSONField<RequestContext>(), headers = JSONField<[String: String]?>()
+        var multiValueHeaders = JSONField<[String: [String]]?>(), queryStringParameters = JSONField<[String: String]?>()
+        var multiValueQueryStringParameters = JSONField<[String: [String]]?>(), body = JSONField<String?>()
+        var isBase64Encoded = JSONField<Bool?>()
+        try reader.readFields { reader, key throws(JSONReader.Declined) in
+            switch key {
+            case "requestContext": try requestContext.read(from: &reader)
+            case "headers": try headers.read(from: &reader)
+            case "multiValueHeaders": try multiValueHeaders.read(from: &reader)
+            case "queryStringParameters": try queryStringParameters.read(from: &reader)
+            case "multiValueQueryStringParameters": try multiValueQueryStringParameters.read(from: &reader)
+            case "body": try body.read(from: &reader)
+            case "isBase64Encoded": try isBase64Encoded.read(from: &reader)
+            default: try reader.skipValue()
+            }
+        }
+        self.requestContext = try requestContext.required()
+        self.headers = headers.optional()
+        self.multiValueHeaders = multiValueHeaders.optional()
+        self.queryStringParameters = queryStringParameters.optional()
+        self.multiValueQueryStringParameters = multiValueQueryStringParameters.optional()
+        self.body = body.optional()
+        self.isBase64Encoded = isBase64Encoded.optional()
+    }
+}
+
+extension WebSocketEvent.RequestContext: JSONReadable {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Declined) {
+        var routeKey = JSONField<String>(), eventType = JSONField<WebSocketEvent.EventType>(), connectionId = JSONField<String>()
+        var messageId = JSONField<String?>(), messageDirection = JSONField<String?>(), domainName = JSONField<String?>()
+        var stage = JSONField<String?>(), apiId = JSONField<String?>(), requestId = JSONField<String?>()
+        var extendedRequestId = JSONField<String?>(), requestTime = JSONField<String?>(), requestTimeEpoch = JSONField<Int64?>()
+        var connectedAt = JSONField<Int64?>(), identity = JSONField<Identity?>(), disconnectStatusCode = JSONField<Int?>()
+        var disconnectReason = JSONField<String?>(), authorizer = JSONField<[String: JSONValue]?>()
+        try reader.readFields { reader, key throws(JSONReader.Declined) in
+            switch key {
+            case "routeKey": try routeKey.read(from: &reader)
+            case "eventType": try eventType.read(from: &reader)
+            case "connectionId": try connectionId.read(from: &reader)
+            case "messageId": try messageId.read(from: &reader)
+            case "messageDirection": try messageDirection.read(from: &reader)
+            case "domainName": try domainName.read(from: &reader)
+            case "stage": try stage.read(from: &reader)
+            case "apiId": try apiId.read(from: &reader)
+            case "requestId": try requestId.read(from: &reader)
+            case "extendedRequestId": try extendedRequestId.read(from: &reader)
+            case "requestTime": try requestTime.read(from: &reader)
+            case "requestTimeEpoch": try requestTimeEpoch.read(from: &reader)
+            case "connectedAt": try connectedAt.read(from: &reader)
+            case "identity": try identity.read(from: &reader)
+            case "disconnectStatusCode": try disconnectStatusCode.read(from: &reader)
+            case "disconnectReason": try disconnectReason.read(from: &reader)
+            case "authorizer": try authorizer.read(from: &reader)
+            default: try reader.skipValue()
+            }
+        }
+        self.routeKey = try routeKey.required()
+        self.eventType = try eventType.required()
+        self.connectionId = try connectionId.required()
+        self.messageId = messageId.optional()
+        self.messageDirection = messageDirection.optional()
+        self.domainName = domainName.optional()
+        self.stage = stage.optional()
+        self.apiId = apiId.optional()
+        self.requestId = requestId.optional()
+        self.extendedRequestId = extendedRequestId.optional()
+        self.requestTime = requestTime.optional()
+        self.requestTimeEpoch = requestTimeEpoch.optional()
+        self.connectedAt = connectedAt.optional()
+        self.identity = identity.optional()
+        self.disconnectStatusCode = disconnectStatusCode.optional()
+        self.disconnectReason = disconnectReason.optional()
+        self.authorizer = authorizer.optional()
+    }
+}
+
+extension WebSocketEvent.RequestContext.Identity: JSONReadable {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Declined) {
+        var sourceIp = JSONField<String?>(), userAgent = JSONField<String?>()
+        try reader.readFields { reader, key throws(JSONReader.Declined) in
+            switch key {
+            case "sourceIp": try sourceIp.read(from: &reader)
+            case "userAgent": try userAgent.read(from: &reader)
+            default: try reader.skipValue()
+            }
+        }
+        self.sourceIp = sourceIp.optional()
+        self.userAgent = userAgent.optional()
+    }
+}

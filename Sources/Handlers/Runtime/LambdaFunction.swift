@@ -31,6 +31,12 @@ extension LambdaFunction where Event: JSONValueDecodable {
     }
 }
 
+extension LambdaFunction where Event: JSONBytesDecodable {
+    public static func decodeEvent(_ payload: [UInt8]) throws -> Event {
+        try Event(readingJSON: payload)
+    }
+}
+
 extension LambdaFunction where Output: JSONValueEncodable {
     public static func encodeOutput(_ output: Output) throws -> [UInt8] {
         output.jsonValue.jsonBytes
