@@ -223,6 +223,7 @@ final class SQLiteDatabase: Sendable {
     /// Opens `path`, or a private in-memory database for `":memory:"`; with `checkpointInBackground`,
     /// a second connection to the same file checkpoints the WAL off this one's commits.
     init(path: String, checkpointInBackground: Bool = false) throws {
+        Self.configureProcess
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &handle, flags, nil)
@@ -243,6 +244,14 @@ final class SQLiteDatabase: Sendable {
         changes.install(on: handle)
         state = Mutex(Connection(handle: handle, changes: changes))
     }
+
+    /// Turns SQLite's memory statistics off, once per process and before its first connection opens
+    /// (SQLite takes no configuration after that): they make every allocation and free that SQLite
+    /// makes — and Debian's build, without the lookaside allocator, sends each small one to malloc —
+    /// take a global mutex to keep counters nothing here reads.
+    private static let configureProcess: Void = {
+        _ = csqlite_disable_memory_statistics()
+    }()
 
     deinit {
         state.withLock { state in

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Handlers
 @testable import SQLiteStore
@@ -18,5 +19,14 @@ struct OpeningTests {
         defer { try? writer.execute("COMMIT") }
         let reopened = try SQLiteStore(.file(path))
         #expect(try await reopened.widget(id: DemoWidget.id)?.widgetId == DemoWidget.id)
+    }
+
+    @Test("SQLite keeps no memory statistics once a database has been opened: its allocations take no global lock")
+    func memoryStatisticsAreOff() async throws {
+        let store = try SQLiteStore(.inMemory)
+        try await store.putWidget(DemoWidget.make(createdAt: Date(timeIntervalSince1970: 1_750_000_000)))
+        var current: Int64 = 0, highest: Int64 = 0
+        #expect(sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &current, &highest, 0) == SQLITE_OK)
+        #expect(current == 0 && highest == 0)
     }
 }
