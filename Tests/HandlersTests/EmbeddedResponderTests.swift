@@ -32,6 +32,22 @@ struct EmbeddedResponderTests {
         #expect(EmbeddedResponder.stem(word) == stem)
     }
 
+    @Test("ASCII words stem the same over bytes as over Characters")
+    func asciiStemsMatchCharacterStems() {
+        // Suffix letters over-represented, so that every rule fires, alone and in sequence.
+        let alphabet = Array("abeilnpsdgyzu'")
+        var generator = SystemRandomNumberGenerator()
+        var samples = ["", "s", "'s", "ss", "ies", "sses", "ing", "ed", "shipping", "falling", "passed", "buzzed", "policies"]
+        samples += (0..<5000).map { _ in
+            String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? "s" })
+        }
+        for word in samples {
+            #expect(EmbeddedResponder.asciiStem(word) == EmbeddedResponder.characterStem(word), "\(word.debugDescription)")
+        }
+        #expect(EmbeddedResponder.asciiStem("crèmes") == nil)
+        #expect(EmbeddedResponder.stem("crèmes") == "crèm")
+    }
+
     @Test("ASCII text splits into the same words over bytes as over Characters")
     func asciiWordsMatchCharacterWords() {
         let alphabet = Array("abcXYZ019' .,!?-_\t\r\n\"Q")

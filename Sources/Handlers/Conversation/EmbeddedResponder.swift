@@ -157,6 +157,11 @@ public struct EmbeddedResponder: AIProvider {
     /// A light suffix stemmer (a small subset of Porter's step 1, then truncation): crude, but the
     /// same word forms meet on both sides of the match, which is all ranking needs.
     static func stem(_ word: String) -> String {
+        asciiStem(word) ?? characterStem(word)
+    }
+
+    /// `stem` over `Character`s, for any word.
+    static func characterStem(_ word: String) -> String {
         var stem = Substring(word)
         func strip(_ suffix: String, minimumStem: Int, replacement: String = "") -> Bool {
             guard stem.hasSuffix(suffix), stem.count - suffix.count >= minimumStem else { return false }
@@ -177,6 +182,40 @@ public struct EmbeddedResponder: AIProvider {
         if stem.count > 3, stem.hasSuffix("e") { stem = stem.dropLast() }
         if stem.count > 4, stem.hasSuffix("y") { stem = stem.dropLast() }
         return String(stem.prefix(8))
+    }
+
+    /// `stem` for an ASCII word, over its UTF-8 bytes (the same result: in ASCII every byte is one
+    /// `Character`, and CR LF never occurs inside a word); nil for any other word. Every message and
+    /// every knowledge entry is stemmed word by word, and counting and comparing `Character`s was
+    /// a third of answering.
+    static func asciiStem(_ word: String) -> String? {
+        var word = word
+        return word.withUTF8 { bytes -> String? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            var stem = Array(bytes)
+            func hasSuffix(_ suffix: StaticString) -> Bool {
+                let count = suffix.utf8CodeUnitCount
+                return stem.count >= count && stem[(stem.count - count)...].elementsEqual(UnsafeBufferPointer(start: suffix.utf8Start, count: count))
+            }
+            func strip(_ suffix: StaticString, minimumStem: Int, replacement: StaticString = "") -> Bool {
+                guard hasSuffix(suffix), stem.count - suffix.utf8CodeUnitCount >= minimumStem else { return false }
+                stem.removeLast(suffix.utf8CodeUnitCount)
+                stem += UnsafeBufferPointer(start: replacement.utf8Start, count: replacement.utf8CodeUnitCount)
+                return true
+            }
+            if hasSuffix("'s") { stem.removeLast(2) }
+            if !strip("ies", minimumStem: 2, replacement: "y"), !strip("sses", minimumStem: 2, replacement: "ss"), !hasSuffix("ss"), !hasSuffix("us") {
+                _ = strip("s", minimumStem: 3)
+            }
+            if strip("ing", minimumStem: 3) || strip("ed", minimumStem: 3) {
+                if let last = stem.last, stem.count > 3, stem[stem.count - 2] == last, !Array("lszaeiou".utf8).contains(last) {
+                    stem.removeLast()
+                }
+            }
+            if stem.count > 3, hasSuffix("e") { stem.removeLast() }
+            if stem.count > 4, hasSuffix("y") { stem.removeLast() }
+            return String(decoding: stem.prefix(8), as: UTF8.self)
+        }
     }
 }
 
