@@ -36,6 +36,12 @@ struct ReadStamp: Equatable, Sendable {
 /// `DELETE` on the connection is seen, whichever statement made it. The hook does not see tables
 /// stored `WITHOUT ROWID`, nor deletions by the truncate optimisation (`DELETE` with no `WHERE`);
 /// watched tables are rowid tables, which a test checks, and are never emptied that way.
+///
+/// A rolled-back transaction counts as a change of every watched table: a read in a group commit's
+/// batch sees the writes of the calls before it, and keeps what it read under a stamp that would
+/// otherwise still hold once a failed commit has undone those writes. (`ROLLBACK TO` a call's
+/// savepoint needs nothing: it undoes writes that no earlier call read, and later calls read the
+/// state it leaves.)
 final class TableChanges: Sendable {
     private let widgets = Atomic<UInt64>(0)
     private let connections = Atomic<UInt64>(0)
@@ -49,6 +55,11 @@ final class TableChanges: Sendable {
         }
     }
 
+    fileprivate func rolledBack() {
+        widgets.add(1, ordering: .relaxed)
+        connections.add(1, ordering: .relaxed)
+    }
+
     fileprivate func changed(table name: UnsafePointer<CChar>) {
         for table in WatchedTable.allCases where strcmp(name, UnsafeRawPointer(table.name.utf8Start).assumingMemoryBound(to: CChar.self)) == 0 {
             switch table {
@@ -58,10 +69,14 @@ final class TableChanges: Sendable {
         }
     }
 
-    /// Counts the row changes of `handle`, which must be closed before these counters are released.
+    /// Counts the row changes and rollbacks of `handle`, which must be closed before these counters are released.
     func install(on handle: OpaquePointer) {
+        let context = Unmanaged.passUnretained(self).toOpaque()
         sqlite3_update_hook(handle, { context, _, _, table, _ in
             if let context, let table { Unmanaged<TableChanges>.fromOpaque(context).takeUnretainedValue().changed(table: table) }
-        }, Unmanaged.passUnretained(self).toOpaque())
+        }, context)
+        sqlite3_rollback_hook(handle, { context in
+            if let context { Unmanaged<TableChanges>.fromOpaque(context).takeUnretainedValue().rolledBack() }
+        }, context)
     }
 }

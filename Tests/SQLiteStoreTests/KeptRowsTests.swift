@@ -88,4 +88,19 @@ struct KeptRowsTests {
             #expect((before[index] != after[index]) == (watched == table), "\(watched)")
         }
     }
+
+    @Test("a rolled-back transaction moves every watched table's stamp: what was read inside it may be undone")
+    func rollbackMovesTheStamp() throws {
+        let database = try SQLiteDatabase.withStoreSchema()
+        let (inside, after) = try database.withConnection { connection in
+            try connection.query("BEGIN IMMEDIATE")
+            try connection.query("INSERT INTO widgets (widget_id, is_active, json) VALUES ('w', 1, '{}')")
+            let inside = try WatchedTable.allCases.map { try connection.readStamp(of: $0) }
+            try connection.query("ROLLBACK")
+            return (inside, try WatchedTable.allCases.map { try connection.readStamp(of: $0) })
+        }
+        for (index, table) in WatchedTable.allCases.enumerated() {
+            #expect(inside[index] != after[index], "\(table)")
+        }
+    }
 }
