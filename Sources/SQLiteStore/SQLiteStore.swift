@@ -92,11 +92,19 @@ public final class SQLiteStore: Store {
 
     public func widget(id: String) async throws -> WidgetConfig? {
         try await calls.read { [widgets] db in
-            let stamp = try db.readStamp(of: .widgets)
-            return try widgets.value(for: id, source: stamp) { _ in
+            try Self.row(id, of: .widgets, keptIn: widgets, on: &db) { db in
                 try db.firstRow("SELECT json FROM widgets WHERE widget_id = ?", [.text(id)]) { try Self.decode(WidgetConfig.self, $0.text(0)) }
             }
         }
+    }
+
+    /// The row under `id` in `table` as `kept` holds it from a read under the current stamp, or as
+    /// `read` reads it now (and `kept` then holds it).
+    private static func row<Row: Sendable>(_ id: String, of table: WatchedTable, keptIn kept: DerivedValueCache<ReadStamp, Row?>,
+                                           on db: inout SQLiteDatabase.Connection,
+                                           read: (inout SQLiteDatabase.Connection) throws -> Row?) throws -> Row? {
+        let stamp = try db.readStamp(of: table)
+        return try kept.value(for: id, source: stamp) { _ in try read(&db) }
     }
 
     public func putWidget(_ widget: WidgetConfig) async throws {
@@ -225,8 +233,7 @@ public final class SQLiteStore: Store {
 
     public func connection(id: String) async throws -> ConnectionRecord? {
         try await calls.read { [connections] db in
-            let stamp = try db.readStamp(of: .connections)
-            return try connections.value(for: id, source: stamp) { _ in
+            try Self.row(id, of: .connections, keptIn: connections, on: &db) { db in
                 try db.firstRow("SELECT \(Self.connectionRecord) FROM connections WHERE connection_id = ?", [.text(id)]) {
                     try Self.connection(id, $0)
                 }
