@@ -8,7 +8,8 @@
 /// decodes the same bytes through the tree, which gives the value or the precise error. So a
 /// readable type must read exactly the values its `JSONValueDecodable` conformance gives, but never
 /// needs to say why it declined. It validates what it skips, so that it accepts no document the
-/// tree refuses; of repeated keys the first wins, as in `JSONValue`'s objects.
+/// tree refuses; of repeated keys the first wins, as in `JSONValue`'s objects. A declined document
+/// costs the reader's partial pass on top of the tree's; documents the functions accept are read once.
 public struct JSONReader: ~Copyable {
     /// The reader cannot read the document as the type; the caller falls back to the tree.
     public struct Declined: Error, Sendable {}
