@@ -57,22 +57,7 @@ public struct JSONReader: ~Copyable {
 
     /// Reads an array, `element` reading each of its values.
     public mutating func readElements(_ element: (inout JSONReader) throws(Declined) -> Void) throws(Declined) {
-        try enter(UInt8(ascii: "["))
-        defer { parser.depth -= 1 }
-        if try next() == UInt8(ascii: "]") {
-            parser.index += 1
-            return
-        }
-        while true {
-            try element(&self)
-            switch try next() {
-            case UInt8(ascii: ","): parser.index += 1
-            case UInt8(ascii: "]"):
-                parser.index += 1
-                return
-            default: throw Declined()
-            }
-        }
+        try readContainer(from: UInt8(ascii: "["), to: UInt8(ascii: "]"), element)
     }
 
     public mutating func readString() throws(Declined) -> String {
@@ -118,21 +103,29 @@ public struct JSONReader: ~Copyable {
 
     private mutating func readMembers<Key>(_ member: (inout JSONReader, Key) throws(Declined) -> Void,
                                            key readKey: (inout JSONReader) throws(Declined) -> Key) throws(Declined) {
-        try enter(UInt8(ascii: "{"))
+        try readContainer(from: UInt8(ascii: "{"), to: UInt8(ascii: "}")) { reader throws(Declined) in
+            guard try reader.next() == UInt8(ascii: "\"") else { throw Declined() }
+            let key = try readKey(&reader)
+            guard try reader.next() == UInt8(ascii: ":") else { throw Declined() }
+            reader.parser.index += 1
+            try member(&reader, key)
+        }
+    }
+
+    /// Reads the container between `opening` and `closing`, `item` reading each of its items.
+    private mutating func readContainer(from opening: UInt8, to closing: UInt8,
+                                        _ item: (inout JSONReader) throws(Declined) -> Void) throws(Declined) {
+        try enter(opening)
         defer { parser.depth -= 1 }
-        if try next() == UInt8(ascii: "}") {
+        if try next() == closing {
             parser.index += 1
             return
         }
         while true {
-            guard try next() == UInt8(ascii: "\"") else { throw Declined() }
-            let key = try readKey(&self)
-            guard try next() == UInt8(ascii: ":") else { throw Declined() }
-            parser.index += 1
-            try member(&self, key)
+            try item(&self)
             switch try next() {
             case UInt8(ascii: ","): parser.index += 1
-            case UInt8(ascii: "}"):
+            case closing:
                 parser.index += 1
                 return
             default: throw Declined()
