@@ -124,7 +124,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "LocalRuntimeTests", dependencies: ["LocalRuntime", "Handlers", "SQLiteStore"]),
+        .testTarget(name: "LocalRuntimeTests", dependencies: [
+            "LocalRuntime", "Handlers", "SQLiteStore",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

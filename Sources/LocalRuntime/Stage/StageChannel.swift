@@ -77,7 +77,14 @@ struct StageChannel: HTTPChannelHandler {
         }
     }
 
+    /// Handles a connection on its channel's event loop (`EventLoopTaskExecutor`).
     func handle(value: Value, logger: Logger) async {
+        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+            await handleNegotiated(value, logger: logger)
+        }
+    }
+
+    private func handleNegotiated(_ value: Value, logger: Logger) async {
         do {
             switch try await value.negotiated.get() {
             case .http(let http):
