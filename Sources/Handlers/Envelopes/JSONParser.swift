@@ -61,7 +61,7 @@ struct JSONParser {
         return value
     }
 
-    func failure(_ reason: String) -> JSONParseError {
+    private func failure(_ reason: String) -> JSONParseError {
         JSONParseError(reason: reason, offset: index)
     }
 

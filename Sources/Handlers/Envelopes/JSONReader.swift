@@ -3,8 +3,8 @@
 /// the fields, no tree to walk and free. Every invocation decodes its event, and building and
 /// reading the tree was most of that (13% of `replay`'s CPU time).
 ///
-/// A reader only ever accepts. Whatever it cannot read as the type — invalid JSON, a member of
-/// another JSON type, a key written with escapes or outside ASCII — it declines, and the caller
+/// A reader never refuses a document: whatever it cannot read as the type — invalid JSON, a member
+/// of another JSON type, a key written with escapes or outside ASCII — it declines, and the caller
 /// decodes the same bytes through the tree, which gives the value or the precise error. So a
 /// readable type must read exactly the values its `JSONValueDecodable` conformance gives, but never
 /// needs to say why it declined. It validates what it skips, so that it accepts no document the
@@ -67,11 +67,14 @@ public struct JSONReader: ~Copyable {
 
     public mutating func readBool() throws(Declined) -> Bool {
         switch try next() {
-        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "t"):
+            try literal("true")
             return true
-        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "f"):
+            try literal("false")
             return false
-        default: throw Declined()
+        default:
+            throw Declined()
         }
     }
 

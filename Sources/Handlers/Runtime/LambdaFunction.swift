@@ -7,7 +7,8 @@ public protocol LambdaFunction: Sendable {
     func handle(_ event: Event, context: InvocationContext) async throws -> Output
 
     /// Reads an invocation payload as the event. The default goes through `JSONDecoder`; events that
-    /// are `JSONValueDecodable` are read by hand, which costs a fraction of it on every invocation.
+    /// are `JSONValueDecodable` are read by hand, which costs a fraction of it on every invocation,
+    /// and those that are also `JSONReadable` straight from the bytes, without the tree.
     static func decodeEvent(_ payload: [UInt8]) throws -> Event
 
     /// Writes a response as the payload Lambda returns: by hand for `JSONValueEncodable` outputs,
