@@ -54,18 +54,28 @@ struct JSONParser {
     }
 
     private mutating func parseDocument() throws(JSONParseError) -> JSONValue {
-        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }
+        skipByteOrderMark()
         let value = try parseValue()
-        skipWhitespace()
-        guard index == bytes.count else { throw failure("unexpected data after the value") }
+        guard isAtEndOfDocument() else { throw failure("unexpected data after the value") }
         return value
+    }
+
+    /// Steps over a leading UTF-8 byte order mark, which a document may start with.
+    mutating func skipByteOrderMark() {
+        if index == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }
+    }
+
+    /// Whether only whitespace follows the value just read.
+    mutating func isAtEndOfDocument() -> Bool {
+        skipWhitespace()
+        return index == bytes.count
     }
 
     private func failure(_ reason: String) -> JSONParseError {
         JSONParseError(reason: reason, offset: index)
     }
 
-    mutating func skipWhitespace() {
+    private mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): index += 1

@@ -24,10 +24,9 @@ public struct JSONReader: ~Copyable {
     /// allowed, as the parser allows them), or nil when the reader declines them.
     static func read<T: JSONReadable>(_ type: T.Type, from bytes: UnsafeBufferPointer<UInt8>) -> T? {
         var reader = JSONReader(bytes)
-        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { reader.parser.index = 3 }
+        reader.parser.skipByteOrderMark()
         guard let value = try? T(reading: &reader) else { return nil }
-        reader.parser.skipWhitespace()
-        return reader.parser.index == bytes.count ? value : nil
+        return reader.parser.isAtEndOfDocument() ? value : nil
     }
 
     /// Reads an object whose members are a type's fields, handing `member` each key as written;
