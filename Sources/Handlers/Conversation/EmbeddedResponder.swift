@@ -162,26 +162,7 @@ public struct EmbeddedResponder: AIProvider {
 
     /// `stem` over `Character`s, for any word.
     static func characterStem(_ word: String) -> String {
-        var stem = Substring(word)
-        func strip(_ suffix: String, minimumStem: Int, replacement: String = "") -> Bool {
-            guard stem.hasSuffix(suffix), stem.count - suffix.count >= minimumStem else { return false }
-            stem = stem.dropLast(suffix.count) + replacement
-            return true
-        }
-        if stem.hasSuffix("'s") { stem = stem.dropLast(2) }
-        if !strip("ies", minimumStem: 2, replacement: "y"), !strip("sses", minimumStem: 2, replacement: "ss"),
-           !stem.hasSuffix("ss"), !stem.hasSuffix("us") {
-            _ = strip("s", minimumStem: 3)
-        }
-        if strip("ing", minimumStem: 3) || strip("ed", minimumStem: 3) {
-            // "shipp" -> "ship", but "fall" and "pass" keep their double letters.
-            if let last = stem.last, stem.count > 3, stem.dropLast().last == last, !"lsz".contains(last), !"aeiou".contains(last) {
-                stem = stem.dropLast()
-            }
-        }
-        if stem.count > 3, stem.hasSuffix("e") { stem = stem.dropLast() }
-        if stem.count > 4, stem.hasSuffix("y") { stem = stem.dropLast() }
-        return String(stem.prefix(8))
+        String(stemmed(Array(word)) { Character(Unicode.Scalar($0)) })
     }
 
     /// `stem` for an ASCII word, over its UTF-8 bytes (the same result: in ASCII every byte is one
@@ -189,33 +170,40 @@ public struct EmbeddedResponder: AIProvider {
     /// every knowledge entry is stemmed word by word, and counting and comparing `Character`s was
     /// a third of answering.
     static func asciiStem(_ word: String) -> String? {
-        var word = word
-        return word.withUTF8 { bytes -> String? in
-            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
-            var stem = Array(bytes)
-            func hasSuffix(_ suffix: StaticString) -> Bool {
-                let count = suffix.utf8CodeUnitCount
-                return stem.count >= count && stem[(stem.count - count)...].elementsEqual(UnsafeBufferPointer(start: suffix.utf8Start, count: count))
-            }
-            func strip(_ suffix: StaticString, minimumStem: Int, replacement: StaticString = "") -> Bool {
-                guard hasSuffix(suffix), stem.count - suffix.utf8CodeUnitCount >= minimumStem else { return false }
-                stem.removeLast(suffix.utf8CodeUnitCount)
-                stem += UnsafeBufferPointer(start: replacement.utf8Start, count: replacement.utf8CodeUnitCount)
-                return true
-            }
-            if hasSuffix("'s") { stem.removeLast(2) }
-            if !strip("ies", minimumStem: 2, replacement: "y"), !strip("sses", minimumStem: 2, replacement: "ss"), !hasSuffix("ss"), !hasSuffix("us") {
-                _ = strip("s", minimumStem: 3)
-            }
-            if strip("ing", minimumStem: 3) || strip("ed", minimumStem: 3) {
-                if let last = stem.last, stem.count > 3, stem[stem.count - 2] == last, !Array("lszaeiou".utf8).contains(last) {
-                    stem.removeLast()
-                }
-            }
-            if stem.count > 3, hasSuffix("e") { stem.removeLast() }
-            if stem.count > 4, hasSuffix("y") { stem.removeLast() }
-            return String(decoding: stem.prefix(8), as: UTF8.self)
+        guard word.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+        return String(decoding: stemmed(Array(word.utf8)) { $0 }, as: UTF8.self)
+    }
+
+    /// The stemmer's rules over a word's letters — bytes for an ASCII word, `Character`s for any
+    /// other — so that both follow one list of rules; `letter` is the letter of an ASCII byte of the
+    /// rules' literals.
+    private static func stemmed<Letter: Equatable>(_ word: [Letter], _ letter: @escaping (UInt8) -> Letter) -> ArraySlice<Letter> {
+        var stem = word
+        func spelled(_ literal: StaticString) -> LazyMapSequence<UnsafeBufferPointer<UInt8>, Letter> {
+            UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount).lazy.map(letter)
         }
+        func hasSuffix(_ suffix: StaticString) -> Bool {
+            stem.count >= suffix.utf8CodeUnitCount && stem.suffix(suffix.utf8CodeUnitCount).elementsEqual(spelled(suffix))
+        }
+        func strip(_ suffix: StaticString, minimumStem: Int, replacement: StaticString = "") -> Bool {
+            guard hasSuffix(suffix), stem.count - suffix.utf8CodeUnitCount >= minimumStem else { return false }
+            stem.removeLast(suffix.utf8CodeUnitCount)
+            stem += spelled(replacement)
+            return true
+        }
+        if hasSuffix("'s") { stem.removeLast(2) }
+        if !strip("ies", minimumStem: 2, replacement: "y"), !strip("sses", minimumStem: 2, replacement: "ss"), !hasSuffix("ss"), !hasSuffix("us") {
+            _ = strip("s", minimumStem: 3)
+        }
+        if strip("ing", minimumStem: 3) || strip("ed", minimumStem: 3) {
+            // "shipp" -> "ship", but "fall" and "pass" keep their double letters.
+            if let last = stem.last, stem.count > 3, stem[stem.count - 2] == last, !spelled("lszaeiou").contains(last) {
+                stem.removeLast()
+            }
+        }
+        if stem.count > 3, hasSuffix("e") { stem.removeLast() }
+        if stem.count > 4, hasSuffix("y") { stem.removeLast() }
+        return stem.prefix(8)
     }
 }
 
