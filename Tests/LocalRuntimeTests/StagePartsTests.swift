@@ -97,6 +97,23 @@ struct StagePartsTests {
         #expect(AWSIdentifiers.lambdaRequestId(using: &a) == AWSIdentifiers.lambdaRequestId(using: &b))
     }
 
+    @Test("a connection's message ids are API Gateway shaped and never repeat, within or across messages")
+    func messageIds() throws {
+        var generator = SplitMix64()
+        let messages = (0..<2000).map { _ in MessageIds(drawingFrom: &generator) }
+        let gatewayIds = messages.flatMap { [$0.requestId, $0.messageId] }
+        for id in gatewayIds {
+            #expect(id.utf8.count == 16 && id.hasSuffix("=") && Data(base64Encoded: id)?.count == 11, "\(id)")
+        }
+        #expect(Set(gatewayIds).count == gatewayIds.count)
+        let lambdaIds = messages.map(\.lambdaRequestId)
+        for id in lambdaIds {
+            let uuid = try #require(UUID(uuidString: id), "\(id)")
+            #expect(uuid.uuidString.lowercased() == id && uuid.uuid.6 >> 4 == 4, "\(id)")
+        }
+        #expect(Set(lambdaIds).count == lambdaIds.count)
+    }
+
     @Test("requestTime is API Gateway's dd/MMM/yyyy:HH:mm:ss +0000 in UTC, as a DateFormatter writes it")
     func requestTime() {
         let formatter = DateFormatter()

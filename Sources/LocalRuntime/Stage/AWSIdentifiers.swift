@@ -4,10 +4,16 @@ import Handlers
 /// Identifiers shaped like API Gateway's, so that code which parses or logs them sees what AWS sends.
 enum AWSIdentifiers {
     /// A connection id such as `IU3kkeN4IAMCJwA=`: 11 random bytes in base64.
+    /// Drawn from the system's generator: a connection id names the connection to the management API,
+    /// so it should not be guessable from another one.
     static func connectionId() -> String {
-        // Two 8-byte draws rather than eleven 1-byte ones: each draw is a getrandom system call, and
-        // every event the stage builds carries fresh ids. Encoded by hand rather than through `Data`.
         var generator = SystemRandomNumberGenerator()
+        return elevenBytesBase64(using: &generator)
+    }
+
+    /// Two 8-byte draws rather than eleven 1-byte ones (from the system's generator each draw is a
+    /// getrandom system call), encoded by hand rather than through `Data`.
+    private static func elevenBytesBase64(using generator: inout some RandomNumberGenerator) -> String {
         let high: UInt64 = generator.next(), low: UInt64 = generator.next()
         return base64(elevenBytes: (0..<11).map { UInt8(truncatingIfNeeded: ($0 < 8 ? high >> ($0 * 8) : low >> (($0 - 8) * 8))) })
     }
@@ -34,6 +40,12 @@ enum AWSIdentifiers {
 
     /// A request or message id, same shape as connection ids.
     static func requestId() -> String { connectionId() }
+
+    /// The same from `generator`: the stage draws a message's ids from its connection's own seeded
+    /// generator, since they need to be distinct, not secret.
+    static func requestId(using generator: inout some RandomNumberGenerator) -> String {
+        elevenBytesBase64(using: &generator)
+    }
 
     /// A Lambda request id such as `8f5b6f7e-3c1d-4e2a-9b0c-1d2e3f4a5b6c`: a random (version 4) UUID in
     /// lower case. Foundation's `UUID()` opens and reads /dev/urandom on every call here; this is two
@@ -81,4 +93,19 @@ enum AWSIdentifiers {
     private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     static func epochMillis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// The ids one WebSocket message's invocation carries: API Gateway's request and message ids and the
+/// Lambda request id. Four getrandom system calls per message were a measurable share of the stage's
+/// CPU (BENCHMARKS.md, round 10), so they come from a generator the connection's read loop owns.
+struct MessageIds: Sendable {
+    let requestId: String
+    let messageId: String
+    let lambdaRequestId: String
+
+    init(drawingFrom generator: inout some RandomNumberGenerator) {
+        requestId = AWSIdentifiers.requestId(using: &generator)
+        messageId = AWSIdentifiers.requestId(using: &generator)
+        lambdaRequestId = AWSIdentifiers.lambdaRequestId(using: &generator)
+    }
 }

@@ -76,7 +76,8 @@ final class Stage: Sendable {
     // MARK: Invocation
 
     /// Invokes `function` with `payload`, records and logs it; nil when the invocation failed.
-    func invoke(_ function: Template.Function, payload: [UInt8], route: String, id: String) async -> JSONValue? {
+    func invoke(_ function: Template.Function, payload: [UInt8], route: String, id: String,
+                lambdaRequestId: String = AWSIdentifiers.lambdaRequestId()) async -> JSONValue? {
         if let recorder { await recorder.record(payload, function: function.name.rawValue) }
         let started = ContinuousClock.now
         var status = "error"
@@ -88,7 +89,7 @@ final class Stage: Sendable {
             feed.publish(record)
         }
         do {
-            let output = try await invoker.invoke(function, payload: payload, requestId: AWSIdentifiers.lambdaRequestId())
+            let output = try await invoker.invoke(function, payload: payload, requestId: lambdaRequestId)
             let response = try JSONValue(parsing: output)
             status = response["statusCode"]?.intValue.map(String.init) ?? "200"
             return response
@@ -154,12 +155,15 @@ final class Stage: Sendable {
         let connection = LiveConnection(id: accepted.connectionId, outbound: outbound, connectedAt: accepted.connectedAt,
                                         sourceIp: accepted.sourceIp, userAgent: accepted.userAgent)
         registry.add(connection)
+        // Messages are read one at a time, so the loop can own the generator their ids come from.
+        var idGenerator = SplitMix64()
         await withTaskGroup(of: Void.self) { group in
             do {
                 try await withGracefulShutdownHandler {
                     for try await message in inbound.messages(maxSize: settings.maxMessageBytes) {
                         registry.touch(connection.id)
-                        group.addTask { await self.route(message, on: connection) }
+                        let ids = MessageIds(drawingFrom: &idGenerator)
+                        group.addTask { await self.route(message, on: connection, ids: ids) }
                     }
                 } onGracefulShutdown: {
                     Task { await self.close(connection.id, cause: .shutdown) }
@@ -189,7 +193,7 @@ final class Stage: Sendable {
 
     /// A text frame's body is the string swift-websocket already validated; a binary frame's is its
     /// bytes as text when they are UTF-8, base64 otherwise, as API Gateway delivers them.
-    private func route(_ message: WebSocketMessage, on connection: LiveConnection) async {
+    private func route(_ message: WebSocketMessage, on connection: LiveConnection, ids: MessageIds) async {
         let body: String, isBase64Encoded: Bool, selected: String?
         switch message {
         case .text(let text):
@@ -200,16 +204,17 @@ final class Stage: Sendable {
             (body, isBase64Encoded, selected) = (text ?? Data(bytes).base64EncodedString(), text == nil, routeSelection.routeKey(for: bytes))
         }
         let route = selected.flatMap { template.webSocketRoute($0) } ?? template.webSocketRoute("$default")
-        let requestId = AWSIdentifiers.requestId()
+        let requestId = ids.requestId
         guard let route, let function = template.functions[route.function] else {
             await send(JSONCoding.string(["message": "Forbidden", "connectionId": connection.id, "requestId": requestId]), to: connection.id)
             return
         }
         var context = context(route: route.routeKey, type: .message, connectionId: connection.id, requestId: requestId, at: Date(),
                               connectedAt: connection.connectedAt, sourceIp: connection.sourceIp, userAgent: connection.userAgent)
-        context.messageId = AWSIdentifiers.requestId()
+        context.messageId = ids.messageId
         let event = WebSocketEvent(requestContext: context, body: body, isBase64Encoded: isBase64Encoded)
-        let response = await invoke(function, payload: event.jsonBytes, route: route.routeKey, id: connection.id)
+        let response = await invoke(function, payload: event.jsonBytes, route: route.routeKey, id: connection.id,
+                                    lambdaRequestId: ids.lambdaRequestId)
         guard let response else {
             await send(JSONCoding.string(["message": "Internal server error", "connectionId": connection.id, "requestId": requestId]),
                        to: connection.id)
