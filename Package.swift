@@ -33,7 +33,7 @@ let package = Package(
         // (Crypto for the admin API's HS256 tokens; the bootstrap links it for SigV4 anyway.)
         .target(name: "Handlers", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: foundationEssentialsOnly),
         // The system SQLite library (Debian: libsqlite3-dev), called synchronously: no thread hops per query.
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "SQLiteStore", dependencies: ["Handlers", "CSQLite"], swiftSettings: foundationEssentialsOnly),
         // AWS Signature Version 4 over plain request values, independent of any HTTP client.
         .target(name: "AWSSigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: foundationEssentialsOnly),
@@ -61,10 +61,13 @@ let package = Package(
         ),
         // The Lambda Runtime API client: a blocking HTTP/1.1 loop, small enough for a fast cold start.
         .target(name: "LambdaRuntime", dependencies: ["Handlers"], swiftSettings: foundationEssentialsOnly),
+        // Keeps `bootstrap` within provided.al2023's glibc when it is built on a newer one.
+        .target(name: "CGlibcCompatibility"),
         // The custom runtime executable deployed as `bootstrap` on provided.al2023.
         .executableTarget(
             name: "Bootstrap",
-            dependencies: ["Handlers", "LambdaRuntime", "SQLiteStore", "AWSSigV4", "DynamoDBStore", "ManagementAPIClient", "OpenAIProvider"],
+            dependencies: ["Handlers", "LambdaRuntime", "SQLiteStore", "AWSSigV4", "DynamoDBStore", "ManagementAPIClient", "OpenAIProvider",
+                           "CGlibcCompatibility"],
             swiftSettings: foundationEssentialsOnly,
             // A position-dependent executable in release: the Swift metadata of a PIE needs ~80,000
             // relative relocations, which ld.so applies — touching and copying every page they sit
