@@ -96,8 +96,9 @@ enum AWSIdentifiers {
 }
 
 /// The ids one WebSocket message's invocation carries: API Gateway's request and message ids and the
-/// Lambda request id. Four getrandom system calls per message were a measurable share of the stage's
-/// CPU (BENCHMARKS.md, round 10), so they come from a generator the connection's read loop owns.
+/// Lambda request id. Six getrandom system calls per message (two per id) were a measurable share of
+/// the stage's CPU (BENCHMARKS.md, round 11), so they come from a generator the connection's read
+/// loop owns.
 struct MessageIds: Sendable {
     let requestId: String
     let messageId: String
