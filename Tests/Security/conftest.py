@@ -1,8 +1,15 @@
 """Attack tests: each reproduces a hostile client's probe against a real stage with real clients and
 shows it refused. They share the integration tests' fixtures (the built binary, a running stage)."""
+import importlib.util
 import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "Integration"))
+_INTEGRATION = pathlib.Path(__file__).resolve().parents[1] / "Integration"
+sys.path.insert(0, str(_INTEGRATION))
+_spec = importlib.util.spec_from_file_location("integration_fixtures", _INTEGRATION / "conftest.py")
+_fixtures = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fixtures)
 
-from conftest import local_runtime, root, stage  # noqa: E402,F401  (pytest fixtures, re-exported)
+local_runtime = _fixtures.local_runtime
+root = _fixtures.root
+stage = _fixtures.stage
