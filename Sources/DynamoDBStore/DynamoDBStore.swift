@@ -345,26 +345,70 @@ public struct DynamoDBStore: Store {
 
     // MARK: Security events
 
+    /// One UpdateItem creates the event or counts into it (`ADD`), so that a flood from one client
+    /// is one item and one write a refusal. The item's `record` is the first refusal; the count and
+    /// the time last seen live beside it. A refusal naming a widget id or origin the samples lack,
+    /// while they have room, rewrites the record once more — at most `sampleLimit` times a sample —
+    /// on the condition that nobody else did meanwhile (if somebody did, their sample is kept).
     public func recordSecurityEvent(_ event: SecurityEvent) async throws {
-        let item = ItemLayout.securityEvent(event.id).merging([
-            ItemLayout.record: try encodeRecord(event),
-            ItemLayout.indexPartitionKey: .string(ItemLayout.securityEventsPartition),
-            ItemLayout.indexSortKey: .string(ItemLayout.padded(ItemLayout.milliseconds(event.createdAt), width: 15) + "#" + event.id),
-            ItemLayout.expiresAt: ItemLayout.epochSeconds(event.createdAt.addingTimeInterval(retention)),
-            "type": .string(event.type.rawValue),
-        ].merging(event.widgetId.map { ["widget_id": .string($0)] } ?? [:]) { $1 }
-         .merging(event.domain.map { ["domain": .string($0)] } ?? [:]) { $1 }) { $1 }
-        try await put(item)
+        var names = ["#record": ItemLayout.record, "#gpk": ItemLayout.indexPartitionKey, "#gsk": ItemLayout.indexSortKey,
+                     "#ttl": ItemLayout.expiresAt, "#type": "type", "#count": ItemLayout.eventCount, "#last": ItemLayout.eventLastSeen]
+        var values: Item = [
+            ":record": .string(StoreCoding.json(event)),
+            ":gpk": .string(ItemLayout.securityEventsPartition(forEvent: event.id)),
+            ":gsk": .string(ItemLayout.padded(ItemLayout.milliseconds(event.createdAt), width: 15) + "#" + event.id),
+            ":ttl": ItemLayout.epochSeconds(event.createdAt.addingTimeInterval(retention)),
+            ":type": .string(event.type.rawValue),
+            ":count": AttributeValue(event.count),
+            ":last": AttributeValue(ItemLayout.milliseconds(event.lastSeenAt)),
+        ]
+        var sets = ["#record = if_not_exists(#record, :record)", "#gpk = if_not_exists(#gpk, :gpk)", "#gsk = if_not_exists(#gsk, :gsk)",
+                    "#ttl = if_not_exists(#ttl, :ttl)", "#type = :type", "#last = :last"]
+        for (attribute, value) in [("widget_id", event.widgetId), ("domain", event.domain)] {
+            guard let value else { continue }
+            names["#\(attribute)"] = attribute
+            values[":\(attribute)"] = .string(value)
+            sets.append("#\(attribute) = if_not_exists(#\(attribute), :\(attribute))")
+        }
+        var update = request().with(names: names, values: values)
+        update.key = ItemLayout.securityEvent(event.id)
+        update.updateExpression = "SET " + sets.joined(separator: ", ") + " ADD #count :count"
+        guard case .success(let item) = try await self.update(update, idempotent: false),
+              let json = item[ItemLayout.record]?.stringValue else { return }
+        let first = try StoreCoding.securityEvent(json: json.utf8)
+        var sampled = first
+        let merged = first.merging(event)
+        sampled.sampleWidgetIds = merged.sampleWidgetIds
+        sampled.sampleOrigins = merged.sampleOrigins
+        guard sampled != first else { return }
+        var addSample = request().with(names: ["#record": ItemLayout.record],
+                                       values: [":old": .string(json), ":new": .string(StoreCoding.json(sampled))])
+        addSample.key = ItemLayout.securityEvent(event.id)
+        addSample.updateExpression = "SET #record = :new"
+        addSample.conditionExpression = "#record = :old"
+        _ = try await self.update(addSample, idempotent: true)
     }
 
-    /// Newest first from `gsi1`, from `since` on (to `until`'s millisecond, when set); type and widget
-    /// are filters, so pages are read until `limit` events match or none are left.
+    /// The event an item holds: its first refusal's record, with the count and time last seen kept beside it.
+    private func securityEvent(from item: Item) throws -> SecurityEvent {
+        guard let json = item[ItemLayout.record]?.stringValue else {
+            throw DynamoDBResponseError(operation: "read SecurityEvent", detail: "item without a `record` attribute")
+        }
+        var event = try StoreCoding.securityEvent(json: json.utf8)
+        if let count = item[ItemLayout.eventCount]?.int64Value { event.count = Int(count) }
+        if let last = item[ItemLayout.eventLastSeen]?.int64Value { event.lastSeenAt = Date(timeIntervalSince1970: TimeInterval(last) / 1000) }
+        return event
+    }
+
+    /// Newest first from `gsi1`, from `since` on (to `until`'s millisecond, when set): each of the
+    /// events' index partitions is read newest first, in parallel, and the pages merged. Type, widget
+    /// and domain are filters, so pages are read until `limit` events match or none are left.
     public func securityEvents(_ query: SecurityEventQuery) async throws -> [SecurityEvent] {
         // DynamoDB refuses a BETWEEN whose bounds are reversed; such a window holds nothing.
         guard query.limit > 0, query.until.map({ $0 >= query.since }) ?? true else { return [] }
         let sinceMs = Int64((query.since.timeIntervalSince1970 * 1000).rounded(.up))
         var names = ["#pk": ItemLayout.indexPartitionKey, "#sk": ItemLayout.indexSortKey]
-        var values: Item = [":pk": .string(ItemLayout.securityEventsPartition), ":since": .string(ItemLayout.padded(sinceMs, width: 15))]
+        var values: Item = [":since": .string(ItemLayout.padded(sinceMs, width: 15))]
         var filters: [String] = []
         if let type = query.type {
             names["#type"] = "type"
@@ -385,12 +429,24 @@ public struct DynamoDBStore: Store {
             // Sort keys are the padded millisecond, "#", the id: "$" sorts after every id of that millisecond.
             values[":until"] = .string(ItemLayout.padded(ItemLayout.milliseconds(until), width: 15) + "$")
         }
-        var request = request().with(names: names, values: values)
-        request.indexName = ItemLayout.index
-        request.keyConditionExpression = query.until == nil ? "#pk = :pk AND #sk >= :since" : "#pk = :pk AND #sk BETWEEN :since AND :until"
-        request.filterExpression = filters.isEmpty ? nil : filters.joined(separator: " AND ")
-        request.scanIndexForward = false
-        return try await self.query(request, limit: query.limit).map { try decodeRecord(SecurityEvent.self, from: $0) }
+        let shardRequests = ItemLayout.securityEventsPartitions.map { partition in
+            var valuesForShard = values
+            valuesForShard[":pk"] = .string(partition)
+            var request = request().with(names: names, values: valuesForShard)
+            request.indexName = ItemLayout.index
+            request.keyConditionExpression = query.until == nil ? "#pk = :pk AND #sk >= :since" : "#pk = :pk AND #sk BETWEEN :since AND :until"
+            request.filterExpression = filters.isEmpty ? nil : filters.joined(separator: " AND ")
+            request.scanIndexForward = false
+            return request
+        }
+        let items = try await withThrowingTaskGroup(of: [Item].self) { group in
+            for request in shardRequests { group.addTask { try await self.query(request, limit: query.limit) } }
+            var items: [Item] = []
+            for try await page in group { items += page }
+            return items
+        }
+        let newestFirst = items.sorted { ($0[ItemLayout.indexSortKey]?.stringValue ?? "") > ($1[ItemLayout.indexSortKey]?.stringValue ?? "") }
+        return try newestFirst.prefix(query.limit).map(securityEvent(from:))
     }
 
     // MARK: Usage and retention

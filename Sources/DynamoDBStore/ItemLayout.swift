@@ -12,7 +12,7 @@ import Handlers
 /// | conversation head (message sequence) | `CONVERSATION#<widget>#<conversation>` | `HEAD` |
 /// | message | `CONVERSATION#<widget>#<conversation>` | `MESSAGE#<sequence>` |
 /// | counter, interval, block | `COUNTER#<key>`, `INTERVAL#<key>`, `BLOCK#<key>` | same as the kind |
-/// | security event | `SECURITY_EVENT#<id>` | `SECURITY_EVENT`; in `gsi1` under `SECURITY_EVENTS`, by time |
+/// | security event | `SECURITY_EVENT#<id>` | `SECURITY_EVENT`; in `gsi1` under `SECURITY_EVENTS#<shard>`, by time |
 /// | message from a domain (GDPR export) | in `gsi1` under `DOMAIN_MESSAGES#<domain>`, by time | |
 /// | usage bucket | `USAGE#<day>` | `USAGE#<widget>#<domain>` |
 enum ItemLayout {
@@ -25,7 +25,16 @@ enum ItemLayout {
     static let record = "record"
 
     static let widgetsPartition = "WIDGETS"
-    static let securityEventsPartition = "SECURITY_EVENTS"
+    /// Security events are spread over this many index partitions by a hash of their id, so that a
+    /// refusal flood from many clients is not one hot partition (which would throttle the table
+    /// writes feeding it); listings read them all and merge.
+    static let securityEventShards = 8
+    /// Where events were indexed before they were spread; still read, until their TTL removes them.
+    static let unshardedSecurityEventsPartition = "SECURITY_EVENTS"
+    static let securityEventsPartitions = (0..<securityEventShards).map { "SECURITY_EVENTS#\($0)" } + [unshardedSecurityEventsPartition]
+    /// The refusals an aggregated security event stands for, and when the last came (epoch ms).
+    static let eventCount = "event_count"
+    static let eventLastSeen = "last_seen_ms"
     static let messagePrefix = "MESSAGE#"
 
     static func key(_ pk: String, _ sk: String) -> Item {
@@ -43,6 +52,12 @@ enum ItemLayout {
     static func connection(_ id: String) -> Item { key(partition("CONNECTION", id), "CONNECTION") }
     static func conversation(widget: String, conversation: String) -> String { partition("CONVERSATION", widget, conversation) }
     static func single(_ kind: String, _ name: String) -> Item { key(partition(kind, name), kind) }
+    static func securityEventsPartition(forEvent id: String) -> String {
+        var hash: UInt32 = 0x811c_9dc5
+        for byte in id.utf8 { hash = (hash ^ UInt32(byte)) &* 0x0100_0193 }
+        return securityEventsPartitions[Int(hash % UInt32(securityEventShards))]
+    }
+
     static func securityEvent(_ id: String) -> Item { key(partition("SECURITY_EVENT", id), "SECURITY_EVENT") }
     static func domainMessages(_ domain: String) -> String { partition("DOMAIN_MESSAGES", domain) }
     static func usageDay(_ day: String) -> String { partition("USAGE", day) }

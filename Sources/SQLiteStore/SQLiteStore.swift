@@ -516,13 +516,20 @@ public final class SQLiteStore: Store {
 
     // MARK: Security events
 
+    /// Inserts the event, or folds it into the stored one of the same id (`SecurityEvent.merging`):
+    /// the read and the write are one transaction, so concurrent refusals all count.
     public func recordSecurityEvent(_ event: SecurityEvent) async throws {
-        let parameters: [SQLiteValue] = [.text(event.id), .text(event.type.rawValue), event.widgetId.map(SQLiteValue.text) ?? .null,
-                                         .real(event.createdAt.timeIntervalSince1970), .text(StoreCoding.json(event)),
-                                         .text(event.domain ?? "")]
         try await calls.write { db in
-            try db.query("INSERT OR REPLACE INTO security_events (id, type, widget_id, created_at, json, domain) VALUES (?, ?, ?, ?, ?, ?)",
-                         parameters)
+            let stored = try db.firstRow("SELECT json FROM security_events WHERE id = ?", [.text(event.id)]) { row in
+                try StoreCoding.securityEvent(json: (row.text(0) ?? "").utf8)
+            }
+            guard let stored else {
+                try db.query("INSERT INTO security_events (id, type, widget_id, created_at, json, domain) VALUES (?, ?, ?, ?, ?, ?)",
+                             [.text(event.id), .text(event.type.rawValue), event.widgetId.map(SQLiteValue.text) ?? .null,
+                              .real(event.createdAt.timeIntervalSince1970), .text(StoreCoding.json(event)), .text(event.domain ?? "")])
+                return
+            }
+            try db.query("UPDATE security_events SET json = ? WHERE id = ?", [.text(StoreCoding.json(stored.merging(event))), .text(event.id)])
         }
     }
 

@@ -165,8 +165,8 @@ struct DynamoDBStoreConfigurationTests {
                                                           sourceIp: "198.51.100.7", userAgent: nil, details: [:], createdAt: happened))
         let sent = try #require(await endpoint.requests.first)
         let body = try JSONSerialization.jsonObject(with: Data(sent.body)) as? [String: Any]
-        let item = body?["Item"] as? [String: Any]
-        let expires = (item?["expires_at"] as? [String: Any])?["N"] as? String
+        let values = body?["ExpressionAttributeValues"] as? [String: Any]
+        let expires = (values?[":ttl"] as? [String: Any])?["N"] as? String
         #expect(expires == String(1_763_596_800 + days * 86_400))
     }
 

@@ -108,7 +108,7 @@ struct AdminReportTests {
 
         let shop = try await harness.admin("GET", "export", query: ["domain": "SHOP.example"])
         let shopConversations = shop.body["conversations"]?.arrayValue ?? []
-        #expect(shopConversations.compactMap { $0["conversation_id"]?.stringValue } == ["c-1"])
+        #expect(shopConversations.compactMap { $0["conversation_id"]?.stringValue } == ["c-1"], "one conversation: every POST proved it")
         #expect(shopConversations.first?["messages"]?.arrayValue?.count == 6)
         #expect(shop.body["security_events"]?.arrayValue?.compactMap { $0["type"]?.stringValue } == ["suspicious_content"])
 

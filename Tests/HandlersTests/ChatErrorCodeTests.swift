@@ -80,7 +80,7 @@ struct ChatErrorCodeTests {
         let harness = try await Harness()
         let filtered = try await harness.chat(Harness.chatBody(message: "<script>alert(1)</script>"))
         #expect(filtered.body?["error"] == .string("content_filtered"))
-        #expect(try await harness.store.messages(widgetId: DemoWidget.id, conversationId: "c-1", limit: 10).isEmpty)
+        #expect(try await harness.store.messages(widgetId: DemoWidget.id, conversationId: Harness.storageKey(), limit: 10).isEmpty)
         harness.clock.advance(0.5)
         let tooSoon = try await harness.chat(Harness.chatBody())
         #expect(tooSoon.status == 429)
@@ -96,7 +96,7 @@ struct ChatErrorCodeTests {
         #expect(refused.status == 429)
         #expect(refused.body?["error"] == .string("rate_limit_exceeded"))
         #expect(try await harness.events(.suspiciousContent).isEmpty)
-        let stored = try await harness.store.messages(widgetId: DemoWidget.id, conversationId: "c-1", limit: 10)
+        let stored = try await harness.store.messages(widgetId: DemoWidget.id, conversationId: Harness.storageKey(), limit: 10)
         #expect(stored.map(\.role) == [.user, .assistant])
     }
 
@@ -130,7 +130,7 @@ struct ChatErrorCodeTests {
         #expect(response.statusCode == 502)
         #expect(response.body.contains("processing_error"))
         #expect(response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173")
-        let stored = try await base.store.messages(widgetId: DemoWidget.id, conversationId: "c-1", limit: 10)
+        let stored = try await base.store.messages(widgetId: DemoWidget.id, conversationId: Harness.storageKey(), limit: 10)
         #expect(stored.map(\.role) == [.user], "the user's message is kept even when the provider fails")
     }
 

@@ -83,7 +83,8 @@ struct ConversationHistoryTests {
         let harness = try await Harness()
         var dependencies = harness.dependencies
         dependencies.ai = Immediate()
-        let request = ChatTurnRequest(widget: DemoWidget.make(createdAt: harness.clock.now()), conversationId: "c-9", message: "hi",
+        let request = ChatTurnRequest(widget: DemoWidget.make(createdAt: harness.clock.now()), conversationId: "c-9",
+                                      conversationToken: .random(), message: "hi",
                                       clientHistory: nil, client: SecurityEventRecorder.Client(widgetId: DemoWidget.id,
                                       origin: RequestOrigin(headers: HTTPHeaders(["origin": "http://localhost:5173"])), sourceIp: "198.51.100.7",
                                       userAgent: nil, requestId: "r"), perIPLimit: true, deadline: harness.clock.now().addingTimeInterval(30))
@@ -115,7 +116,7 @@ struct ConversationHistoryTests {
                                       body: Harness.chatBody(message: message))
             _ = try await ChatFunction(dependencies: dependencies).handle(request, context: harness.context)
         }
-        let stored = try await harness.store.messages(widgetId: DemoWidget.id, conversationId: "c-1", limit: 10)
+        let stored = try await harness.store.messages(widgetId: DemoWidget.id, conversationId: Harness.storageKey(), limit: 10)
         #expect(stored.map(\.content) == ["first", "write to \(PIIRedactor.emailMarker) about: first"])
         #expect(stored.map(\.role) == [.user, .assistant])
     }

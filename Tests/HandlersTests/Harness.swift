@@ -52,8 +52,19 @@ struct Harness {
         return (response.statusCode, response.headers, try? JSONDecoder().decode(JSONValue.self, from: Data(response.body.utf8)))
     }
 
-    static func chatBody(message: String = "What are your opening hours?", widget: String = DemoWidget.id, conversation: String = "c-1") -> String {
-        JSONCoding.string(["widget_id": widget, "conversation_id": conversation, "message": message])
+    /// The token the tests' chat POSTs prove their conversations with, so that they continue one another.
+    static let conversationToken = "T2MEWOR5ZqlYhKZaFqkHaA"
+
+    static func chatBody(message: String = "What are your opening hours?", widget: String = DemoWidget.id, conversation: String = "c-1",
+                         token: String? = conversationToken) -> String {
+        var body = ["widget_id": widget, "conversation_id": conversation, "message": message]
+        body["conversation_token"] = token
+        return JSONCoding.string(body)
+    }
+
+    /// Where the messages of `conversation`, proven with `conversationToken`, are stored.
+    static func storageKey(_ conversation: String = "c-1", widget: String = DemoWidget.id) -> String {
+        ConversationToken(conversationToken)!.storageKey(widgetId: widget, conversationId: conversation)
     }
 
     func connect(query: [String: String], origin: String? = "http://localhost:5173", connectionId: String = "IU3kkeN4IAMCJwA=",

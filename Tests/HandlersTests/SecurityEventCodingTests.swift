@@ -80,7 +80,8 @@ struct SecurityEventCodingTests {
             var writer = JSONValueWriter()
             event.write(in: &writer)
             #expect(writer.bytes == event.jsonValue.jsonBytes, "round \(round)")
-            let stored = JSONValue.object(event.members(timestamp: .number(event.createdAt.timeIntervalSince1970 * 1000))).jsonString
+            let stored = JSONValue.object(event.members(timestamp: .number(event.createdAt.timeIntervalSince1970 * 1000),
+                                                        lastSeen: .number(event.lastSeenAt.timeIntervalSince1970 * 1000))).jsonString
             #expect(StoreCoding.json(event) == stored, "round \(round)")
         }
     }

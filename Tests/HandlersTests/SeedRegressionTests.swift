@@ -126,7 +126,9 @@ struct SendMessageTests {
         let harness = try await Harness()
         _ = try await harness.connect(query: ["sessionId": "s-1"])
         _ = try await harness.send(#"{"action":"sendMessage","message":"mail me at jane.doe@example.com or +44 20 7946 0958"}"#)
-        let stored = try await harness.store.messages(widgetId: DemoWidget.id, conversationId: "s-1", limit: 10)
+        let token = try #require(harness.poster.frames.last?["conversation_token"]?.stringValue.flatMap(ConversationToken.init))
+        let stored = try await harness.store.messages(widgetId: DemoWidget.id, conversationId: token.storageKey(widgetId: DemoWidget.id, conversationId: "s-1"),
+                                                      limit: 10)
         #expect(stored.first?.content == "mail me at [email] or [phone]")
     }
 }

@@ -22,7 +22,7 @@ public struct AdminFunction: LambdaFunction {
         var response = try await respond(to: request, cors: cors)
         for field in cors ?? HTTPHeaders() where response.headers[field.name] == nil { response.headers.set(field.name, field.value) }
         response.format = request.format
-        return response
+        return SecurityHeaders.apply(to: response, for: request)
     }
 
     private func respond(to request: HTTPRequest, cors: HTTPHeaders?) async throws -> HTTPResponse {

@@ -232,7 +232,9 @@ struct AdminReports {
         for message in try await store.messages(domain: domain) {
             let key = "\(message.widgetId)\u{0}\(message.conversationId)"
             let position = positions[key] ?? {
-                conversations.append(Conversation(widgetId: message.widgetId, conversationId: message.conversationId, messages: []))
+                conversations.append(Conversation(widgetId: message.widgetId,
+                                                  conversationId: ConversationToken.conversationId(ofStorageKey: message.conversationId),
+                                                  messages: []))
                 positions[key] = conversations.count - 1
                 return conversations.count - 1
             }()

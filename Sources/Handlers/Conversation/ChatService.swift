@@ -1,7 +1,11 @@
 /// One chat turn as both entry points (the HTTP `chat` POST and the WebSocket `sendMessage`) see it.
 public struct ChatTurnRequest: Sendable {
     public var widget: WidgetConfig
+    /// The conversation as the client names it.
     public var conversationId: String
+    /// The client's proof that the conversation is its own: earlier turns are read and new ones
+    /// stored under the key it gives (`ConversationToken.storageKey`).
+    public var conversationToken: ConversationToken
     /// The user's new message, as typed (redaction happens inside the service).
     public var message: String
     /// Earlier turns supplied by a stateless client (`messages` in the chat POST); nil to use the
@@ -12,16 +16,20 @@ public struct ChatTurnRequest: Sendable {
     public var perIPLimit: Bool
     public var deadline: Date
 
-    public init(widget: WidgetConfig, conversationId: String, message: String, clientHistory: [ChatTurn]?,
-                client: SecurityEventRecorder.Client, perIPLimit: Bool, deadline: Date) {
+    public init(widget: WidgetConfig, conversationId: String, conversationToken: ConversationToken, message: String,
+                clientHistory: [ChatTurn]?, client: SecurityEventRecorder.Client, perIPLimit: Bool, deadline: Date) {
         self.widget = widget
         self.conversationId = conversationId
+        self.conversationToken = conversationToken
         self.message = message
         self.clientHistory = clientHistory
         self.client = client
         self.perIPLimit = perIPLimit
         self.deadline = deadline
     }
+
+    /// Where the conversation's messages are stored: under the conversation id and the token together.
+    public var storageKey: String { conversationToken.storageKey(widgetId: widget.widgetId, conversationId: conversationId) }
 }
 
 public struct ChatTurnResult: Sendable, Equatable {
@@ -31,6 +39,11 @@ public struct ChatTurnResult: Sendable, Equatable {
 
 /// The policy and memory of a chat turn, in the order that keeps abuse cheap: length, limits,
 /// content, then storage and the provider. Every refusal is recorded as a security event.
+///
+/// A client that keeps its own history (`messages` in the chat POST) is held to the same rules for
+/// every turn it supplies as for its new message — length, content filter, PII redaction — and to
+/// `historyScalarBudget` for all of them together: nothing a client sends reaches the provider or
+/// the store unchecked.
 public struct ChatService: Sendable {
     public var dependencies: Dependencies
 
@@ -43,21 +56,21 @@ public struct ChatService: Sendable {
         to request: ChatTurnRequest, onPiece: @Sendable (String) async throws -> Void = { _ in }
     ) async throws -> Result<ChatTurnResult, Refusal> {
         let store = dependencies.store
-        let recorder = SecurityEventRecorder(store: store, clock: dependencies.clock)
+        let recorder = SecurityEventRecorder(store: store, clock: dependencies.clock, configuration: dependencies.configuration)
         let widget = request.widget
         let now = dependencies.clock.now()
 
-        let length = request.message.count
-        if length > widget.limits.maxMessageLength {
-            try await recorder.record(.messageTooLong, client: request.client,
-                                      details: ["length": "\(length)", "max": "\(widget.limits.maxMessageLength)"])
-            return .failure(Refusal(.messageTooLong, "Messages can be at most \(widget.limits.maxMessageLength) characters."))
+        if let (refusal, details) = Self.lengthViolation(in: request) {
+            try await recorder.refuse(.messageTooLong, client: request.client, details: details)
+            return .failure(refusal)
         }
 
-        // The filter's verdict is known before the limits are checked (it reads only the message), so
+        // The filter's verdict is known before the limits are checked (it reads only the text), so
         // that a message passing both is stored in the same store call as its admission. A message
         // refused by both is refused for the limits, as when they were checked first.
-        let violation = ContentFilter(blockedKeywords: widget.settings.blockedKeywords).violation(in: request.message)
+        let filter = ContentFilter(blockedKeywords: widget.settings.blockedKeywords)
+        let violation = filter.violation(in: request.message)
+            ?? request.clientHistory?.lazy.compactMap({ filter.violation(in: $0.content) }).first
         let redactor = PIIRedactor()
         let userMessage = violation == nil ? stored(.user, redactor.redact(request.message), request: request, at: now) : nil
         // The widget's bound on the conversation, and no more than the provider reads of it.
@@ -85,19 +98,15 @@ public struct ChatService: Sendable {
         case .success(let admission):
             admitted = admission
         case .failure(let denial):
-            try await record(denial, recorder: recorder, client: request.client)
+            var details = ["limit_type": denial.limitType]
+            if let retry = denial.refusal.retryAfter { details["retry_after"] = "\(retry)" }
+            try await recorder.refuse(denial.eventType, client: request.client, details: details)
             return .failure(denial.refusal)
         }
 
         guard let userMessage else {
-            let rule = violation ?? ""
-            try await recorder.record(.suspiciousContent, client: request.client, details: ["rule": rule])
-            let denial = RateLimiter.Denial(
-                refusal: Refusal(.contentFiltered, "Your message couldn't be sent. Please remove links, markup or unusual characters."),
-                eventType: .suspiciousContent, limitType: rule)
-            let warned = try await limiter.warn(subject: "\(widget.widgetId):\(request.client.sourceIp)", now: now, denial: denial)
-            if let until = warned.autoBlockedUntil { try await recordBlock(until: until, recorder: recorder, client: request.client) }
-            return .failure(denial.refusal)
+            try await recorder.refuse(.suspiciousContent, client: request.client, details: ["rule": violation ?? ""])
+            return .failure(Refusal(.contentFiltered, "Your message couldn't be sent. Please remove links, markup or unusual characters."))
         }
         let usage = admitted.usage
         var reply = answeredEarly ?? ""
@@ -150,20 +159,39 @@ public struct ChatService: Sendable {
     }
 
     private func stored(_ role: ChatRole, _ content: String, request: ChatTurnRequest, at date: Date) -> StoredMessage {
-        StoredMessage(widgetId: request.widget.widgetId, conversationId: request.conversationId, role: role, content: content,
+        StoredMessage(widgetId: request.widget.widgetId, conversationId: request.storageKey, role: role, content: content,
                       domain: request.client.origin.origin?.host, sourceIp: request.client.sourceIp, createdAt: date)
     }
 
-    private func record(_ denial: RateLimiter.Denial, recorder: SecurityEventRecorder, client: SecurityEventRecorder.Client) async throws {
-        var details = ["limit_type": denial.limitType]
-        if let retry = denial.refusal.retryAfter { details["retry_after"] = "\(retry)" }
-        try await recorder.record(denial.eventType, client: client, details: details)
-        if let until = denial.autoBlockedUntil { try await recordBlock(until: until, recorder: recorder, client: client) }
-    }
+    /// Client texts longer than this many Unicode scalars in all (`messages`' earlier turns
+    /// together) are refused: eight new messages' worth, as a whole-conversation bound.
+    static func historyScalarBudget(for widget: WidgetConfig) -> Int { widget.limits.maxMessageLength * 8 }
 
-    private func recordBlock(until: Date, recorder: SecurityEventRecorder, client: SecurityEventRecorder.Client) async throws {
-        // The block starts because of the refusal just recorded: one refused request, not two.
-        try await recorder.record(.blocked, client: client, details: ["block_expires_at": ISO8601.string(until), "reason": "auto_block"],
-                                  countsAsRefusal: false)
+    /// Why the new message or a supplied earlier turn is too long, with the event's details; nil when
+    /// none is. `max_message_length` counts Unicode scalars, so combining marks stacked on one
+    /// character count each (`a` and 60,000 accents are 60,001, not 1), which also bounds the
+    /// UTF-8 size at four bytes a scalar.
+    static func lengthViolation(in request: ChatTurnRequest) -> (Refusal, [String: String])? {
+        let limit = request.widget.limits.maxMessageLength
+        func details(_ text: String, _ part: String) -> [String: String] {
+            ["part": part, "scalars": "\(text.unicodeScalars.count)", "bytes": "\(text.utf8.count)", "max": "\(limit)"]
+        }
+        if request.message.unicodeScalars.count > limit {
+            return (Refusal(.messageTooLong, "Messages can be at most \(limit) characters."), details(request.message, "message"))
+        }
+        var total = 0
+        for (index, turn) in (request.clientHistory ?? []).enumerated() {
+            let scalars = turn.content.unicodeScalars.count
+            if scalars > limit {
+                return (Refusal(.messageTooLong, "Each earlier message can be at most \(limit) characters."), details(turn.content, "messages[\(index)]"))
+            }
+            total += scalars
+        }
+        let budget = historyScalarBudget(for: request.widget)
+        if total > budget {
+            return (Refusal(.payloadTooLarge, "The conversation sent with the message is too long; send at most \(budget) characters of it."),
+                    ["part": "messages", "scalars": "\(total)", "max": "\(budget)"])
+        }
+        return nil
     }
 }

@@ -11,6 +11,7 @@ public struct ChatFunction: LambdaFunction {
     struct Body: JSONValueDecodable {
         var widgetId: String?
         var conversationId: String?
+        var conversationToken: String?
         var message: String?
         var messages: [ChatTurn]?
 
@@ -20,6 +21,7 @@ public struct ChatFunction: LambdaFunction {
             // `??` would erase the typed throw of its right-hand side.
             conversationId = try fields.decodeIfPresent("conversation_id")
             if conversationId == nil { conversationId = try fields.decodeIfPresent("sessionId") }
+            conversationToken = try fields.decodeIfPresent("conversation_token")
             message = try fields.decodeIfPresent("message")
             messages = try fields.decodeIfPresent("messages")
         }
@@ -28,10 +30,12 @@ public struct ChatFunction: LambdaFunction {
     struct Success: JSONValueEncodable {
         var response: String
         var conversationId: String
+        var conversationToken: ConversationToken
         var usage: Usage
 
         var jsonValue: JSONValue {
-            .object(["success": .bool(true), "response": .string(response), "conversation_id": .string(conversationId), "usage": usage.jsonValue])
+            .object(["success": .bool(true), "response": .string(response), "conversation_id": .string(conversationId),
+                     "conversation_token": .string(conversationToken.description), "usage": usage.jsonValue])
         }
     }
 
@@ -50,6 +54,10 @@ public struct ChatFunction: LambdaFunction {
     }
 
     public func handle(_ request: HTTPRequest, context: InvocationContext) async throws -> HTTPResponse {
+        SecurityHeaders.apply(to: try await respond(to: request, context: context), for: request)
+    }
+
+    private func respond(to request: HTTPRequest, context: InvocationContext) async throws -> HTTPResponse {
         let client = SecurityEventRecorder.Client(
             widgetId: nil, origin: RequestOrigin(headers: request.headers), sourceIp: request.sourceIp,
             userAgent: request.userAgent, requestId: context.requestId)
@@ -90,30 +98,40 @@ public struct ChatFunction: LambdaFunction {
         switch Self.validate(body) {
         case .failure(let refusal):
             return Self.respond(refusal, cors: cors, format: request.format)
-        case .success(let (conversationId, message, history)):
+        case .success(let (conversationId, token, message, history)):
             var eventClient = client
             eventClient.widgetId = widget.widgetId
-            let turn = ChatTurnRequest(widget: widget, conversationId: conversationId, message: message, clientHistory: history,
-                                       client: eventClient, perIPLimit: true, deadline: context.deadline)
+            let turn = ChatTurnRequest(widget: widget, conversationId: conversationId, conversationToken: token ?? .random(),
+                                       message: message, clientHistory: history, client: eventClient, perIPLimit: true,
+                                       deadline: context.deadline)
             switch try await ChatService(dependencies: dependencies).respond(to: turn) {
             case .failure(let refusal):
                 return Self.respond(refusal, cors: cors, format: request.format)
             case .success(let result):
                 var headers = cors
                 headers.set("Content-Type", "application/json")
-                let body = Success(response: result.reply, conversationId: conversationId, usage: result.usage)
+                let body = Success(response: result.reply, conversationId: conversationId, conversationToken: turn.conversationToken,
+                                   usage: result.usage)
                 return HTTPResponse(statusCode: 200, headers: headers, body: body.jsonValue.jsonString, format: request.format)
             }
         }
     }
 
-    /// The conversation id, the new message and any client-supplied history, or why the body is invalid.
-    static func validate(_ body: Body) -> Result<(String, String, [ChatTurn]?), Refusal> {
+    /// The conversation id, the token proving it is the client's (nil: a new conversation), the new
+    /// message and any client-supplied history, or why the body is invalid.
+    static func validate(_ body: Body) -> Result<(String, ConversationToken?, String, [ChatTurn]?), Refusal> {
         guard let conversationId = body.conversationId else {
             return .failure(.invalidRequest("conversation_id is required."))
         }
         guard Identifiers.isValidConversationId(conversationId) else {
             return .failure(.invalidRequest("conversation_id must be 1-128 letters, digits or _-.:"))
+        }
+        var token: ConversationToken?
+        if let text = body.conversationToken {
+            guard let valid = ConversationToken(text) else {
+                return .failure(.invalidRequest("conversation_token must be the token an earlier reply returned."))
+            }
+            token = valid
         }
         let message: String
         var history: [ChatTurn]?
@@ -140,15 +158,15 @@ public struct ChatFunction: LambdaFunction {
         guard !message.trimmed().isEmpty else {
             return .failure(.invalidRequest("message must not be empty."))
         }
-        return .success((conversationId, message, history))
+        return .success((conversationId, token, message, history))
     }
 
     /// `OPTIONS`: 204 with CORS headers when the origin may use the named widget, is first-party, or
     /// belongs to the domain of some active widget (a preflight carries no body to name the widget).
     private func preflight(_ request: HTTPRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPResponse {
         guard let origin = try await allowedOrigin(client: client, widgetId: widgetId) else {
-            try await SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock)
-                .record(.originNotAllowed, client: client, details: ["reason": "preflight from an origin no widget allows"])
+            try await SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock, configuration: dependencies.configuration)
+                .refuse(.originNotAllowed, client: client, details: ["reason": "preflight from an origin no widget allows"])
             return HTTPResponse(statusCode: 403, format: request.format)
         }
         return HTTPResponse(statusCode: 204, headers: CORS().headers(for: origin), format: request.format)

@@ -24,12 +24,19 @@ public struct ConnectFunction: LambdaFunction {
         guard Identifiers.isValidConversationId(sessionId) else {
             return Self.reject(.invalidRequest("sessionId must be 1-128 letters, digits or _-.:"))
         }
+        let recorder = SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock, configuration: dependencies.configuration)
+        let now = dependencies.clock.now()
+        // A blocked client opens no connection: refused before any widget lookup, in one aggregated event.
+        if let until = try await dependencies.store.blockedUntil(SecurityEventRecorder.blockKey(ip: client.sourceIp), now: now) {
+            try await recorder.refuse(.blocked, client: client, details: ["block_expires_at": ISO8601.string(until), "route": "$connect"])
+            return Self.reject(Refusal(.temporarilyBlocked, "Too many refused requests. Please wait before trying again.",
+                                       retryAfter: RateLimiter.seconds(from: now, to: until), blockExpiresAt: until))
+        }
         let widgetId = query["widget_id"] ?? query["widgetId"]
         switch try await WidgetGate(dependencies: dependencies).admit(widgetId: widgetId, client: client) {
         case .failure(let refusal):
             return Self.reject(refusal)
         case .success(let (widget, origin)):
-            let now = dependencies.clock.now()
             let userId = event.requestContext.authorizer?["principalId"]?.stringValue ?? "anonymous"
             try await dependencies.store.putConnection(ConnectionRecord(
                 connectionId: event.requestContext.connectionId, widgetId: widget.widgetId, sessionId: sessionId,
@@ -40,8 +47,10 @@ public struct ConnectFunction: LambdaFunction {
     }
 
     static func reject(_ refusal: Refusal) -> WebSocketResponse {
-        WebSocketResponse(statusCode: refusal.code.status, headers: ["Content-Type": "application/json"],
-                          body: JSONCoding.string(["error": refusal.code.rawValue, "message": refusal.message]))
+        var headers = ["Content-Type": "application/json"]
+        if let retry = refusal.retryAfter { headers["Retry-After"] = "\(retry)" }
+        return WebSocketResponse(statusCode: refusal.code.status, headers: headers,
+                                 body: JSONCoding.string(["error": refusal.code.rawValue, "message": refusal.message]))
     }
 }
 

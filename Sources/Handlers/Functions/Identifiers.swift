@@ -26,26 +26,26 @@ struct WidgetGate: Sendable {
 
     /// The widget and the origin it was allowed for, or the refusal (already recorded as an event).
     func admit(widgetId rawId: String?, client: SecurityEventRecorder.Client) async throws -> Result<(WidgetConfig, Origin?), Refusal> {
-        let recorder = SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock)
+        let recorder = SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock, configuration: dependencies.configuration)
         var client = client
         guard let widgetId = rawId ?? dependencies.configuration.defaultWidgetId else {
             return .failure(.invalidRequest("widget_id is required."))
         }
         guard Identifiers.isValidWidgetId(widgetId) else {
             client.widgetId = nil
-            try await recorder.record(.invalidWidgetId, client: client, details: ["widget_id": String(widgetId.prefix(100))])
+            try await recorder.refuse(.invalidWidgetId, client: client, details: ["widget_id": String(widgetId.prefix(100))])
             return .failure(.invalidRequest("widget_id is not a valid widget id."))
         }
         client.widgetId = widgetId
         guard let widget = try await dependencies.store.widget(id: widgetId), widget.isActive else {
-            try await recorder.record(.widgetNotFound, client: client, details: ["widget_id": widgetId])
+            try await recorder.refuse(.widgetNotFound, client: client, details: ["widget_id": widgetId])
             return .failure(Refusal(.widgetNotFoundOrInactive, "This chat widget is not available."))
         }
         switch OriginPolicy(configuration: dependencies.configuration).verdict(for: client.origin, widget: widget) {
         case .allowed(let origin):
             return .success((widget, origin))
         case .refused(let type, let reason):
-            try await recorder.record(type, client: client, details: ["reason": reason])
+            try await recorder.refuse(type, client: client, details: ["reason": reason])
             return .failure(Refusal(.domainNotAuthorized, "This website is not authorized to use this chat widget."))
         }
     }

@@ -13,12 +13,14 @@ public struct SendMessageFunction: LambdaFunction {
         var action: String?
         var message: String
         var conversationId: String?
+        var conversationToken: String?
 
         init(json: JSONValue) throws(JSONShapeError) {
             let fields = try JSONFields(json)
             action = try fields.decodeIfPresent("action")
             message = try fields.decode("message")
             conversationId = try fields.decodeIfPresent("conversation_id")
+            conversationToken = try fields.decodeIfPresent("conversation_token")
         }
     }
 
@@ -46,6 +48,17 @@ public struct SendMessageFunction: LambdaFunction {
         guard Identifiers.isValidConversationId(conversationId) else {
             return try await poster.refuse(.invalidRequest("conversation_id must be 1-128 letters, digits or _-.:"))
         }
+        // A frame without a token continues the conversation this connection holds; one with a token
+        // continues the conversation it proves (one the page held before it reconnected).
+        let token: ConversationToken
+        if let text = body.conversationToken {
+            guard let valid = ConversationToken(text) else {
+                return try await poster.refuse(.invalidRequest("conversation_token must be the token an earlier reply returned."))
+            }
+            token = valid
+        } else {
+            token = .boundTo(connectionId: connectionId, key: dependencies.configuration.conversationKey)
+        }
         guard !body.message.trimmed().isEmpty else {
             return try await poster.refuse(.invalidRequest("message must not be empty."))
         }
@@ -58,9 +71,9 @@ public struct SendMessageFunction: LambdaFunction {
             widgetId: widget.widgetId, origin: origin,
             sourceIp: event.requestContext.identity?.sourceIp ?? connection.sourceIp,
             userAgent: event.requestContext.identity?.userAgent ?? connection.userAgent, requestId: context.requestId)
-        let request = ChatTurnRequest(widget: widget, conversationId: conversationId, message: body.message, clientHistory: nil,
-                                      client: client, perIPLimit: false, deadline: context.deadline)
-        let stream = StreamRelay(poster: poster, conversationId: conversationId)
+        let request = ChatTurnRequest(widget: widget, conversationId: conversationId, conversationToken: token, message: body.message,
+                                      clientHistory: nil, client: client, perIPLimit: false, deadline: context.deadline)
+        let stream = StreamRelay(poster: poster, conversationId: conversationId, conversationToken: token)
         do {
             switch try await ChatService(dependencies: dependencies).respond(to: request, onPiece: stream.relay) {
             case .failure(let refusal):
@@ -102,6 +115,7 @@ struct FramePoster: Sendable {
 final class StreamRelay: Sendable {
     private let poster: FramePoster
     private let conversationId: String
+    private let conversationToken: ConversationToken
     private let pending = Mutex<PendingPiece>(PendingPiece())
 
     private struct PendingPiece {
@@ -109,9 +123,10 @@ final class StreamRelay: Sendable {
         var streaming = false
     }
 
-    init(poster: FramePoster, conversationId: String) {
+    init(poster: FramePoster, conversationId: String, conversationToken: ConversationToken) {
         self.poster = poster
         self.conversationId = conversationId
+        self.conversationToken = conversationToken
     }
 
     @Sendable func relay(_ piece: String) async throws {
@@ -131,7 +146,7 @@ final class StreamRelay: Sendable {
 
     func finish(reply: String) async throws {
         let streaming = pending.withLock { $0.streaming }
-        try await poster.send(streaming ? .done(content: reply, conversationId: conversationId)
-                                        : .message(content: reply, conversationId: conversationId))
+        try await poster.send(streaming ? .done(content: reply, conversationId: conversationId, conversationToken: conversationToken)
+                                        : .message(content: reply, conversationId: conversationId, conversationToken: conversationToken))
     }
 }

@@ -1,8 +1,11 @@
 /// The JSON text frames the server sends a widget over WebSocket (SPEC §3.1).
+///
+/// A reply's last frame (`message`, or `done` after `delta`s) carries the conversation's token, which
+/// the client sends back with later turns, e.g. after reconnecting (`ConversationToken`).
 public enum ServerFrame: Sendable, Equatable {
-    case message(content: String, conversationId: String)
+    case message(content: String, conversationId: String, conversationToken: ConversationToken)
     case delta(content: String, conversationId: String)
-    case done(content: String, conversationId: String)
+    case done(content: String, conversationId: String, conversationToken: ConversationToken)
     case error(Refusal)
 
     private struct Wire: JSONValueEncodable {
@@ -10,6 +13,7 @@ public enum ServerFrame: Sendable, Equatable {
         var role: String?
         var content: String?
         var conversationId: String?
+        var conversationToken: String?
         var error: String?
         var message: String?
         var retryAfter: Int?
@@ -20,6 +24,7 @@ public enum ServerFrame: Sendable, Equatable {
             object.set("role", role)
             object.set("content", content)
             object.set("conversation_id", conversationId)
+            object.set("conversation_token", conversationToken)
             object.set("error", error)
             object.set("message", message)
             object.set("retry_after", retryAfter)
@@ -30,12 +35,12 @@ public enum ServerFrame: Sendable, Equatable {
 
     public var json: [UInt8] {
         let wire: Wire = switch self {
-        case .message(let content, let conversationId):
-            Wire(type: "message", role: "assistant", content: content, conversationId: conversationId)
+        case .message(let content, let conversationId, let token):
+            Wire(type: "message", role: "assistant", content: content, conversationId: conversationId, conversationToken: token.description)
         case .delta(let content, let conversationId):
             Wire(type: "delta", content: content, conversationId: conversationId)
-        case .done(let content, let conversationId):
-            Wire(type: "done", role: "assistant", content: content, conversationId: conversationId)
+        case .done(let content, let conversationId, let token):
+            Wire(type: "done", role: "assistant", content: content, conversationId: conversationId, conversationToken: token.description)
         case .error(let refusal):
             Wire(type: "error", error: refusal.code.rawValue, message: refusal.message, retryAfter: refusal.retryAfter,
                  blockExpiresAt: refusal.blockExpiresAt.map(ISO8601.string))

@@ -18,8 +18,8 @@ public struct Usage: Sendable, Equatable, Codable, JSONValueEncodable {
 }
 
 /// Server-side limits per widget and client IP (SPEC §4.3): fixed minute, hour and day windows, the
-/// minimum interval between messages, an optional per-IP limit across widgets, and an automatic
-/// block after repeated refusals.
+/// minimum interval between messages, an optional per-IP limit across widgets, and the client IP's
+/// automatic block (which `SecurityEventRecorder` imposes after repeated refusals of any kind).
 ///
 /// Every check is one atomic store operation, and the checks with the message they admit are one
 /// store call (`Store.admit`). A later refusal takes back the increments of the checks before it,
@@ -38,8 +38,6 @@ public struct RateLimiter: Sendable {
         public var refusal: Refusal
         public var eventType: SecurityEventType
         public var limitType: String
-        /// Set when this refusal triggered an automatic block lasting until then.
-        public var autoBlockedUntil: Date?
     }
 
     private struct Window {
@@ -82,12 +80,12 @@ public struct RateLimiter: Sendable {
             let seconds = TimeInterval(limits.minMessageIntervalMs) / 1000
             interval = IntervalClaim(key: "interval:\(subject)", interval: seconds, expiresAt: now.addingTimeInterval(seconds + 60))
         }
-        let admission = MessageAdmission(blockKey: "block:\(subject)", now: now, counters: counters.map(\.increment), interval: interval,
+        let admission = MessageAdmission(blockKey: SecurityEventRecorder.blockKey(ip: ip), now: now, counters: counters.map(\.increment), interval: interval,
                                          message: message, reply: reply, historyLimit: historyLimit)
 
-        func refuse(_ limitType: String, _ message: String, retryAfter: Int) async throws -> Result<Admitted, Denial> {
+        func refuse(_ limitType: String, _ message: String, retryAfter: Int) -> Result<Admitted, Denial> {
             let refusal = Refusal(.rateLimitExceeded, message, retryAfter: max(1, retryAfter))
-            return .failure(try await warn(subject: subject, now: now, denial: Denial(refusal: refusal, eventType: .rateLimit, limitType: limitType)))
+            return .failure(Denial(refusal: refusal, eventType: .rateLimit, limitType: limitType))
         }
         switch try await store.admit(admission) {
         case .blocked(let until):
@@ -97,9 +95,9 @@ public struct RateLimiter: Sendable {
         case .refusedByCounter(let outcomes):
             let refused = counters[max(0, min(outcomes.count, counters.count) - 1)]
             let retry = Int(refused.end - Int64(now.timeIntervalSince1970.rounded(.down)))
-            return try await refuse(refused.window.name, Self.message(for: refused.window.name), retryAfter: retry)
+            return refuse(refused.window.name, Self.message(for: refused.window.name), retryAfter: retry)
         case .refusedByInterval(let remaining, _):
-            return try await refuse("interval", "Please wait a moment before sending another message.",
+            return refuse("interval", "Please wait a moment before sending another message.",
                                     retryAfter: Int(remaining.rounded(.up)))
         case .admitted(let outcomes, let history):
             var dayCount = 0
@@ -111,21 +109,6 @@ public struct RateLimiter: Sendable {
                               resetAt: Date(timeIntervalSince1970: TimeInterval(dayEnd)))
             return .success(Admitted(usage: usage, history: history))
         }
-    }
-
-    /// Counts a refusal against `subject`; the refusal that reaches `AUTO_BLOCK_AFTER_WARNINGS`
-    /// within the cooldown period blocks the subject for that period.
-    public func warn(subject: String, now: Date, denial: Denial) async throws -> Denial {
-        let cooldown = Int64(configuration.cooldownPeriodMinutes) * 60
-        let (start, end) = Self.window(containing: now, seconds: cooldown)
-        let key = "warn:\(subject):\(start)"
-        let outcome = try await store.increment(key, limit: Int.max, expiresAt: Date(timeIntervalSince1970: TimeInterval(end + 60)))
-        guard case .admitted(let count) = outcome, count == configuration.autoBlockAfterWarnings else { return denial }
-        let until = now.addingTimeInterval(TimeInterval(cooldown))
-        try await store.block("block:\(subject)", until: until)
-        var blocked = denial
-        blocked.autoBlockedUntil = until
-        return blocked
     }
 
     static func window(containing date: Date, seconds: Int64) -> (start: Int64, end: Int64) {

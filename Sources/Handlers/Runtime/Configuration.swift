@@ -1,3 +1,5 @@
+import Crypto
+
 /// Settings read from the environment, the way Lambda passes them. Every value has a safe default,
 /// so a function starts with no configuration at all.
 public struct Configuration: Sendable, Equatable {
@@ -23,6 +25,18 @@ public struct Configuration: Sendable, Equatable {
     public var adminOrigin: Origin?
     /// Days conversations and security events are kept (`RETENTION_DAYS`).
     public var retentionDays: Int
+    /// Keys the conversation a WebSocket connection holds when its frames carry no token
+    /// (`ConversationToken.boundTo`): `CONVERSATION_TOKEN_SECRET`, else derived from `ADMIN_JWT_SECRET`,
+    /// else a key of this process's own. Every instance of a function must share it for a connection's
+    /// frames to reach one conversation whichever instance runs them; without it, a connection's
+    /// messages may start over, but never reach another client's conversation.
+    public var conversationKey: [UInt8]
+
+    /// Drawn once per process, so that configurations read from one environment stay equal.
+    private static let processConversationKey: [UInt8] = {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }()
 
     public init(environment: [String: String]) {
         func int(_ name: String, _ fallback: Int, minimum: Int = 0) -> Int {
@@ -48,5 +62,14 @@ public struct Configuration: Sendable, Equatable {
         adminJWTSecret = nonEmpty("ADMIN_JWT_SECRET")
         adminOrigin = nonEmpty("ADMIN_ORIGIN").flatMap(Origin.init)
         retentionDays = int("RETENTION_DAYS", 30, minimum: 1)
+        if let secret = nonEmpty("CONVERSATION_TOKEN_SECRET") {
+            conversationKey = Array(SHA256.hash(data: Array(secret.utf8)))
+        } else if let admin = adminJWTSecret {
+            // A key of its own for conversations: knowing it must not help forge admin tokens.
+            conversationKey = Array(HMAC<SHA256>.authenticationCode(for: Array("conversation tokens".utf8),
+                                                                    using: SymmetricKey(data: Array(admin.utf8))))
+        } else {
+            conversationKey = Self.processConversationKey
+        }
     }
 }

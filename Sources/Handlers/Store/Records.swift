@@ -183,7 +183,16 @@ public enum SecurityEventType: String, Codable, Sendable, CaseIterable {
 }
 
 /// A refusal, recorded with what was actually seen so that it can be investigated later.
+///
+/// Refusals of one type from one client within a short window are one event (SPEC §4.5): `count`
+/// says how many there were, `lastSeenAt` when the last came, and the samples keep the first few
+/// distinct widget ids and origins they named, since an attacker varies those. The other fields are
+/// the first refusal's.
 public struct SecurityEvent: Codable, Sendable, Equatable {
+    /// Widget ids and origins kept per event: enough to see what a flood aimed at, bounded so that a
+    /// flood naming a new one each time cannot grow the event.
+    public static let sampleLimit = 5
+
     public var id: String
     public var type: SecurityEventType
     public var widgetId: String?
@@ -194,9 +203,15 @@ public struct SecurityEvent: Codable, Sendable, Equatable {
     public var userAgent: String?
     public var details: [String: String]
     public var createdAt: Date
+    /// Refusals this event stands for.
+    public var count: Int
+    public var lastSeenAt: Date
+    public var sampleWidgetIds: [String]
+    public var sampleOrigins: [String]
 
     public init(id: String, type: SecurityEventType, widgetId: String?, origin: String?, domain: String?,
-                sourceIp: String, userAgent: String?, details: [String: String], createdAt: Date) {
+                sourceIp: String, userAgent: String?, details: [String: String], createdAt: Date,
+                count: Int = 1, lastSeenAt: Date? = nil, sampleWidgetIds: [String]? = nil, sampleOrigins: [String]? = nil) {
         self.id = id
         self.type = type
         self.widgetId = widgetId
@@ -206,14 +221,50 @@ public struct SecurityEvent: Codable, Sendable, Equatable {
         self.userAgent = userAgent
         self.details = details
         self.createdAt = createdAt
+        self.count = count
+        self.lastSeenAt = lastSeenAt ?? createdAt
+        self.sampleWidgetIds = sampleWidgetIds ?? widgetId.map { [$0] } ?? []
+        self.sampleOrigins = sampleOrigins ?? origin.map { [$0] } ?? []
+    }
+
+    /// This event with `later` (same id) folded in: counts added, the later time, samples merged up to
+    /// `sampleLimit` each. Every store aggregates with it.
+    public func merging(_ later: SecurityEvent) -> SecurityEvent {
+        func merged(_ kept: [String], _ added: [String]) -> [String] {
+            var result = kept
+            for value in added where result.count < Self.sampleLimit && !result.contains(value) { result.append(value) }
+            return result
+        }
+        var event = self
+        event.count += later.count
+        event.lastSeenAt = max(lastSeenAt, later.lastSeenAt)
+        event.sampleWidgetIds = merged(sampleWidgetIds, later.sampleWidgetIds)
+        event.sampleOrigins = merged(sampleOrigins, later.sampleOrigins)
+        return event
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, type, origin, domain, details
+        case id, type, origin, domain, details, count
         case widgetId = "widget_id"
         case sourceIp = "ip"
         case userAgent = "user_agent"
         case createdAt = "timestamp"
+        case lastSeenAt = "last_seen"
+        case sampleWidgetIds = "sample_widget_ids"
+        case sampleOrigins = "sample_origins"
+    }
+
+    /// Events stored before aggregation have no count, time last seen or samples: they stand for one refusal.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try c.decode(String.self, forKey: .id), type: try c.decode(SecurityEventType.self, forKey: .type),
+                  widgetId: try c.decodeIfPresent(String.self, forKey: .widgetId), origin: try c.decodeIfPresent(String.self, forKey: .origin),
+                  domain: try c.decodeIfPresent(String.self, forKey: .domain), sourceIp: try c.decode(String.self, forKey: .sourceIp),
+                  userAgent: try c.decodeIfPresent(String.self, forKey: .userAgent),
+                  details: try c.decode([String: String].self, forKey: .details), createdAt: try c.decode(Date.self, forKey: .createdAt),
+                  count: try c.decodeIfPresent(Int.self, forKey: .count) ?? 1, lastSeenAt: try c.decodeIfPresent(Date.self, forKey: .lastSeenAt),
+                  sampleWidgetIds: try c.decodeIfPresent([String].self, forKey: .sampleWidgetIds),
+                  sampleOrigins: try c.decodeIfPresent([String].self, forKey: .sampleOrigins))
     }
 }
 
@@ -221,14 +272,17 @@ extension SecurityEvent: JSONValueEncodable {
     /// The event as the admin API shows it, byte for byte what `JSONCoding.encoder` writes (nil
     /// fields omitted, the time in ISO 8601): a security events listing writes up to a thousand.
     public var jsonValue: JSONValue {
-        .object(members(timestamp: .string(ISO8601.string(createdAt))))
+        .object(members(timestamp: .string(ISO8601.string(createdAt)), lastSeen: .string(ISO8601.string(lastSeenAt))))
     }
 
-    /// The fields under their coding keys, nil ones absent as `Encodable` leaves them, with the time
-    /// as the caller writes it (ISO 8601 for the API, epoch milliseconds in stores).
-    func members(timestamp: JSONValue) -> [String: JSONValue] {
+    /// The fields under their coding keys, nil ones absent as `Encodable` leaves them, with the times
+    /// as the caller writes them (ISO 8601 for the API, epoch milliseconds in stores).
+    func members(timestamp: JSONValue, lastSeen: JSONValue) -> [String: JSONValue] {
         var object: [String: JSONValue] = ["id": .string(id), "type": .string(type.rawValue), "ip": .string(sourceIp),
-                                           "details": .object(details.mapValues(JSONValue.string)), "timestamp": timestamp]
+                                           "details": .object(details.mapValues(JSONValue.string)), "timestamp": timestamp,
+                                           "count": .number(Double(count)), "last_seen": lastSeen,
+                                           "sample_widget_ids": .array(sampleWidgetIds.map(JSONValue.string)),
+                                           "sample_origins": .array(sampleOrigins.map(JSONValue.string))]
         object.set("widget_id", widgetId)
         object.set("origin", origin)
         object.set("domain", domain)
@@ -236,10 +290,20 @@ extension SecurityEvent: JSONValueEncodable {
         return object
     }
 
-    /// `JSONValue.object(members(timestamp:)).jsonBytes`, written member by member in the writer's
-    /// key order, with `timestamp` writing the time: no dictionary per event and per `details`.
-    func write(in writer: inout JSONValueWriter, timestamp: (inout JSONValueWriter) -> Void) {
+    /// `JSONValue.object(members(timestamp:lastSeen:)).jsonBytes`, written member by member in the
+    /// writer's key order, with `time` writing each time: no dictionary per event and per `details`.
+    func write(in writer: inout JSONValueWriter, time: (Date, inout JSONValueWriter) -> Void) {
+        func strings(_ values: [String]) {
+            writer.bytes.append(UInt8(ascii: "["))
+            for (index, value) in values.enumerated() {
+                if index > 0 { writer.bytes.append(UInt8(ascii: ",")) }
+                writer.write(string: value)
+            }
+            writer.bytes.append(UInt8(ascii: "]"))
+        }
         var object = JSONObjectWriter(in: &writer)
+        object.key("count", in: &writer)
+        writer.write(.number(Double(count)))
         object.key("details", in: &writer)
         var fields = JSONObjectWriter(in: &writer)
         for (key, value) in details.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
@@ -252,9 +316,15 @@ extension SecurityEvent: JSONValueEncodable {
         writer.write(string: id)
         object.key("ip", in: &writer)
         writer.write(string: sourceIp)
+        object.key("last_seen", in: &writer)
+        time(lastSeenAt, &writer)
         object.member("origin", origin.map(JSONValue.string), in: &writer)
+        object.key("sample_origins", in: &writer)
+        strings(sampleOrigins)
+        object.key("sample_widget_ids", in: &writer)
+        strings(sampleWidgetIds)
         object.key("timestamp", in: &writer)
-        timestamp(&writer)
+        time(createdAt, &writer)
         object.key("type", in: &writer)
         writer.write(string: type.rawValue)
         object.member("user_agent", userAgent.map(JSONValue.string), in: &writer)
@@ -264,7 +334,7 @@ extension SecurityEvent: JSONValueEncodable {
 
     /// As the admin API shows the event (`jsonValue`), written directly.
     func write(in writer: inout JSONValueWriter) {
-        write(in: &writer) { $0.write(string: ISO8601.string(createdAt)) }
+        write(in: &writer) { date, writer in writer.write(string: ISO8601.string(date)) }
     }
 }
 

@@ -45,6 +45,9 @@ public protocol Store: Sendable {
     func blockedUntil(_ key: String, now: Date) async throws -> Date?
 
     // Security events
+    /// Stores the event, or, when an event of the same id is stored, folds this one into it
+    /// (`SecurityEvent.merging`: counts added, samples merged up to `SecurityEvent.sampleLimit`)
+    /// atomically, so that concurrent refusals all count and a flood stays one record.
     func recordSecurityEvent(_ event: SecurityEvent) async throws
     /// Matching events, newest first.
     func securityEvents(_ query: SecurityEventQuery) async throws -> [SecurityEvent]

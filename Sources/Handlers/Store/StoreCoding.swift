@@ -21,7 +21,7 @@ extension StoreCoding {
     /// every JSON reader reads alike), written by hand: stores keep one per refused request.
     public static func json(_ event: SecurityEvent) -> String {
         var writer = JSONValueWriter()
-        event.write(in: &writer) { $0.write(.number(event.createdAt.timeIntervalSince1970 * 1000)) }
+        event.write(in: &writer) { date, writer in writer.write(.number(date.timeIntervalSince1970 * 1000)) }
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
@@ -41,9 +41,14 @@ private struct StoredSecurityEvent: JSONValueDecodable {
         let type: String = try fields.decode("type")
         guard let known = SecurityEventType(rawValue: type) else { throw JSONShapeError(.invalidValue, path: ["type"]) }
         let milliseconds: Double = try fields.decode("timestamp")
+        let lastSeen: Double? = try fields.decodeIfPresent("last_seen")
         event = SecurityEvent(id: try fields.decode("id"), type: known, widgetId: try fields.decodeIfPresent("widget_id"),
                               origin: try fields.decodeIfPresent("origin"), domain: try fields.decodeIfPresent("domain"),
                               sourceIp: try fields.decode("ip"), userAgent: try fields.decodeIfPresent("user_agent"),
-                              details: try fields.decode("details"), createdAt: Date(timeIntervalSince1970: milliseconds / 1000))
+                              details: try fields.decode("details"), createdAt: Date(timeIntervalSince1970: milliseconds / 1000),
+                              count: try fields.decodeIfPresent("count") ?? 1,
+                              lastSeenAt: lastSeen.map { Date(timeIntervalSince1970: $0 / 1000) },
+                              sampleWidgetIds: try fields.decodeIfPresent("sample_widget_ids"),
+                              sampleOrigins: try fields.decodeIfPresent("sample_origins"))
     }
 }
