@@ -23,8 +23,10 @@ def test_a_message_gets_the_assistant_reply_as_a_frame(stage):
     with connect(url(stage), origin=ORIGIN) as ws:
         ws.send(json.dumps({"action": "sendMessage", "message": "How long does shipping take?"}))
         frame = json.loads(ws.recv(timeout=10))
+    token = frame.pop("conversation_token")
     assert frame == {"type": "message", "role": "assistant", "conversation_id": "s-1",
                      "content": "Orders ship within one business day; delivery usually takes 2 to 4 days."}
+    assert len(token) == 22
 
 
 def test_a_handshake_without_origin_is_rejected_with_connects_status(stage):
