@@ -1,5 +1,7 @@
 """`local-runtime serve --store dynamodb`: a whole WebSocket session against moto's DynamoDB, with
 the table inspected through boto3 — the state a deployed stack would keep."""
+import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -50,6 +52,13 @@ def item(dynamodb, table, pk, sk):
     return dynamodb.get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True).get("Item")
 
 
+def storage_key(widget, conversation, token):
+    """Where a conversation's messages are stored: its id, `~`, and the first 16 bytes of a SHA-256 of
+    widget, id and token (each followed by a zero byte), base64url (docs/protocol.md)."""
+    digest = hashlib.sha256(b"".join(part.encode() + b"\0" for part in (widget, conversation, token))).digest()
+    return conversation + "~" + base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
 def test_a_whole_session_keeps_its_state_in_dynamodb(dynamodb_stage, dynamodb, table_name):
     assert item(dynamodb, table_name, "WIDGETS", WIDGET) is not None, "the demo widget is seeded into the table"
 
@@ -63,12 +72,13 @@ def test_a_whole_session_keeps_its_state_in_dynamodb(dynamodb_stage, dynamodb, t
         frame = json.loads(ws.recv(timeout=10))
         assert frame["type"] == "message"
         assert frame["content"] == "Orders ship within one business day; delivery usually takes 2 to 4 days."
+        conversation = storage_key(WIDGET, "s-dynamo", frame["conversation_token"])
 
     dynamodb_stage.wait_for_line(r"^disconnect  \$disconnect  ")
     assert item(dynamodb, table_name, f"CONNECTION#{connection_id}", "CONNECTION") is None
 
     messages = dynamodb.query(TableName=table_name, KeyConditionExpression="pk = :pk AND begins_with(sk, :m)",
-                              ExpressionAttributeValues={":pk": {"S": f"CONVERSATION#{WIDGET}#s-dynamo"},
+                              ExpressionAttributeValues={":pk": {"S": f"CONVERSATION#{WIDGET}#{conversation}"},
                                                          ":m": {"S": "MESSAGE#"}}, ConsistentRead=True)["Items"]
     assert [json.loads(m["record"]["S"])["role"] for m in messages] == ["user", "assistant"]
     counters = dynamodb.scan(TableName=table_name, FilterExpression="begins_with(pk, :c)",

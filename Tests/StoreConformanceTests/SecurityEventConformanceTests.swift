@@ -70,4 +70,46 @@ struct SecurityEventConformanceTests {
             #expect(try await store.securityEvents(SecurityEventQuery(since: epoch)).map(\.id) == ["c", "b", "a"])
         }
     }
+
+    @Test("events of one id fold into one: counts add up, the last time is kept, samples stay distinct and bounded",
+          arguments: StoreKind.allCases)
+    func aggregation(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let first = Self.event("agg", .widgetNotFound, widget: "widget_a_0000000001", at: 10)
+            try await store.recordSecurityEvent(first)
+            for index in 0..<12 {
+                var later = Self.event("agg", .widgetNotFound, widget: "widget_\(index % 8)_0000000001", at: 11 + TimeInterval(index))
+                later.origin = "https://attacker\(index % 3).example"
+                later.sampleWidgetIds = [later.widgetId ?? ""]
+                later.sampleOrigins = [later.origin ?? ""]
+                try await store.recordSecurityEvent(later)
+            }
+            let stored = try await store.securityEvents(SecurityEventQuery(since: epoch))
+            #expect(stored.count == 1)
+            let event = try #require(stored.first)
+            #expect(event.count == 13)
+            #expect(event.createdAt == first.createdAt, "the first refusal's fields are kept")
+            #expect(event.widgetId == first.widgetId)
+            #expect(event.lastSeenAt == epoch.addingTimeInterval(22))
+            #expect(event.sampleWidgetIds.count == SecurityEvent.sampleLimit)
+            #expect(Set(event.sampleWidgetIds).count == event.sampleWidgetIds.count)
+            #expect(event.sampleWidgetIds.contains("widget_a_0000000001"))
+            #expect(Set(event.sampleOrigins) == ["https://evil.example", "https://attacker0.example", "https://attacker1.example",
+                                                 "https://attacker2.example"])
+        }
+    }
+
+    @Test("concurrent refusals folded into one event are all counted", arguments: StoreKind.allCases)
+    func concurrentAggregation(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<40 {
+                    group.addTask { try await store.recordSecurityEvent(Self.event("flood", .blocked, widget: nil, at: TimeInterval(index))) }
+                }
+                try await group.waitForAll()
+            }
+            let stored = try await store.securityEvents(SecurityEventQuery(since: epoch))
+            #expect(stored.map(\.count) == [40])
+        }
+    }
 }
