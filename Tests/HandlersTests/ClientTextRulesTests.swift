@@ -52,11 +52,11 @@ struct ClientTextRulesTests {
         #expect(response.body?["error"] == .string("payload_too_large"))
     }
 
-    @Test("every kind of refusal counts towards the IP's block, which then refuses a fair message")
+    @Test("every kind of refusal counts towards the client's block, which then refuses a fair message")
     func everyRefusalCounts() async throws {
         let harness = try await Harness()
         #expect(try await harness.chat(Harness.chatBody(widget: "widget_unknown_widget_1")).status == 404)
-        #expect(try await harness.chat(Harness.chatBody(), origin: "https://evil.example").status == 403)
+        #expect(try await harness.chat(Harness.chatBody(widget: "not a widget")).status == 400)
         #expect(try await harness.chat(Harness.chatBody(message: String(repeating: "ab ", count: 700))).status == 400)
         let blocked = try await harness.chat(Harness.chatBody())
         #expect(blocked.status == 429)
@@ -86,5 +86,45 @@ struct ClientTextRulesTests {
         }
         #expect(try await harness.chat(Harness.chatBody()).headers["strict-transport-security"] == nil)
         #expect(try await harness.chat("{", headers: ["x-forwarded-proto": "https"]).headers["strict-transport-security"] != nil)
+    }
+
+    @Test("refusals a page elsewhere makes a visitor's browser send block the visitor only for that page's origin")
+    func crossSiteRefusalsDoNotBlockTheVisitor() async throws {
+        let harness = try await Harness()
+        for _ in 0..<3 {
+            #expect(try await harness.chat(Harness.chatBody(), origin: "https://evil.example").status == 403)
+        }
+        #expect(try await harness.chat(Harness.chatBody(), origin: "https://evil.example").body?["error"] == .string("temporarily_blocked"))
+        #expect(try await harness.chat(Harness.chatBody()).status == 200, "the visitor still chats on the widget's own site")
+    }
+
+    @Test("one client's IPv6 addresses share its limits and its block")
+    func ipv6Rotation() async throws {
+        let harness = try await Harness()
+        for index in 1...3 {
+            #expect(try await harness.chat(Harness.chatBody(widget: "widget_unknown_widget_1"), ip: "2001:db8:1:2::\(index)").status == 404)
+        }
+        #expect(try await harness.chat(Harness.chatBody(), ip: "2001:db8:1:2::99").body?["error"] == .string("temporarily_blocked"))
+        #expect(try await harness.chat(Harness.chatBody(), ip: "2001:db8:1:3::1").status == 200)
+    }
+
+    @Test("refusals naming made-up widgets and origins add no usage rows of their own")
+    func madeUpNamesAddNoUsageRows() async throws {
+        let harness = try await Harness()
+        for index in 0..<50 {
+            _ = try await harness.chat(Harness.chatBody(widget: "widget_made_up_\(100_000 + index)"), origin: "https://x\(index).attacker.example")
+        }
+        let day = String(ISO8601.string(harness.clock.now()).prefix(10))
+        let buckets = try await harness.store.usage(days: [day])
+        #expect(buckets.count == 1, "\(buckets)")
+        #expect(buckets.first?.blocked == 50)
+    }
+
+    @Test("links hidden by zero-width or full-width characters are still links")
+    func invisibleCharacters() async throws {
+        for text in ["see h\u{200B}ttps://evil.example", "ｈｔｔｐｓ：／／evil.example", "<\u{200D}script>x</script>", "java\u{2060}script:alert(1)"] {
+            #expect(ContentFilter().violation(in: text) != nil, "\(text)")
+        }
+        #expect(ContentFilter().violation(in: "Ｈｅｌｌｏ，ｔｈｅｒｅ") == nil)
     }
 }

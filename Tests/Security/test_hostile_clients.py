@@ -198,12 +198,48 @@ def test_refusals_of_every_kind_count_towards_the_automatic_block(stage, refused
     assert int(blocked.headers["Retry-After"]) > 0
 
 
-def test_origin_refusals_count_towards_the_automatic_block_and_a_blocked_client_cannot_connect(stage):
+def test_a_blocked_client_cannot_open_a_websocket(stage):
     for _ in range(3):
-        assert post_chat(stage, {"conversation_id": "b1", "message": "hi"}, origin="https://evil.example").status_code == 403
+        assert post_chat(stage, {"widget_id": "widget_no_such_widget_000", "conversation_id": "b1", "message": "hi"}).status_code == 404
     with pytest.raises(InvalidStatus) as refused:
         connect(ws_url(stage, "b-ws"), origin=ORIGIN)
     assert refused.value.response.status_code == 429
+
+
+def test_a_page_elsewhere_cannot_get_its_visitors_blocked_on_the_widgets_site(stage):
+    """evil.example's page makes the visitor's browser send refused requests: a form-like POST, preflights and
+    WebSocket handshakes, each with the Origin the browser sets. The visitor then chats on the real site."""
+    evil = "https://evil.example"
+    for _ in range(3):
+        requests.post(f"{stage.http_url}/api/chat", data="x", headers={"Origin": evil, "Content-Type": "text/plain"}, timeout=15)
+        requests.options(f"{stage.http_url}/api/chat", headers={"Origin": evil, "Access-Control-Request-Method": "POST"}, timeout=15)
+        with pytest.raises(InvalidStatus):
+            connect(ws_url(stage, "csrf"), origin=evil)
+    assert post_chat(stage, {"conversation_id": "v1", "message": "hello"}).status_code == 200
+    time.sleep(TURN_SPACING)
+    with connect(ws_url(stage, "visitor"), origin=ORIGIN) as ws:
+        ws.send(json.dumps({"action": "sendMessage", "message": "still here?"}))
+        assert json.loads(ws.recv(timeout=15))["type"] == "message"
+
+
+def test_one_clients_ipv6_addresses_share_its_block(local_runtime, root):
+    """A client with an IPv6 /64 cannot buy fresh limits by changing address (events fed through `invoke`)."""
+    import subprocess
+    import tempfile
+
+    def invoke(ip, state):
+        event = {"version": "2.0", "routeKey": "POST /api/chat", "rawPath": "/api/chat", "headers": {"origin": ORIGIN},
+                 "requestContext": {"http": {"method": "POST", "path": "/api/chat", "sourceIp": ip}, "timeEpoch": int(time.time() * 1000)},
+                 "body": json.dumps({"widget_id": "widget_no_such_widget_000", "conversation_id": "v6", "message": "hi"})}
+        out = subprocess.run([local_runtime, "invoke", "chat", "--event", "-", "--state", state], input=json.dumps(event),
+                             capture_output=True, text=True, cwd=root, timeout=60)
+        return json.loads(json.loads(out.stdout)["body"])["error"]
+
+    with tempfile.TemporaryDirectory() as directory:
+        state = f"{directory}/state.sqlite"
+        errors = [invoke(f"2001:db8:1:2::{index}", state) for index in range(1, 6)]
+    assert errors[:3] == ["widget_not_found_or_inactive"] * 3
+    assert errors[3:] == ["temporarily_blocked"] * 2
 
 
 def test_a_refusal_flood_over_http_writes_a_bounded_number_of_events_that_count_it(chat_stage):

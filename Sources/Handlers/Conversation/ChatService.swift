@@ -91,7 +91,7 @@ public struct ChatService: Sendable {
         }
         let limiter = RateLimiter(store: store, configuration: dependencies.configuration)
         let admitted: RateLimiter.Admitted
-        switch try await limiter.admit(widget: widget, ip: request.client.sourceIp, now: now, perIPLimit: request.perIPLimit,
+        switch try await limiter.admit(widget: widget, client: request.client, now: now, perIPLimit: request.perIPLimit,
                                        message: userMessage,
                                        reply: answeredEarly.map(storedReply),
                                        historyLimit: historyIsKnown ? 0 : bound) {

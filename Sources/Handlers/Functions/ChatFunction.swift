@@ -101,6 +101,8 @@ public struct ChatFunction: LambdaFunction {
         case .success(let (conversationId, token, message, history)):
             var eventClient = client
             eventClient.widgetId = widget.widgetId
+            eventClient.widgetFound = true
+            eventClient.originAllowed = true
             let turn = ChatTurnRequest(widget: widget, conversationId: conversationId, conversationToken: token ?? .random(),
                                        message: message, clientHistory: history, client: eventClient, perIPLimit: true,
                                        deadline: context.deadline)
@@ -164,7 +166,7 @@ public struct ChatFunction: LambdaFunction {
     /// `OPTIONS`: 204 with CORS headers when the origin may use the named widget, is first-party, or
     /// belongs to the domain of some active widget (a preflight carries no body to name the widget).
     private func preflight(_ request: HTTPRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPResponse {
-        guard let origin = try await allowedOrigin(client: client, widgetId: widgetId) else {
+        guard let origin = try await WidgetGate(dependencies: dependencies).allowedOrigin(client: client, widgetId: widgetId) else {
             try await SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock, configuration: dependencies.configuration)
                 .refuse(.originNotAllowed, client: client, details: ["reason": "preflight from an origin no widget allows"])
             return HTTPResponse(statusCode: 403, format: request.format)
@@ -177,23 +179,8 @@ public struct ChatFunction: LambdaFunction {
     /// widget page can read why its request failed even when its body named no widget (seed 003).
     private func failure(_ refusal: Refusal, _ request: HTTPRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPResponse {
         let allowed = refusal.code == .domainNotAuthorized
-            ? nil : try await allowedOrigin(client: client, widgetId: widgetId)
+            ? nil : try await WidgetGate(dependencies: dependencies).allowedOrigin(client: client, widgetId: widgetId)
         return Self.respond(refusal, cors: allowed.map { CORS().headers(for: $0) } ?? HTTPHeaders(), format: request.format)
-    }
-
-    private func allowedOrigin(client: SecurityEventRecorder.Client, widgetId: String?) async throws -> Origin? {
-        guard let origin = client.origin.origin else { return nil }
-        let policy = OriginPolicy(configuration: dependencies.configuration)
-        if policy.isFirstParty(origin) { return origin }
-        let named = widgetId ?? dependencies.configuration.defaultWidgetId
-        if let named, Identifiers.isValidWidgetId(named), let widget = try await dependencies.store.widget(id: named), widget.isActive,
-           policy.verdict(for: client.origin, widget: widget) == .allowed(origin) {
-            return origin
-        }
-        for domain in AllowedDomain.candidates(for: origin.host) where try await dependencies.store.activeWidgetAllows(domain: domain) {
-            return origin
-        }
-        return nil
     }
 
     static func respond(_ refusal: Refusal, cors: HTTPHeaders, format: HTTPRequest.PayloadFormat) -> HTTPResponse {

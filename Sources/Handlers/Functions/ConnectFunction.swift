@@ -24,19 +24,23 @@ public struct ConnectFunction: LambdaFunction {
         guard Identifiers.isValidConversationId(sessionId) else {
             return Self.reject(.invalidRequest("sessionId must be 1-128 letters, digits or _-.:"))
         }
-        let recorder = SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock, configuration: dependencies.configuration)
-        let now = dependencies.clock.now()
-        // A blocked client opens no connection: refused before any widget lookup, in one aggregated event.
-        if let until = try await dependencies.store.blockedUntil(SecurityEventRecorder.blockKey(ip: client.sourceIp), now: now) {
-            try await recorder.refuse(.blocked, client: client, details: ["block_expires_at": ISO8601.string(until), "route": "$connect"])
-            return Self.reject(Refusal(.temporarilyBlocked, "Too many refused requests. Please wait before trying again.",
-                                       retryAfter: RateLimiter.seconds(from: now, to: until), blockExpiresAt: until))
-        }
         let widgetId = query["widget_id"] ?? query["widgetId"]
-        switch try await WidgetGate(dependencies: dependencies).admit(widgetId: widgetId, client: client) {
+        let gate = WidgetGate(dependencies: dependencies)
+        switch try await gate.admit(widgetId: widgetId, client: client) {
         case .failure(let refusal):
             return Self.reject(refusal)
         case .success(let (widget, origin)):
+            var admitted = client
+            admitted.widgetId = widget.widgetId
+            admitted.widgetFound = true
+            admitted.originAllowed = true
+            // A blocked client opens no connection.
+            if let blocked = try await gate.blockedRefusal(client: admitted) {
+                try await SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock, configuration: dependencies.configuration)
+                    .refuse(.blocked, client: admitted, details: ["limit_type": "blocked", "route": "$connect"])
+                return Self.reject(blocked)
+            }
+            let now = dependencies.clock.now()
             let userId = event.requestContext.authorizer?["principalId"]?.stringValue ?? "anonymous"
             try await dependencies.store.putConnection(ConnectionRecord(
                 connectionId: event.requestContext.connectionId, widgetId: widget.widgetId, sessionId: sessionId,

@@ -67,10 +67,13 @@ public struct SendMessageFunction: LambdaFunction {
         }
 
         let origin = RequestOrigin(headers: HTTPHeaders(connection.origin.map { ["origin": $0] }))
-        let client = SecurityEventRecorder.Client(
+        var client = SecurityEventRecorder.Client(
             widgetId: widget.widgetId, origin: origin,
             sourceIp: event.requestContext.identity?.sourceIp ?? connection.sourceIp,
             userAgent: event.requestContext.identity?.userAgent ?? connection.userAgent, requestId: context.requestId)
+        // `$connect` admitted the connection from this origin, and the widget was just read.
+        client.widgetFound = true
+        client.originAllowed = true
         let request = ChatTurnRequest(widget: widget, conversationId: conversationId, conversationToken: token, message: body.message,
                                       clientHistory: nil, client: client, perIPLimit: false, deadline: context.deadline)
         let stream = StreamRelay(poster: poster, conversationId: conversationId, conversationToken: token)

@@ -14,10 +14,29 @@ public struct ContentFilter: Sendable {
         self.blockedKeywords = blockedKeywords.map { $0.lowercased() }.filter { !$0.isEmpty }
     }
 
-    /// The rule a message breaks, or nil when it is acceptable.
+    /// The rule a message breaks, or nil when it is acceptable. Text that is not ASCII is judged as
+    /// it reads, not as it is spelt: invisible format characters (zero-width spaces and joiners,
+    /// bidirectional marks) are dropped and full-width forms read as ASCII, so that
+    /// `h\u{200B}ttps://` or `ｈｔｔｐｓ：／／` is the link it shows.
     public func violation(in message: String) -> String? {
         if let text = ASCIIText(message) { return asciiViolation(in: text) }
-        return characterViolation(in: message)
+        let visible = Self.asDisplayed(message)
+        if let text = ASCIIText(visible) { return asciiViolation(in: text) }
+        return characterViolation(in: visible)
+    }
+
+    /// `message` without format characters (general category Cf), with full-width ASCII forms
+    /// (U+FF01–U+FF5E) and the ideographic space read as their ASCII counterparts.
+    static func asDisplayed(_ message: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in message.unicodeScalars {
+            switch scalar.value {
+            case 0xFF01...0xFF5E: scalars.append(Unicode.Scalar(scalar.value - 0xFEE0) ?? scalar)
+            case 0x3000: scalars.append(" ")
+            default: if scalar.properties.generalCategory != .format { scalars.append(scalar) }
+            }
+        }
+        return String(scalars)
     }
 
     private static let linkMarkers = ["http://", "https://", "ftp://", "www."]

@@ -52,16 +52,18 @@ public struct RateLimiter: Sendable {
         public var history: [StoredMessage]
     }
 
-    /// Admits one message from `ip` to `widget` at `now`, or says why not. An admitted `message`
+    /// Admits one message from `client` (keyed by its network) to `widget` at `now`, or says why not
+    /// (a block on the client's `blockKey` included). An admitted `message`
     /// is stored in the same store call (with the conversation's last `historyLimit` messages
     /// returned), followed by `reply` when the answer is already known; nil checks the limits only.
-    public func admit(widget: WidgetConfig, ip: String, now: Date, perIPLimit: Bool,
+    public func admit(widget: WidgetConfig, client: SecurityEventRecorder.Client, now: Date, perIPLimit: Bool,
                       message: StoredMessage? = nil, reply: StoredMessage? = nil,
                       historyLimit: Int = 0) async throws -> Result<Admitted, Denial> {
-        let subject = "\(widget.widgetId):\(ip)"
+        let network = client.network.description
+        let subject = "\(widget.widgetId):\(network)"
         var windows: [(key: String, window: Window)] = []
         if perIPLimit {
-            windows.append((key: "ip:\(ip)", window: Window(name: "ip_per_minute", seconds: 60, limit: configuration.ipRateLimitPerMinute)))
+            windows.append((key: "ip:\(network)", window: Window(name: "ip_per_minute", seconds: 60, limit: configuration.ipRateLimitPerMinute)))
         }
         let limits = widget.limits
         windows += [
@@ -80,7 +82,7 @@ public struct RateLimiter: Sendable {
             let seconds = TimeInterval(limits.minMessageIntervalMs) / 1000
             interval = IntervalClaim(key: "interval:\(subject)", interval: seconds, expiresAt: now.addingTimeInterval(seconds + 60))
         }
-        let admission = MessageAdmission(blockKey: SecurityEventRecorder.blockKey(ip: ip), now: now, counters: counters.map(\.increment), interval: interval,
+        let admission = MessageAdmission(blockKey: client.blockKey, now: now, counters: counters.map(\.increment), interval: interval,
                                          message: message, reply: reply, historyLimit: historyLimit)
 
         func refuse(_ limitType: String, _ message: String, retryAfter: Int) -> Result<Admitted, Denial> {

@@ -3,11 +3,13 @@
 /// were logged without the origin that was seen.
 ///
 /// Refusals must cost an attacker more than they cost us, so every refusal
-/// - counts towards the client IP's automatic block (`AUTO_BLOCK_AFTER_WARNINGS` within
-///   `COOLDOWN_PERIOD_MINUTES`), whatever its kind and whichever widget it named;
-/// - joins the event of its type from the same IP in the current `aggregationWindow`: a flood
-///   writes one row per type and window, with a count and a sample of the widget ids and origins it
-///   named, while a refusal of another type or from another IP still gets a row of its own.
+/// - counts towards the automatic block (`AUTO_BLOCK_AFTER_WARNINGS` within
+///   `COOLDOWN_PERIOD_MINUTES`) of its client, whatever its kind and whichever widget it named;
+/// - joins the event of its type from the same client network in the current `aggregationWindow`:
+///   a flood writes one row per type and window, with a count and a sample of the widget ids and
+///   origins it named, while a refusal of another type or from another client gets a row of its own;
+/// - is counted in the day's usage under its widget and domain only when they are real (a widget
+///   that exists, an origin a widget allows), so that names an attacker makes up add no rows.
 public struct SecurityEventRecorder: Sendable {
     public var store: any Store
     public var clock: any WallClock
@@ -30,6 +32,11 @@ public struct SecurityEventRecorder: Sendable {
         public var userAgent: String?
         /// Distinguishes the events of one request from another's (the API Gateway request id).
         public var requestId: String
+        /// Whether `widgetId` names a widget that exists: set once `WidgetGate` has found it.
+        public var widgetFound = false
+        /// Whether the request's origin is one a widget (or the first-party list) allows: set once
+        /// `WidgetGate` has checked it.
+        public var originAllowed = false
 
         public init(widgetId: String?, origin: RequestOrigin, sourceIp: String, userAgent: String?, requestId: String) {
             self.widgetId = widgetId
@@ -38,35 +45,49 @@ public struct SecurityEventRecorder: Sendable {
             self.userAgent = userAgent
             self.requestId = requestId
         }
+
+        /// The network limits and blocks are keyed by (an IPv4 address, an IPv6 /64).
+        public var network: ClientNetwork { ClientNetwork(sourceIp: sourceIp) }
+
+        /// Whom the automatic block applies to: the client's network together with its origin when
+        /// a widget allows that origin, else with every origin no widget allows. Browsers cannot
+        /// forge `Origin`, so a page elsewhere that makes its visitors' browsers send refused
+        /// requests (a cross-site form post, a preflight, a WebSocket) blocks them only for its own
+        /// origin, never on the sites whose widgets they use; a script can claim any origin, and the
+        /// only origins that get it answers are allowed ones, each of which it gets blocked on.
+        public var blockSubject: String {
+            "\(network)|" + (originAllowed ? origin.origin?.description ?? "no-origin" : "not-allowed")
+        }
+
+        /// The key of the automatic block on `blockSubject`.
+        public var blockKey: String { "block:" + blockSubject }
     }
 
-    /// The key of the automatic block on a client IP.
-    public static func blockKey(ip: String) -> String { "block:ip:\(ip)" }
-
     /// Records a refused request: its event, a blocked request in the day's usage and, unless the
-    /// client is refused for being blocked already, a warning against its IP. Returns when the
-    /// block that this refusal started ends (recorded as a `blocked` event too), or nil.
+    /// client is refused for being blocked already, a warning against its `blockSubject`. Returns
+    /// when the block that this refusal started ends (recorded as a `blocked` event too), or nil.
     @discardableResult
     public func refuse(_ type: SecurityEventType, client: Client, details: [String: String]) async throws -> Date? {
         let now = clock.now()
         let event = self.event(type, client: client, details: details, at: now)
         try await store.recordSecurityEvent(event)
-        try await store.recordUsage(at: now, widgetId: client.widgetId ?? DailyUsage.unknown,
-                                    domain: event.domain ?? DailyUsage.unknown, messages: 0, blocked: 1)
+        try await store.recordUsage(at: now, widgetId: client.widgetFound ? client.widgetId ?? DailyUsage.unknown : DailyUsage.unknown,
+                                    domain: client.originAllowed ? event.domain ?? DailyUsage.unknown : DailyUsage.unknown,
+                                    messages: 0, blocked: 1)
         guard type != .blocked else { return nil }
         return try await warn(client: client, now: now)
     }
 
-    /// Counts a warning against the client's IP; the warning that reaches `AUTO_BLOCK_AFTER_WARNINGS`
-    /// within the cooldown period blocks the IP for that period.
+    /// Counts a warning against the client's `blockSubject`; the warning that reaches
+    /// `AUTO_BLOCK_AFTER_WARNINGS` within the cooldown period blocks it for that period.
     private func warn(client: Client, now: Date) async throws -> Date? {
         let cooldown = Int64(configuration.cooldownPeriodMinutes) * 60
         let (start, end) = RateLimiter.window(containing: now, seconds: cooldown)
-        let outcome = try await store.increment("warn:ip:\(client.sourceIp):\(start)", limit: Int.max,
+        let outcome = try await store.increment("warn:\(client.blockSubject):\(start)", limit: Int.max,
                                                 expiresAt: Date(timeIntervalSince1970: TimeInterval(end + 60)))
         guard case .admitted(let count) = outcome, count == configuration.autoBlockAfterWarnings else { return nil }
         let until = now.addingTimeInterval(TimeInterval(cooldown))
-        try await store.block(Self.blockKey(ip: client.sourceIp), until: until)
+        try await store.block(client.blockKey, until: until)
         // The block starts because of the refusal just recorded: one refused request, not two.
         try await store.recordSecurityEvent(event(.blocked, client: client,
                                                   details: ["block_expires_at": ISO8601.string(until), "reason": "auto_block"], at: now))
@@ -76,7 +97,7 @@ public struct SecurityEventRecorder: Sendable {
     private func event(_ type: SecurityEventType, client: Client, details: [String: String], at now: Date) -> SecurityEvent {
         let (windowStart, _) = RateLimiter.window(containing: now, seconds: Self.aggregationWindow)
         return SecurityEvent(
-            id: "\(windowStart * 1000)-\(type.rawValue)-\(Self.clientKey(client.sourceIp))",
+            id: "\(windowStart * 1000)-\(type.rawValue)-\(client.network)",
             type: type,
             widgetId: client.widgetId.map { String($0.prefix(100)) },
             origin: client.origin.raw.map { String($0.prefix(512)) },
@@ -86,17 +107,5 @@ public struct SecurityEventRecorder: Sendable {
             details: details,
             createdAt: now
         )
-    }
-
-    /// The IP as it is when it looks like one (what API Gateway sends), else a hash of it: event ids
-    /// stay short and free of separators whatever a fixture or a proxy put there.
-    static func clientKey(_ ip: String) -> String {
-        let looksLikeIP = (1...45).contains(ip.utf8.count) && ip.utf8.allSatisfy { byte in
-            byte.isASCIIDigit || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f")) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
-        }
-        if looksLikeIP { return ip }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in ip.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return "h" + String(hash, radix: 16)
     }
 }
