@@ -338,7 +338,8 @@ extension PIIRedactor {
         /// programming from the last group back; as a window spans at most 19 digits, at most 19
         /// windows start at each group.
         func redact(into rewrite: inout Rewrite) {
-            guard !isDateRange else { return }
+            // Most chains are a price, a time or a quantity: too few digits for either.
+            guard digits.count >= PIIRedactor.phoneDigits.lowerBound, !isDateRange else { return }
             // covered[g]: the most digits that windows within groups g... can cover; chosen[g]: the
             // window starting at g that covers them, when one does.
             var covered = [Int](repeating: 0, count: groups.count + 1)
