@@ -80,6 +80,12 @@ struct PIIRedactorTests {
         #expect(redactor.redact(text) == expected)
     }
 
+    @Test("words after a code that opens like an IBAN are not read as its letters")
+    func postcodeIsNoIBAN() {
+        // Read as letters, "2ABISOURPOSTCODEHERE" would complete a Swedish IBAN passing mod-97.
+        #expect(redactor.redact("Send it to London SE65 2AB is our postcode here") == "Send it to London SE65 2AB is our postcode here")
+    }
+
     @Test("the whole local part is redacted: apostrophes, plus tags and the rest of RFC 5322's atext", arguments: [
         ("o'brien@example.com", "[email]"),
         ("write to O’Brien@example.ie today", "write to [email] today"),

@@ -5,8 +5,8 @@
 /// - An e-mail address is a local part of RFC 5322 atext (`o'brien`, `a+tag`; letters and digits
 ///   of any script too), `@`, and a domain of two or more labels whose last is two or more letters.
 /// - An IBAN is a country code of the IBAN registry, two check digits and as many more letters and
-///   digits as that country's IBANs have, in either case, with or without separators between them,
-///   passing the ISO 13616 mod-97 check.
+///   digits as that country's IBANs have, in either case, with or without separators between groups
+///   of four, passing the ISO 13616 mod-97 check.
 /// - A card is 13–19 digits passing the Luhn check. A phone number is 7–15 digits after `+` or
 ///   starting with an area code in parentheses, 9–15 digits written in several groups, or 10–15
 ///   digits in one.
@@ -144,8 +144,10 @@ extension PIIRedactor {
 
 extension PIIRedactor {
     /// Each IBAN: two letters of a registry country touching two digits (`DE89`, `de89`, also
-    /// glued to the word before), then the country's number of letters and digits, separator runs
-    /// allowed between them, passing the mod-97 check.
+    /// glued to the word before), then the country's number of letters and digits, passing the
+    /// mod-97 check. Runs of separators may stand between groups of four, where IBANs are printed
+    /// with spaces, and nowhere else: the words after a postcode (`SE65 2AB is our postcode`) are
+    /// not read as its letters.
     ///
     /// A candidate is read for at most 34 letters and digits; candidates start at least 4 scalars
     /// apart (letter, letter, digit, digit), so each scalar is read for at most 9 of them.
@@ -178,9 +180,11 @@ extension PIIRedactor {
         }
         var remainder = 0
         var position = start + 4
-        for _ in 4..<length {
+        for read in 4..<length {
             var next = position
-            while next < scalars.count, scalars[next].joinsDigits { next += 1 }
+            if read % 4 == 0 {
+                while next < scalars.count, scalars[next].joinsDigits { next += 1 }
+            }
             guard next < scalars.count, let value = scalars[next].ibanCharacterValue else { return nil }
             remainder = appending(value, to: remainder)
             position = next + 1
