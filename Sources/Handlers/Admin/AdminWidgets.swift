@@ -132,16 +132,23 @@ struct AdminWidgets {
         return widget
     }
 
+    /// The entries' hosts, normalised and deduplicated in order; a refused entry is a 400 that names
+    /// it and says why (`AllowedDomain.Refusal`): wildcards, single labels but localhost, public suffixes.
     static func allowedDomains(_ value: JSONValue) throws(AdminError) -> [String] {
         guard case .array(let items) = value, (1...maxDomains).contains(items.count) else {
             throw .invalid("allowed_domains must be an array of 1 to \(maxDomains) domains.")
         }
         var hosts: [String] = []
         for (index, item) in items.enumerated() {
-            guard let text = item.stringValue, let domain = AllowedDomain(text) else {
-                throw .invalid("allowed_domains[\(index)] is not a domain (e.g. customer.com or app.customer.com).")
+            guard let text = item.stringValue else {
+                throw .invalid("allowed_domains[\(index)] is not a string; entries are domains (e.g. customer.com or app.customer.com).")
             }
-            if !hosts.contains(domain.host) { hosts.append(domain.host) }
+            switch AllowedDomain.parse(text) {
+            case .failure(let refusal):
+                throw .invalid("allowed_domains[\(index)] \"\(text.prefix(100))\" \(refusal).")
+            case .success(let domain):
+                if !hosts.contains(domain.host) { hosts.append(domain.host) }
+            }
         }
         return hosts
     }
