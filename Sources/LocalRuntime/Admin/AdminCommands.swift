@@ -201,7 +201,7 @@ struct Widgets: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Creates a widget from --domain/--name/--id, or from a JSON body (--json FILE or -: widget_id, name, allowed_domains, is_active, limits, settings).")
+            abstract: "Creates a widget from --domain/--name/--id, or from a JSON body (--json FILE or -: widget_id, name, allowed_domains, is_active, limits, settings; or seed 002's body).")
 
         @Option(name: .long, help: "An allowed domain (repeat for several).")
         var domain: [String] = []
@@ -226,9 +226,14 @@ struct Widgets: AsyncParsableCommand {
                 body = object
             }
             if !domain.isEmpty { body["allowed_domains"] = .array(domain.map(JSONValue.string)) }
-            if let name { body["name"] = .string(name) }
+            if let name {
+                body["name"] = .string(name)
+                body["widget_name"] = nil
+            }
             if let id { body["widget_id"] = .string(id) }
-            if body["name"] == nil, let first = body["allowed_domains"]?.arrayValue?.first?.stringValue { body["name"] = .string(first) }
+            if body["name"] == nil, body["widget_name"] == nil, let first = body["allowed_domains"]?.arrayValue?.first?.stringValue {
+                body["name"] = .string(first)
+            }
             try await options.send(AdminRequest(method: "POST", path: "widgets", body: JSONCoding.string(JSONValue.object(body))))
         }
     }
