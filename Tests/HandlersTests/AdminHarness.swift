@@ -4,7 +4,7 @@ import Handlers
 
 /// The admin function on the handler harness, with the secret and admin origin these tests use.
 extension Harness {
-    static let adminSecret = "test-admin-secret-0123456789"
+    static let adminSecret = "test-admin-secret-0123456789abcdef"
     static let adminOrigin = "https://admin.example.com"
 
     static func admin(widget: WidgetConfig? = nil, environment: [String: String] = [:]) async throws -> Harness {
@@ -51,8 +51,24 @@ enum RawJWT {
     }
 
     static func make(header: String = #"{"alg":"HS256","typ":"JWT"}"#, claims: String, secret: String) -> String {
-        let signingInput = base64url(Data(header.utf8)) + "." + base64url(Data(claims.utf8))
+        signed(base64url(Data(header.utf8)), base64url(Data(claims.utf8)), secret: secret)
+    }
+
+    /// The header and payload segments exactly as given, and the signature over them.
+    static func signed(_ header: String, _ payload: String, secret: String) -> String {
+        let signingInput = header + "." + payload
         let mac = HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: SymmetricKey(data: Data(secret.utf8)))
         return signingInput + "." + base64url(Data(mac))
+    }
+
+    /// `segment` with the unused low bits of its last character XOR-ed with `flip` (taken modulo
+    /// the number of unused bits: 4 for a last group of two characters, 2 for three); nil when the
+    /// segment has no unused bits (its length is a multiple of four) or `flip` leaves them zero.
+    static func flippingUnusedBits(of segment: String, by flip: Int) -> String? {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let unused = [0: 0, 2: 4, 3: 2][segment.count % 4] ?? 0
+        let mask = flip & ((1 << unused) - 1)
+        guard mask != 0, let last = segment.last, let value = alphabet.firstIndex(of: last) else { return nil }
+        return String(segment.dropLast()) + String(alphabet[value ^ mask])
     }
 }

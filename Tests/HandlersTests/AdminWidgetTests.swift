@@ -142,4 +142,103 @@ struct AdminWidgetTests {
         #expect(wrong.error == "method_not_allowed")
         #expect(try await harness.admin("GET", "retention/purge").status == 405)
     }
+
+    /// Seed 002's "Create Widget Configuration" request, as documented (less its `// ... other widget
+    /// settings` comment, which JSON does not allow).
+    static let seedBody = """
+        {
+            "widget_id": "widget_abc123_def456",
+            "widget_name": "Customer Support Widget",
+            "agent_id": "boss-support",
+            "allowed_domains": ["customer-website.com", "app.customer.com"],
+            "settings": {
+                "maxMessagesPerHour": 600,
+                "maxMessagesPerDay": 1000,
+                "primaryColor": "#667eea",
+                "greeting": "Hi! How can I help?"
+            }
+        }
+        """
+
+    @Test("seed 002's create body is accepted and answered with what the seed says it returns")
+    func seedBody() async throws {
+        let harness = try await Harness.admin()
+        let created = try await harness.admin("POST", "widgets", body: Self.seedBody)
+        #expect(created.status == 201, "\(created.message)")
+        #expect(created.body["success"] == .bool(true))
+        #expect(created.body["widget_id"] == .string("widget_abc123_def456"))
+        #expect(created.body["allowed_domains"] == .array([.string("customer-website.com"), .string("app.customer.com")]))
+        #expect(created.body["created_at"] == .string(ISO8601.string(harness.clock.now())))
+        let widget = try #require(created.body["widget"])
+        #expect(widget["name"] == .string("Customer Support Widget"))
+        #expect(widget["settings"]?["agent_id"] == .string("boss-support"))
+        #expect(widget["settings"]?["greeting"] == .string("Hi! How can I help?"))
+        #expect(widget["settings"]?["colors"]?["primary"] == .string("#667eea"))
+        #expect(widget["limits"]?["max_messages_per_hour"] == .number(600))
+        #expect(try await harness.admin("GET", "widgets/widget_abc123_def456").body["widget"] == widget)
+        #expect(try await harness.store.activeWidgetAllows(domain: "customer-website.com"))
+    }
+
+    @Test("seed 002's names map onto the widget's: limits from settings, colours, agent_id; on create and on PATCH")
+    func seedNamesMap() async throws {
+        let harness = try await Harness.admin()
+        let created = try await harness.admin("POST", "widgets", body: """
+            {"widget_name":"Seeded","agent_id":"agent-7","allowed_domains":["seeded.example"],
+             "settings":{"maxMessagesPerMinute":7,"maxMessagesPerHour":420,"maxMessagesPerDay":900,"primaryColor":"#111111",
+                         "backgroundColor":"#ffffff","greeting":"Hello"}}
+            """)
+        #expect(created.status == 201, "\(created.message)")
+        let id = try #require(created.body["widget_id"]?.stringValue)
+        #expect(created.body["widget"]?["widget_id"] == .string(id))
+        let widget = try #require(try await harness.store.widget(id: id))
+        #expect(widget.name == "Seeded")
+        #expect(widget.limits.maxMessagesPerMinute == 7)
+        #expect(widget.limits.maxMessagesPerHour == 420)
+        #expect(widget.limits.maxMessagesPerDay == 900)
+        #expect(widget.limits.maxMessageLength == 2000, "unnamed limits keep their defaults")
+        #expect(widget.settings.colors == ["primary": "#111111", "background": "#ffffff"])
+        #expect(widget.settings.greeting == "Hello")
+        let patched = try await harness.admin("PATCH", "widgets/\(id)", body: #"{"widget_name":"Renamed","agent_id":"agent-8","settings":{"maxMessagesPerDay":950}}"#)
+        #expect(patched.status == 200, "\(patched.message)")
+        #expect(patched.body["widget"]?["name"] == .string("Renamed"))
+        #expect(patched.body["widget"]?["settings"]?["agent_id"] == .string("agent-8"))
+        #expect(try await harness.store.widget(id: id)?.limits.maxMessagesPerDay == 950)
+        #expect(try await harness.store.widget(id: id)?.limits.maxMessagesPerHour == 420)
+        let cleared = try await harness.admin("PATCH", "widgets/\(id)", body: ##"{"agent_id":null,"settings":{"primaryColor":"#222222"}}"##)
+        #expect(cleared.status == 200, "\(cleared.message)")
+        #expect(try await harness.store.widget(id: id)?.settings.agentId == nil)
+        #expect(try await harness.store.widget(id: id)?.settings.colors == ["primary": "#222222", "background": "#ffffff"], "one colour changes, the others stay")
+    }
+
+    @Test("a body naming one field both ways is accepted when both agree and 400 when they differ", arguments: [
+        (#"{"name":"A","widget_name":"B","allowed_domains":["ok.example"]}"#, "widget_name"),
+        (#"{"name":"A","allowed_domains":["ok.example"],"limits":{"max_messages_per_hour":100},"settings":{"maxMessagesPerHour":200}}"#, "maxMessagesPerHour"),
+        (##"{"name":"A","allowed_domains":["ok.example"],"settings":{"colors":{"primary":"#000000"},"primaryColor":"#ffffff"}}"##, "primaryColor"),
+        (#"{"name":"A","allowed_domains":["ok.example"],"agent_id":"one","settings":{"agent_id":"two"}}"#, "agent_id"),
+    ])
+    func contradictions(_ body: String, _ mentioned: String) async throws {
+        let harness = try await Harness.admin()
+        let answer = try await harness.admin("POST", "widgets", body: body)
+        #expect(answer.status == 400)
+        #expect(answer.error == "invalid_request")
+        #expect(answer.message.contains(mentioned), "\(answer.message)")
+        let agreeing = try await harness.admin("POST", "widgets", body: #"{"name":"A","widget_name":"A","allowed_domains":["ok.example"],"limits":{"max_messages_per_hour":100},"settings":{"maxMessagesPerHour":100}}"#)
+        #expect(agreeing.status == 201, "\(agreeing.message)")
+    }
+
+    @Test("seed-named values are checked like the widget's own, naming the field as sent", arguments: [
+        (#"{"widget_name":"","allowed_domains":["ok.example"]}"#, "widget_name"),
+        (#"{"widget_name":"A","allowed_domains":["ok.example"],"settings":{"maxMessagesPerHour":"600"}}"#, "settings.maxMessagesPerHour"),
+        (#"{"widget_name":"A","allowed_domains":["ok.example"],"settings":{"maxMessagesPerDay":0}}"#, "settings.maxMessagesPerDay"),
+        (#"{"widget_name":"A","allowed_domains":["ok.example"],"settings":{"primaryColor":5}}"#, "settings.primaryColor"),
+        (#"{"widget_name":"A","allowed_domains":["ok.example"],"agent_id":7}"#, "agent_id"),
+        (#"{"widget_name":"A","allowed_domains":["ok.example"],"settings":{"fontSize":12}}"#, "Unknown setting fontSize"),
+    ])
+    func seedValuesChecked(_ body: String, _ mentioned: String) async throws {
+        let harness = try await Harness.admin()
+        let answer = try await harness.admin("POST", "widgets", body: body)
+        #expect(answer.status == 400)
+        #expect(answer.message.contains(mentioned), "\(answer.message)")
+        #expect(try await harness.store.widgets(after: nil, limit: 10).count == 1, "only the demo widget")
+    }
 }

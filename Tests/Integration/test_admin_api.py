@@ -62,6 +62,53 @@ def test_requests_without_a_valid_token_are_401_with_a_bearer_challenge(admin_st
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+@pytest.mark.parametrize("claims", [
+    {"exp": int(time.time()) + 86_400 + 60},
+    {"iat": int(time.time()), "exp": int(time.time()) + 30 * 86_400},
+    {"exp": 1e300},
+    {"nbf": "now"},
+    {"iat": str(int(time.time()))},
+    {"iat": int(time.time()) + 3600, "exp": int(time.time()) + 7200},
+], ids=["25-hours", "30-days", "exp-1e300", "string-nbf", "string-iat", "issued-in-an-hour"])
+def test_pyjwt_tokens_beyond_the_maximum_lifetime_or_with_non_numeric_times_are_401(admin_stage, claims):
+    response = requests.get(f"{admin_stage.api}/widgets", headers=bearer(token(**claims)), timeout=10)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "unauthorized"
+
+
+def test_a_pyjwt_token_of_24_hours_is_accepted_and_a_respelled_one_is_not(admin_stage):
+    valid = token(expires_in=86_400)
+    assert requests.get(f"{admin_stage.api}/widgets", headers=bearer(valid), timeout=10).status_code == 200
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    signature = valid.rsplit(".", 1)[1]
+    respelled = valid[:-1] + alphabet[alphabet.index(signature[-1]) ^ 1]  # 43 characters: the last has 2 unused bits
+    assert requests.get(f"{admin_stage.api}/widgets", headers=bearer(respelled), timeout=10).status_code == 401
+
+
+@pytest.mark.parametrize("entry", ["*.com", "com", "co.uk", "github.io", "*.shop.example", "127.1"])
+def test_wildcards_single_labels_and_public_suffixes_are_refused_as_allowed_domains(admin_stage, entry):
+    body = {"name": "x", "allowed_domains": ["shop.example", entry]}
+    response = requests.post(f"{admin_stage.api}/widgets", json=body, headers=bearer(token()), timeout=10)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert "allowed_domains[1]" in response.json()["message"] and entry in response.json()["message"]
+
+
+def test_seed_002s_create_body_is_accepted_and_answered_as_the_seed_documents(admin_stage):
+    body = {"widget_id": "widget_abc123_def456", "widget_name": "Customer Support Widget", "agent_id": "boss-support",
+            "allowed_domains": ["customer-website.com", "app.customer.com"],
+            "settings": {"maxMessagesPerHour": 600, "maxMessagesPerDay": 1000, "primaryColor": "#667eea", "greeting": "Hi! How can I help?"}}
+    response = requests.post(f"{admin_stage.api}/widgets", json=body, headers=bearer(token()), timeout=10)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["success"] is True and created["widget_id"] == "widget_abc123_def456"
+    assert created["allowed_domains"] == ["customer-website.com", "app.customer.com"]
+    assert created["created_at"].endswith("Z")
+    assert created["widget"]["name"] == "Customer Support Widget"
+    assert created["widget"]["settings"]["agent_id"] == "boss-support"
+    assert created["widget"]["settings"]["colors"] == {"primary": "#667eea"}
+
+
 def test_a_read_only_token_reads_but_cannot_write(admin_stage):
     create_shop(admin_stage)
     read_only = bearer(token(scope="admin:read"))
@@ -206,3 +253,17 @@ def test_the_cli_and_the_stage_share_the_local_secret_and_the_state(local_runtim
         stage.stop()
     events = json.loads(run_cli(local_runtime, root, state, "events", "--type", "domain_not_allowed"))
     assert [event["widget_id"] for event in events["events"]] == ["widget_cli_example_01"]
+
+
+def test_the_cli_refuses_a_public_suffix_and_a_token_beyond_the_maximum_lifetime(local_runtime, root, tmp_path):
+    state = tmp_path / "state.sqlite"
+    refused = subprocess.run([local_runtime, "widgets", "add", "--domain", "github.io", "--state", str(state)], cwd=root,
+                             capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert refused.returncode == 1 and "public suffix" in refused.stderr, refused.stderr
+    too_long = subprocess.run([local_runtime, "admin", "token", "--ttl", "86401", "--state", str(state)], cwd=root,
+                              capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert too_long.returncode != 0 and "ADMIN_TOKEN_MAX_LIFETIME_SECONDS" in too_long.stderr, too_long.stderr
+    day = subprocess.run([local_runtime, "admin", "token", "--ttl", "86400", "--state", str(state)], cwd=root,
+                         capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"}).stdout.strip()
+    claims = jwt.decode(day, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 86_400

@@ -39,13 +39,16 @@ struct WidgetConformanceTests {
         }
     }
 
-    @Test("an active widget allows exactly the domains it lists, normalised", arguments: StoreKind.allCases)
+    @Test("an active widget allows exactly the domains it lists, normalised; entries AllowedDomain refuses (wildcards, public suffixes) none",
+          arguments: StoreKind.allCases)
     func domains(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
-            try await store.putWidget(widget("widget_domains_0001", domains: ["customer.com", "https://App.Example.org:443/", "*.shop.net"]))
+            try await store.putWidget(widget("widget_domains_0001", domains: ["customer.com", "https://App.Example.org:443/", "*.shop.net", "co.uk", "::1"]))
             #expect(try await store.activeWidgetAllows(domain: "customer.com"))
             #expect(try await store.activeWidgetAllows(domain: "app.example.org"))
-            #expect(try await store.activeWidgetAllows(domain: "shop.net"))
+            #expect(try await store.activeWidgetAllows(domain: "[::1]"))
+            #expect(try await !store.activeWidgetAllows(domain: "shop.net"))
+            #expect(try await !store.activeWidgetAllows(domain: "co.uk"))
             #expect(try await !store.activeWidgetAllows(domain: "app.customer.com"))
             #expect(try await !store.activeWidgetAllows(domain: "evilcustomer.com"))
         }

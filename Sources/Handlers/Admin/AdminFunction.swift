@@ -1,8 +1,9 @@
 /// `admin`: the operators' API on `ANY /api/admin/{proxy+}` (SPEC §4.6) — widget configurations,
 /// usage analytics, security events, GDPR export and retention.
 ///
-/// Every request needs a bearer JWT (HS256 under `ADMIN_JWT_SECRET`): 401 when it is missing or
-/// does not verify, 403 when it verifies but its scope does not cover the request. Browsers may
+/// Every request needs a bearer JWT (HS256 under `ADMIN_JWT_SECRET`, `AdminToken`): 401 when it is
+/// missing or does not verify, 403 when it verifies but its scope does not cover the request. A
+/// secret that is unset or shorter than 32 bytes disables the API: every request is 401 and says so. Browsers may
 /// call it from `ADMIN_ORIGIN` only; other origins get no CORS headers and refused preflights.
 public struct AdminFunction: LambdaFunction {
     public let dependencies: Dependencies
@@ -33,7 +34,7 @@ public struct AdminFunction: LambdaFunction {
             return HTTPResponse(statusCode: 204)
         }
         let token: AdminToken
-        switch AdminToken.verify(authorization: request.headers["authorization"], secret: dependencies.configuration.adminJWTSecret,
+        switch AdminToken.verify(authorization: request.headers["authorization"], configuration: dependencies.configuration,
                                  now: dependencies.clock.now()) {
         case .failure(let rejection):
             var response = Self.failure(AdminError(.unauthorized, rejection.description))

@@ -4,7 +4,14 @@ import Crypto
 ///
 /// Only HS256 is accepted, whatever the header claims — the classic JWT mistakes (`alg: none`,
 /// an RSA public key reused as an HMAC secret) need the verifier to believe the header. `exp` is
-/// required: an admin token that never expires is a standing credential.
+/// required: an admin token that never expires is a standing credential; and so is one that expires
+/// in a century, so a token may live `ADMIN_TOKEN_MAX_LIFETIME_SECONDS` (24 h) at most.
+///
+/// Hostile tokens are refused however they are dressed (issue #23): each segment must be canonical
+/// base64url (one spelling per token, so that a token denied or logged is the token presented),
+/// `exp`, `nbf` and `iat` must be numbers of seconds between 1970 and 9999, and `iat` may not lie in
+/// the future. `iss` and `aud` are checked when `ADMIN_JWT_ISSUER` / `ADMIN_JWT_AUDIENCE` are set, and
+/// ignored otherwise.
 public struct AdminToken: Sendable, Equatable {
     /// What the token may do, from its `scope` claim (space-separated, as in OAuth 2.0).
     public enum Access: Sendable, Equatable, Comparable {
@@ -23,32 +30,53 @@ public struct AdminToken: Sendable, Equatable {
     /// Why a bearer token was not accepted; each answers 401 with its own description.
     public enum Rejection: Error, Sendable, Equatable, CustomStringConvertible {
         case notConfigured
+        /// `ADMIN_JWT_SECRET` is shorter than `minimumSecretBytes`: the API is as disabled as without one.
+        case secretTooShort
         case missing
         case malformed(String)
         case unsupportedAlgorithm(String)
         case badSignature
         case expired(Date)
         case notYetValid(Date)
+        case issuedInTheFuture(Date)
+        /// The lifetime the token claims and the maximum, in seconds.
+        case lifetimeTooLong(TimeInterval, maximum: TimeInterval)
+        case wrongIssuer
+        case wrongAudience
 
         public var description: String {
             switch self {
             case .notConfigured: "the admin API is disabled: ADMIN_JWT_SECRET is not set"
+            case .secretTooShort: "the admin API is disabled: ADMIN_JWT_SECRET must be at least \(AdminToken.minimumSecretBytes) bytes"
             case .missing: "an Authorization: Bearer <token> header is required"
             case .malformed(let why): "the bearer token is not a JWT: \(why)"
             case .unsupportedAlgorithm(let alg): "tokens must be signed with HS256, not \(alg)"
             case .badSignature: "the token's signature does not verify"
             case .expired(let date): "the token expired at \(ISO8601.string(date))"
             case .notYetValid(let date): "the token is not valid before \(ISO8601.string(date))"
+            case .issuedInTheFuture(let date): "the token claims to be issued in the future (iat \(ISO8601.string(date)))"
+            case .lifetimeTooLong(let lifetime, let maximum):
+                "the token's lifetime of \(Int(lifetime)) s (exp minus iat, or minus now without iat) exceeds the maximum of \(Int(maximum)) s"
+            case .wrongIssuer: "the token's iss is not the issuer ADMIN_JWT_ISSUER names"
+            case .wrongAudience: "the token's aud does not name the audience ADMIN_JWT_AUDIENCE names"
             }
         }
     }
 
-    /// Clock skew tolerated on `exp` and `nbf` between the issuer and this function.
+    /// Clock skew tolerated on `exp`, `nbf` and `iat` between the issuer and this function.
     public static let leeway: TimeInterval = 30
 
-    /// The token in `authorization` (the header's value), verified against `secret` at `now`.
-    public static func verify(authorization: String?, secret: String?, now: Date) -> Result<AdminToken, Rejection> {
-        guard let secret, !secret.isEmpty else { return .failure(.notConfigured) }
+    /// The shortest `ADMIN_JWT_SECRET` accepted: 256 bits, the size of an HS256 key (RFC 7518 §3.2).
+    public static let minimumSecretBytes = 32
+
+    /// The times a NumericDate claim may hold, in seconds since 1970: up to 9999-12-31T23:59:59Z.
+    static let numericDates: ClosedRange<Double> = 0...253_402_300_799
+
+    /// The token in `authorization` (the header's value), verified at `now` against the secret, the
+    /// maximum lifetime and the expected issuer and audience of `configuration`.
+    public static func verify(authorization: String?, configuration: Configuration, now: Date) -> Result<AdminToken, Rejection> {
+        guard let secret = configuration.adminJWTSecret, !secret.isEmpty else { return .failure(.notConfigured) }
+        guard secret.utf8.count >= minimumSecretBytes else { return .failure(.secretTooShort) }
         guard let authorization = authorization?.trimmed(), !authorization.isEmpty else { return .failure(.missing) }
         let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
@@ -59,7 +87,7 @@ public struct AdminToken: Sendable, Equatable {
         guard segments.count == 3 else { return .failure(.malformed("expected three dot-separated parts, found \(segments.count)")) }
         guard let headerBytes = Base64URL.decode(segments[0]), let payloadBytes = Base64URL.decode(segments[1]),
               let signature = Base64URL.decode(segments[2]) else {
-            return .failure(.malformed("a part is not base64url"))
+            return .failure(.malformed("a part is not canonical base64url (unpadded, its unused low bits zero)"))
         }
         guard case .object(let header)? = try? JSONValue(parsing: headerBytes) else {
             return .failure(.malformed("the header is not a JSON object"))
@@ -74,15 +102,44 @@ public struct AdminToken: Sendable, Equatable {
         guard case .object(let claims)? = try? JSONValue(parsing: payloadBytes) else {
             return .failure(.malformed("the payload is not a JSON object"))
         }
-        guard let exp = claims["exp"]?.doubleValue else { return .failure(.malformed("the payload has no numeric exp claim")) }
+        // exp, nbf and iat are NumericDates (RFC 7519 §2), here between 1970 and 9999: a claim of another
+        // type is refused rather than passed over, so that no token is more valid than it reads.
+        var times: [String: Double] = [:]
+        for name in ["exp", "nbf", "iat"] {
+            guard let claim = claims[name] else { continue }
+            guard let seconds = claim.doubleValue, numericDates.contains(seconds) else {
+                return .failure(.malformed("the \(name) claim must be a number of seconds since 1970, before the year 10000"))
+            }
+            times[name] = seconds
+        }
+        guard let exp = times["exp"] else { return .failure(.malformed("the payload has no numeric exp claim")) }
+        if let issuer = configuration.adminJWTIssuer, claims["iss"]?.stringValue != issuer { return .failure(.wrongIssuer) }
+        if let audience = configuration.adminJWTAudience, !Self.audience(claims["aud"], names: audience) { return .failure(.wrongAudience) }
         let expiresAt = Date(timeIntervalSince1970: exp)
         guard now.timeIntervalSince(expiresAt) < leeway else { return .failure(.expired(expiresAt)) }
-        if let nbf = claims["nbf"]?.doubleValue, Date(timeIntervalSince1970: nbf).timeIntervalSince(now) > leeway {
+        if let nbf = times["nbf"], Date(timeIntervalSince1970: nbf).timeIntervalSince(now) > leeway {
             return .failure(.notYetValid(Date(timeIntervalSince1970: nbf)))
+        }
+        if let iat = times["iat"], Date(timeIntervalSince1970: iat).timeIntervalSince(now) > leeway {
+            return .failure(.issuedInTheFuture(Date(timeIntervalSince1970: iat)))
+        }
+        // Counted from iat when the token has one: a token checked late is no longer-lived for it.
+        let lifetime = exp - (times["iat"] ?? now.timeIntervalSince1970)
+        guard lifetime <= configuration.adminTokenMaxLifetime else {
+            return .failure(.lifetimeTooLong(lifetime, maximum: configuration.adminTokenMaxLifetime))
         }
         let scopes = Set((claims["scope"]?.stringValue ?? "").split(separator: " ").map(String.init))
         let access: Access? = scopes.contains("admin") ? .write : scopes.contains("admin:read") ? .read : nil
         return .success(AdminToken(subject: claims["sub"]?.stringValue, expiresAt: expiresAt, access: access))
+    }
+
+    /// Whether an `aud` claim names `audience`: as its string, or as one string of its array (RFC 7519 §4.1.3).
+    static func audience(_ claim: JSONValue?, names audience: String) -> Bool {
+        switch claim {
+        case .string(let value)?: value == audience
+        case .array(let values)?: values.contains(.string(audience))
+        default: false
+        }
     }
 
     /// The dot-separated parts of `token`, as `split(separator: ".", omittingEmptySubsequences: false)`
@@ -134,10 +191,11 @@ enum Base64URL {
         })
     }
 
-    /// The bytes of unpadded base64url `text`, or nil: what `Data(base64Encoded:)` makes of the text
-    /// with `-`/`_` turned into `+`/`/` and `=` padding added, which is how it was decoded before
-    /// (`+`, `/` and `=` themselves are refused). Read straight off the text's bytes: the string
-    /// replacements and the copy into a padded string were four tenths of verifying a token.
+    /// The bytes of canonical unpadded base64url `text`, or nil: what `Data(base64Encoded:)` makes of
+    /// the text with `-`/`_` turned into `+`/`/` and `=` padding added (`+`, `/` and `=` themselves
+    /// are refused), when the text is the one `encode` writes for those bytes. Read straight off the
+    /// text's bytes: the string replacements and the copy into a padded string were four tenths of
+    /// verifying a token.
     static func decode(_ text: Substring) -> Data? {
         var output: [UInt8] = []
         output.reserveCapacity(text.utf8.count * 3 / 4)
@@ -162,12 +220,16 @@ enum Base64URL {
                 accumulator = 0
             }
         }
-        // A last group of two or three characters holds one or two bytes (their spare low bits are
-        // ignored, as Foundation ignores them); a lone character cannot be base64, as Foundation says.
+        // A last group of two or three characters holds one or two bytes, and four or two spare low
+        // bits that must be zero (RFC 4648 §3.5): Foundation ignores them, which gives every token up
+        // to sixteen spellings. A lone character cannot be base64, as Foundation says.
         switch count % 4 {
         case 1: return nil
-        case 2: output.append(UInt8(truncatingIfNeeded: accumulator >> 4))
+        case 2:
+            guard accumulator & 0xF == 0 else { return nil }
+            output.append(UInt8(truncatingIfNeeded: accumulator >> 4))
         case 3:
+            guard accumulator & 0x3 == 0 else { return nil }
             output.append(UInt8(truncatingIfNeeded: accumulator >> 10))
             output.append(UInt8(truncatingIfNeeded: accumulator >> 2))
         default: break

@@ -11,7 +11,7 @@ struct AdminWidgets {
         "max_messages_per_day": 1...1_000_000_000, "max_message_length": 1...100_000,
         "min_message_interval_ms": 0...86_400_000, "max_conversation_length": 1...10_000, "session_timeout_minutes": 1...10_080,
     ]
-    static let settingsFields: Set<String> = ["greeting", "system_prompt", "knowledge", "colors", "blocked_keywords"]
+    static let settingsFields: Set<String> = ["greeting", "system_prompt", "knowledge", "colors", "blocked_keywords", "agent_id"]
     static let maxDomains = 99
 
     struct Page: Encodable {
@@ -37,6 +37,27 @@ struct AdminWidgets {
         var widget: WidgetConfig
     }
 
+    /// A created widget, and beside it the fields seed 002 documents its create response with, so
+    /// that a client written from the seed finds `widget_id`, `allowed_domains` and `created_at`.
+    struct Created: Encodable {
+        var widget: WidgetConfig
+
+        enum CodingKeys: String, CodingKey {
+            case widget
+            case widgetId = "widget_id"
+            case allowedDomains = "allowed_domains"
+            case createdAt = "created_at"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(widget, forKey: .widget)
+            try container.encode(widget.widgetId, forKey: .widgetId)
+            try container.encode(widget.allowedDomains, forKey: .allowedDomains)
+            try container.encode(widget.createdAt, forKey: .createdAt)
+        }
+    }
+
     func list(_ query: AdminQuery) async throws -> HTTPResponse {
         let limit = try query.int("limit", default: 50, range: 1...100)
         let cursor = try query.widgetId("cursor")
@@ -59,7 +80,7 @@ struct AdminWidgets {
         } else {
             id = Self.newWidgetId()
         }
-        guard body["name"] != nil else { throw AdminError.invalid("name is required.") }
+        guard body["name"] != nil || body["widget_name"] != nil else { throw AdminError.invalid("name is required (widget_name in seed 002's body).") }
         guard body["allowed_domains"] != nil else { throw AdminError.invalid("allowed_domains is required: the domains the widget may be embedded on.") }
         if try await store.widget(id: id) != nil {
             throw AdminError(.widgetExists, "A widget with id \(id) exists; change it with PATCH /api/admin/widgets/\(id).")
@@ -67,7 +88,7 @@ struct AdminWidgets {
         let now = dependencies.clock.now()
         let widget = try Self.apply(body, to: WidgetConfig(widgetId: id, name: "", allowedDomains: [], createdAt: now), at: now)
         try await store.putWidget(widget)
-        return AdminFunction.json(201, One(widget: widget))
+        return AdminFunction.json(201, Created(widget: widget))
     }
 
     func update(_ id: String, with body: [String: JSONValue]) async throws -> HTTPResponse {
@@ -103,17 +124,17 @@ struct AdminWidgets {
     }
 
     /// `widget` with the fields of `body` applied: limits merge key by key, settings replace the
-    /// keys given, the rest replace the field. Every value is checked before anything changes.
+    /// keys given, the rest replace the field. Seed 002's names are read as the widget's own
+    /// (`SeedWidgetBody`). Every value is checked before anything changes.
     static func apply(_ body: [String: JSONValue], to widget: WidgetConfig, at now: Date) throws(AdminError) -> WidgetConfig {
-        if let unknown = body.keys.filter({ !fields.contains($0) }).sorted().first {
-            throw .invalid("Unknown field \(unknown.prefix(60)); a widget has \(fields.sorted().joined(separator: ", ")).")
+        if let unknown = body.keys.filter({ !fields.contains($0) && !SeedWidgetBody.fields.contains($0) }).sorted().first {
+            throw .invalid("Unknown field \(unknown.prefix(60)); a widget has \(fields.sorted().joined(separator: ", "))"
+                + " (or seed 002's \(SeedWidgetBody.fields.sorted().joined(separator: ", "))).")
         }
+        let body = try SeedWidgetBody.translated(body, colors: widget.settings.colors)
         var widget = widget
         if let name = body["name"] {
-            guard let text = name.stringValue?.trimmed(), (1...200).contains(text.count) else {
-                throw .invalid("name must be a string of 1 to 200 characters.")
-            }
-            widget.name = text
+            widget.name = try Self.name(name, field: "name")
         }
         if let domains = body["allowed_domains"] {
             widget.allowedDomains = try allowedDomains(domains)
@@ -132,16 +153,31 @@ struct AdminWidgets {
         return widget
     }
 
+    /// A widget name: 1 to 200 characters once trimmed; `field` is the name the body used.
+    static func name(_ value: JSONValue, field: String) throws(AdminError) -> String {
+        guard let text = value.stringValue?.trimmed(), (1...200).contains(text.count) else {
+            throw .invalid("\(field) must be a string of 1 to 200 characters.")
+        }
+        return text
+    }
+
+    /// The entries' hosts, normalised and deduplicated in order; a refused entry is a 400 that names
+    /// it and says why (`AllowedDomain.Refusal`): wildcards, single labels but localhost, public suffixes.
     static func allowedDomains(_ value: JSONValue) throws(AdminError) -> [String] {
         guard case .array(let items) = value, (1...maxDomains).contains(items.count) else {
             throw .invalid("allowed_domains must be an array of 1 to \(maxDomains) domains.")
         }
         var hosts: [String] = []
         for (index, item) in items.enumerated() {
-            guard let text = item.stringValue, let domain = AllowedDomain(text) else {
-                throw .invalid("allowed_domains[\(index)] is not a domain (e.g. customer.com or app.customer.com).")
+            guard let text = item.stringValue else {
+                throw .invalid("allowed_domains[\(index)] is not a string; entries are domains (e.g. customer.com or app.customer.com).")
             }
-            if !hosts.contains(domain.host) { hosts.append(domain.host) }
+            switch AllowedDomain.parse(text) {
+            case .failure(let refusal):
+                throw .invalid("allowed_domains[\(index)] \"\(text.prefix(100))\" \(refusal).")
+            case .success(let domain):
+                if !hosts.contains(domain.host) { hosts.append(domain.host) }
+            }
         }
         return hosts
     }
@@ -152,13 +188,7 @@ struct AdminWidgets {
             throw .invalid("limits could not be read.")
         }
         for (key, item) in given.sorted(by: { $0.key < $1.key }) {
-            guard let range = limitFields[key] else {
-                throw .invalid("Unknown limit \(key.prefix(60)); limits are \(limitFields.keys.sorted().joined(separator: ", ")).")
-            }
-            guard let number = item.intValue, range.contains(number) else {
-                throw .invalid("limits.\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
-            }
-            merged[key] = .number(Double(number))
+            merged[key] = .number(Double(try limit(item, key, field: "limits.\(key)")))
         }
         guard let limits = try? JSONDecoder().decode(WidgetLimits.self, from: Data(JSONCoding.string(JSONValue.object(merged)).utf8)) else {
             throw .invalid("limits could not be read.")
@@ -166,11 +196,33 @@ struct AdminWidgets {
         return limits
     }
 
+    /// The value of the limit `key`, checked against its range; `field` is the name the body used.
+    static func limit(_ value: JSONValue, _ key: String, field: String) throws(AdminError) -> Int {
+        guard let range = limitFields[key] else {
+            throw .invalid("Unknown limit \(key.prefix(60)); limits are \(limitFields.keys.sorted().joined(separator: ", ")).")
+        }
+        guard let number = value.intValue, range.contains(number) else {
+            throw .invalid("\(field) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return number
+    }
+
+    /// Refuses an agent id other than seed 002 stores (`VARCHAR(64)`): 1 to 64 characters, or null to
+    /// remove it; `field` is the name the body used.
+    static func checkAgentId(_ value: JSONValue, field: String) throws(AdminError) {
+        if case .null = value { return }
+        guard let text = value.stringValue, (1...64).contains(text.count), text.trimmed() == text else {
+            throw .invalid("\(field) must be a string of 1 to 64 characters without surrounding white space, or null.")
+        }
+    }
+
     static func mergedSettings(_ current: WidgetSettings, _ value: JSONValue) throws(AdminError) -> WidgetSettings {
         guard case .object(let given) = value else { throw .invalid("settings must be an object.") }
         if let unknown = given.keys.filter({ !settingsFields.contains($0) }).sorted().first {
-            throw .invalid("Unknown setting \(unknown.prefix(60)); settings are \(settingsFields.sorted().joined(separator: ", ")).")
+            throw .invalid("Unknown setting \(unknown.prefix(60)); settings are \(settingsFields.sorted().joined(separator: ", "))"
+                + " (or seed 002's \(SeedWidgetBody.limitNames.keys.sorted().joined(separator: ", ")), <name>Color).")
         }
+        if let agent = given["agent_id"] { try checkAgentId(agent, field: "settings.agent_id") }
         guard case .object(var merged)? = try? JSONValue(parsing: JSONCoding.string(current)) else {
             throw .invalid("settings could not be read.")
         }

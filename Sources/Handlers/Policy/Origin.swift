@@ -165,24 +165,91 @@ public struct Origin: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A widget's allowed domain, e.g. `customer.com`: it admits that host and its true subdomains.
+/// A widget's allowed domain (SPEC §4.2): a host name a customer controls, admitting that host and
+/// its true subdomains; or an IP address or `localhost`, admitting exactly that host.
+///
+/// Entries that would admit sites of strangers are refused (issue #23): wildcards (`*.customer.com`;
+/// `customer.com` admits its subdomains anyway), single labels (`com`), public suffixes (`co.uk`,
+/// `github.io`, where anyone can register a site) and names above one (`amazonaws.com`, above
+/// `s3.amazonaws.com`). Stored entries are read by the same rules, so an entry stored before them
+/// admits nothing and is left out of the stores' domain index.
 public struct AllowedDomain: Sendable, Hashable, CustomStringConvertible {
-    public let host: String
+    /// What an entry admits.
+    public enum Kind: Sendable, Hashable {
+        /// A host name below a public suffix: the host and its true subdomains.
+        case domain
+        /// An IPv4 address, or an IPv6 address in brackets as origins write it: that host only.
+        case ipAddress
+        /// `localhost`, the one single label allowed (the local demo widget's): that host only.
+        case localhost
+    }
 
-    /// Accepts `customer.com`, `*.customer.com`, `https://customer.com/` and mixed case; nil when
-    /// no valid host remains.
+    /// Why a text is not an allowed domain, worded to follow the entry it refuses.
+    public enum Refusal: Error, Sendable, Equatable, CustomStringConvertible {
+        case notAHost
+        case wildcard
+        case singleLabel
+        /// Ends in a number (an IPv4 address to a browser) without being a dotted quad.
+        case numericName
+        case publicSuffix
+        /// Has the public suffix below it, e.g. `amazonaws.com` with `s3.amazonaws.com`.
+        case abovePublicSuffix(String)
+
+        public var description: String {
+            switch self {
+            case .notAHost: "is not a host name or an IP address (e.g. customer.com, app.customer.com, 10.0.0.5)"
+            case .wildcard: "is a wildcard: name the domain itself (customer.com), which admits its subdomains"
+            case .singleLabel: "is a single label, which would admit every site under it: name a domain (customer.com); localhost is the one exception"
+            case .numericName: "ends in a number, which browsers read as an IPv4 address: write an address as four decimal numbers (10.0.0.5)"
+            case .publicSuffix: "is a public suffix, under which anyone can register a site: name your own domain under it (customer.co.uk)"
+            case .abovePublicSuffix(let suffix):
+                "holds the public suffix \(suffix), under which anyone can register a site: name your own domain under it"
+            }
+        }
+    }
+
+    public let host: String
+    public let kind: Kind
+
+    /// Accepts `customer.com`, `https://customer.com/` (the origin's host), mixed case and a trailing
+    /// dot, `10.0.0.5`, `::1` or `[::1]`; nil for anything `parse` refuses.
     public init?(_ raw: String) {
+        guard case .success(let domain) = Self.parse(raw) else { return nil }
+        self = domain
+    }
+
+    private init(host: String, kind: Kind) {
+        self.host = host
+        self.kind = kind
+    }
+
+    /// The entry in `raw`, normalised — lower case, no trailing dot, an origin's host, an IPv6 address
+    /// as browsers write it, in brackets — or why it is refused.
+    public static func parse(_ raw: String) -> Result<AllowedDomain, Refusal> {
         var text = raw.trimmed().lowercased()
         // `contains("://")` over the bytes: the `String` search was half the cost of this check,
         // which runs for every allowed domain of a widget on every request.
         if Self.containsSchemeSeparator(text) {
-            guard let origin = Origin(text) else { return nil }
+            guard let origin = Origin(text) else { return .failure(.notAHost) }
             text = origin.host
         }
-        if text.hasPrefix("*.") { text.removeFirst(2) }
+        if text.utf8.contains(UInt8(ascii: "*")) { return .failure(.wildcard) }
         if text.hasSuffix(".") { text.removeLast() }
-        guard Origin.isValidHost(text), !text.hasPrefix("[") || text.hasSuffix("]") else { return nil }
-        host = text
+        if text.hasPrefix("[") || text.utf8.contains(UInt8(ascii: ":")) {
+            let address = text.hasPrefix("[") && text.hasSuffix("]") && text.utf8.count >= 2 ? text.dropFirst().dropLast() : Substring(text)
+            guard let canonical = IPAddressText.canonicalIPv6(address) else { return .failure(.notAHost) }
+            return .success(AllowedDomain(host: "[\(canonical)]", kind: .ipAddress))
+        }
+        guard Origin.isValidHost(text) else { return .failure(.notAHost) }
+        if IPAddressText.endsInNumber(text) {
+            return IPAddressText.isDottedQuad(text) ? .success(AllowedDomain(host: text, kind: .ipAddress)) : .failure(.numericName)
+        }
+        guard text.utf8.contains(UInt8(ascii: ".")) else {
+            return text == "localhost" ? .success(AllowedDomain(host: text, kind: .localhost)) : .failure(.singleLabel)
+        }
+        if PublicSuffixes.contains(text) { return .failure(.publicSuffix) }
+        if let suffix = PublicSuffixes.below(text) { return .failure(.abovePublicSuffix(suffix)) }
+        return .success(AllowedDomain(host: text, kind: .domain))
     }
 
     public var description: String { host }
@@ -197,17 +264,28 @@ public struct AllowedDomain: Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
-    /// Exact match, or `host` ends in `.` + this domain: `app.customer.com` matches `customer.com`,
-    /// `evilcustomer.com` and `customer.com.evil.net` do not.
+    /// Exact match, or — for a `.domain` only — `candidate` ends in `.` + this domain: `app.customer.com`
+    /// matches `customer.com`, `evilcustomer.com` and `customer.com.evil.net` do not, nor does
+    /// `evil.127.0.0.1` match `127.0.0.1`. No host that is an IP address matches a `.domain` but
+    /// exactly: its last label would be the domain's, which is not a number.
     public func matches(_ candidate: String) -> Bool {
-        candidate == host || candidate.hasSuffix("." + host)
+        candidate == host || (kind == .domain && candidate.hasSuffix("." + host))
     }
 
-    /// The host and each parent domain of it, most specific first — the keys an index of allowed
-    /// domains is searched by.
+    /// The entries that would admit `host`, most specific first — the keys an index of allowed
+    /// domains is searched by: the host itself when it is a valid entry as spelled, then each parent
+    /// domain that is a `.domain` entry. Never a public suffix or a name above one, never a single
+    /// label but the host `localhost` itself; an IP address (or what a browser reads as one) has no
+    /// parents. So the index is searched for exactly the entries `matches` would admit `host` by.
     public static func candidates(for host: String) -> [String] {
-        if host.hasPrefix("[") { return [host] }
-        let labels = host.split(separator: ".")
-        return labels.indices.map { labels[$0...].joined(separator: ".") }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        let isAddress = host.hasPrefix("[") || IPAddressText.endsInNumber(host)
+        return (isAddress ? [labels.startIndex] : Array(labels.indices)).compactMap { start in
+            let name = labels[start...].joined(separator: ".")
+            guard case .success(let entry) = parse(name), entry.host == name, start == labels.startIndex || entry.kind == .domain else {
+                return nil
+            }
+            return name
+        }
     }
 }

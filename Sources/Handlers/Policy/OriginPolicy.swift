@@ -26,7 +26,9 @@ public struct OriginPolicy: Sendable {
     }
 
     /// First-party origins from `ALLOWED_ORIGINS`/`FRONTEND_URL` are allowed on every widget; otherwise
-    /// the host must be one of the widget's domains or a true subdomain of one.
+    /// the host must be one of the widget's domains or a true subdomain of one (`AllowedDomain.matches`:
+    /// an IP address or `localhost` entry admits exactly that host). Entries `AllowedDomain` refuses —
+    /// stored before its rules — admit nothing.
     public func verdict(for requestOrigin: RequestOrigin, widget: WidgetConfig?) -> Verdict {
         guard let raw = requestOrigin.raw else {
             return configuration.allowMissingOrigin

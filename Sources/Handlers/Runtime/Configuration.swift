@@ -19,8 +19,16 @@ public struct Configuration: Sendable, Equatable {
     public var defaultWidgetId: String?
     /// Overrides the `@connections` endpoint derived from the event (`WEBSOCKET_MANAGEMENT_ENDPOINT`).
     public var managementEndpoint: String?
-    /// HS256 secret for admin bearer tokens (`ADMIN_JWT_SECRET`); the admin API refuses all requests without it.
+    /// HS256 secret for admin bearer tokens (`ADMIN_JWT_SECRET`); the admin API refuses all requests
+    /// without it, or with one shorter than `AdminToken.minimumSecretBytes`.
     public var adminJWTSecret: String?
+    /// The longest an admin token may live, `exp` minus `iat` (or minus now without `iat`), in seconds
+    /// (`ADMIN_TOKEN_MAX_LIFETIME_SECONDS`, default 24 hours).
+    public var adminTokenMaxLifetime: TimeInterval
+    /// The `iss` admin tokens must carry (`ADMIN_JWT_ISSUER`); unchecked when unset.
+    public var adminJWTIssuer: String?
+    /// The audience admin tokens' `aud` must name (`ADMIN_JWT_AUDIENCE`); unchecked when unset.
+    public var adminJWTAudience: String?
     /// Origin allowed to call the admin API from a browser (`ADMIN_ORIGIN`).
     public var adminOrigin: Origin?
     /// Days conversations and security events are kept (`RETENTION_DAYS`).
@@ -60,6 +68,9 @@ public struct Configuration: Sendable, Equatable {
         defaultWidgetId = nonEmpty("DEFAULT_WIDGET_ID")
         managementEndpoint = nonEmpty("WEBSOCKET_MANAGEMENT_ENDPOINT")
         adminJWTSecret = nonEmpty("ADMIN_JWT_SECRET")
+        adminTokenMaxLifetime = TimeInterval(int("ADMIN_TOKEN_MAX_LIFETIME_SECONDS", 86_400, minimum: 1))
+        adminJWTIssuer = nonEmpty("ADMIN_JWT_ISSUER")
+        adminJWTAudience = nonEmpty("ADMIN_JWT_AUDIENCE")
         adminOrigin = nonEmpty("ADMIN_ORIGIN").flatMap(Origin.init)
         retentionDays = int("RETENTION_DAYS", 30, minimum: 1)
         if let secret = nonEmpty("CONVERSATION_TOKEN_SECRET") {

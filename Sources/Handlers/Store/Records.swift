@@ -53,20 +53,25 @@ public struct WidgetSettings: Codable, Sendable, Equatable {
     public var colors: [String: String]
     /// Keyword rules refused as `content_filtered`, per widget; off unless the widget opts in.
     public var blockedKeywords: [String]
+    /// The agent the widget answers for, as seed 002's clients name it (`agent_id`): kept and
+    /// returned for them; replies do not depend on it.
+    public var agentId: String?
 
     public init(greeting: String? = nil, systemPrompt: String? = nil, knowledge: [KnowledgeEntry] = [],
-                colors: [String: String] = [:], blockedKeywords: [String] = []) {
+                colors: [String: String] = [:], blockedKeywords: [String] = [], agentId: String? = nil) {
         self.greeting = greeting
         self.systemPrompt = systemPrompt
         self.knowledge = knowledge
         self.colors = colors
         self.blockedKeywords = blockedKeywords
+        self.agentId = agentId
     }
 
     enum CodingKeys: String, CodingKey {
         case greeting, knowledge, colors
         case systemPrompt = "system_prompt"
         case blockedKeywords = "blocked_keywords"
+        case agentId = "agent_id"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -76,6 +81,7 @@ public struct WidgetSettings: Codable, Sendable, Equatable {
         knowledge = try c.decodeIfPresent([KnowledgeEntry].self, forKey: .knowledge) ?? []
         colors = try c.decodeIfPresent([String: String].self, forKey: .colors) ?? [:]
         blockedKeywords = try c.decodeIfPresent([String].self, forKey: .blockedKeywords) ?? []
+        agentId = try c.decodeIfPresent(String.self, forKey: .agentId)
     }
 }
 

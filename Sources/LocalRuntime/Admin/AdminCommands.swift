@@ -99,7 +99,7 @@ struct Admin: AsyncParsableCommand {
         @Option(name: .long, help: "The state file whose secret signs the token.")
         var state = ".local-runtime/state.sqlite"
 
-        @Option(name: .long, help: "Lifetime in seconds.")
+        @Option(name: .long, help: "Lifetime in seconds, at most ADMIN_TOKEN_MAX_LIFETIME_SECONDS (default 86400).")
         var ttl: Int = 3600
 
         @Flag(name: .long, help: "Issue an admin:read token (reads only) instead of admin.")
@@ -109,11 +109,19 @@ struct Admin: AsyncParsableCommand {
         var subject = "local-admin"
 
         func validate() throws {
-            guard (1...31_536_000).contains(ttl) else { throw ValidationError("--ttl must be 1 second to 1 year") }
+            // The admin API refuses a token that lives longer than its maximum, so none is issued.
+            let maximum = Int(Configuration(environment: ProcessInfo.processInfo.environment).adminTokenMaxLifetime)
+            guard (1...maximum).contains(ttl) else {
+                throw ValidationError("--ttl must be 1 to \(maximum) seconds (ADMIN_TOKEN_MAX_LIFETIME_SECONDS)")
+            }
         }
 
         func run() async throws {
             let secret = try LocalAdminSecret.resolve(statePath: state)
+            // The admin API is disabled under a shorter secret: a token signed with it would only be refused.
+            guard secret.trimmed().utf8.count >= AdminToken.minimumSecretBytes else {
+                throw ValidationError("ADMIN_JWT_SECRET must be at least \(AdminToken.minimumSecretBytes) bytes")
+            }
             print(AdminToken.sign(subject: subject, access: readOnly ? .read : .write, issuedAt: Date(), lifetime: TimeInterval(ttl), secret: secret))
         }
     }
@@ -193,7 +201,7 @@ struct Widgets: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Creates a widget from --domain/--name/--id, or from a JSON body (--json FILE or -: widget_id, name, allowed_domains, is_active, limits, settings).")
+            abstract: "Creates a widget from --domain/--name/--id, or from a JSON body (--json FILE or -: widget_id, name, allowed_domains, is_active, limits, settings; or seed 002's body).")
 
         @Option(name: .long, help: "An allowed domain (repeat for several).")
         var domain: [String] = []
@@ -218,9 +226,14 @@ struct Widgets: AsyncParsableCommand {
                 body = object
             }
             if !domain.isEmpty { body["allowed_domains"] = .array(domain.map(JSONValue.string)) }
-            if let name { body["name"] = .string(name) }
+            if let name {
+                body["name"] = .string(name)
+                body["widget_name"] = nil
+            }
             if let id { body["widget_id"] = .string(id) }
-            if body["name"] == nil, let first = body["allowed_domains"]?.arrayValue?.first?.stringValue { body["name"] = .string(first) }
+            if body["name"] == nil, body["widget_name"] == nil, let first = body["allowed_domains"]?.arrayValue?.first?.stringValue {
+                body["name"] = .string(first)
+            }
             try await options.send(AdminRequest(method: "POST", path: "widgets", body: JSONCoding.string(JSONValue.object(body))))
         }
     }

@@ -8,8 +8,8 @@ import Handlers
 /// two checkouts share a secret.
 enum LocalAdminSecret {
     /// What `replay` uses unless the environment names one: fixtures are signed with it, and replay
-    /// runs on a private in-memory store that nothing else can reach.
-    static let replay = "local-runtime-replay-secret"
+    /// runs on a private in-memory store that nothing else can reach. 32 bytes at least, as any secret.
+    static let replay = "local-runtime-replay-secret-for-admin-fixtures"
 
     static func resolve(statePath: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         if let configured = environment["ADMIN_JWT_SECRET"], !configured.trimmed().isEmpty { return configured }
