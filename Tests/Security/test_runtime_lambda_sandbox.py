@@ -49,7 +49,8 @@ class StartLambda:
 
     def runtime_api(self):
         """AWS_LAMBDA_RUNTIME_API of the (one) runtime process this start-lambda started."""
-        children = pathlib.Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        children = [child for task in pathlib.Path(f"/proc/{self.process.pid}/task").iterdir()
+                    for child in (task / "children").read_text().split()]
         for child in children:
             environment = pathlib.Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
             for entry in environment:
