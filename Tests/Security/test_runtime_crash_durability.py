@@ -17,7 +17,7 @@ from websockets.sync.client import connect
 from stage import RunningStage
 
 KILLS = 20
-DAILY_LIMIT = 250
+DAILY_LIMIT = 3000
 WIDGET = {
     "widget_id": "widget_crash_durability",
     "name": "Crash durability",
