@@ -581,8 +581,11 @@ def fuzz():
         result = subprocess.run([str(ROOT / "scripts" / "fuzz"), str(FUZZ_RUNS)], cwd=ROOT, capture_output=True, text=True,
                                 env=environment)
         elapsed = time.perf_counter() - started
-        stats = dict(line.split(":", 2)[2].split() for line in result.stderr.splitlines()
-                     if line.startswith("stat::") and len(line.split(":", 2)[2].split()) == 2)
+        stats = {}
+        for line in result.stderr.splitlines():
+            if line.startswith("stat::"):  # stat::average_exec_per_sec:     5555
+                name, _, value = line[len("stat::"):].partition(":")
+                stats[name.strip()] = value.strip()
         crashes = sorted(p.name for p in pathlib.Path(directory).glob("crash-*"))
     done = f"Done {FUZZ_RUNS} runs" in result.stderr
     row(f"fuzz: envelope decoders + JSON reader, {FUZZ_RUNS:,} executions (libFuzzer + ASan)",
