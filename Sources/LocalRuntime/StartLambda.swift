@@ -78,11 +78,13 @@ struct StartLambda: AsyncParsableCommand {
                                                timeout: externalTimeout, memorySize: 128)
         }
         let api = InvokeAPI(template: template, invoker: invoker, pool: pool, externals: externals)
+        let boundPort = BoundPort(port)
         let app = Application(
-            router: api.router(),
+            router: api.router(access: LocalAccessPolicy(bindHost: host, allowedHosts: []), port: boundPort),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
-                StageLog.write("local-runtime start-lambda ready: http://\(host):\(channel.localAddress?.port ?? port) (runtime: \(runtime.rawValue))")
+                boundPort.set(channel.localAddress?.port ?? port)
+                StageLog.write("local-runtime start-lambda ready: http://\(host):\(boundPort.value) (runtime: \(runtime.rawValue))")
             }
         )
         try await app.runService()
@@ -109,8 +111,10 @@ struct InvokeAPI: Sendable {
     let pool: LambdaPool
     let externals: [String: LambdaDefinition]
 
-    func router() -> Router<BasicRequestContext> {
+    /// The routes, refusing what `access` refuses (`LocalAccessMiddleware`).
+    func router(access: LocalAccessPolicy, port: BoundPort) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: LocalAccessMiddleware(policy: access, port: port))
         router.post("/2015-03-31/functions/:name/invocations") { request, context -> Response in
             let name = context.parameters.get("name") ?? ""
             let body: ByteBuffer

@@ -135,3 +135,16 @@ def test_over_capacity_is_429_too_many_requests(local_runtime, root, tmp_path):
         assert refused.value.response["Error"]["Code"] == "TooManyRequestsException"
     finally:
         running.stop()
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "http://attacker.example", "Content-Type": "text/plain"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Host": "attacker.example:3002"},
+])
+def test_a_web_page_cannot_invoke_functions(lambdas, headers):
+    answer = requests.post(f"http://127.0.0.1:{lambdas.port}/2015-03-31/functions/hello/invocations",
+                           data=json.dumps({"from": "a web page"}), headers=headers, timeout=30)
+    assert answer.status_code == 403
+    assert answer.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+    assert not any("START RequestId" in line for line in lambdas.lines), "the function ran"

@@ -1,6 +1,7 @@
 import Handlers
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 /// Who may use the stage's own endpoints — the dev console (`/_dev/*`) and `@connections` — as
 /// opposed to the template's APIs, which answer anyone, as API Gateway does.
@@ -77,5 +78,44 @@ extension Stage {
         var headers = ["Content-Type": "application/json"]
         if awsError { headers["x-amzn-ErrorType"] = "ForbiddenException" }
         return Self.response(status: 403, headers: headers, body: Array(JSONCoding.string(["message": message]).utf8))
+    }
+}
+
+/// The port a server ended up listening on, known once it runs (it differs from the option when that is 0).
+final class BoundPort: Sendable {
+    private let port: Mutex<Int>
+
+    init(_ port: Int) {
+        self.port = Mutex(port)
+    }
+
+    var value: Int { port.withLock { $0 } }
+
+    func set(_ port: Int) {
+        self.port.withLock { $0 = port }
+    }
+}
+
+/// `start-lambda`'s invoke API under `LocalAccessPolicy`. Lambda's own invoke API takes only signed
+/// requests; locally nothing is checked, so without this any page the user visits could POST a
+/// `text/plain` body to `127.0.0.1:3002` and run a function with it. boto3 and the AWS CLI send
+/// neither `Origin` nor `Sec-Fetch-Site` and are let in.
+struct LocalAccessMiddleware<Context: RequestContext>: RouterMiddleware {
+    let policy: LocalAccessPolicy
+    let port: BoundPort
+    private static var secFetchSite: HTTPField.Name? { HTTPField.Name("Sec-Fetch-Site") }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let verdict = policy.verdict(authority: request.head.authority, origin: request.headers[.origin],
+                                     fetchSite: Self.secFetchSite.flatMap { request.headers[$0] }, port: port.value)
+        guard verdict == .allowed else {
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            if let errorType = HTTPField.Name("x-amzn-ErrorType") { headers[errorType] = "AccessDeniedException" }
+            let message = verdict == .foreignHost ? "Forbidden: this host name is not served here" : "Forbidden: cross-site requests are refused"
+            return Response(status: .forbidden, headers: headers,
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: JSONCoding.string(["Type": "User", "message": message]))))
+        }
+        return try await next(request, context)
     }
 }
