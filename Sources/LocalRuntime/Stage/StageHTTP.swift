@@ -64,7 +64,9 @@ extension Stage {
             guard await close(connectionId, cause: .deleted) else { return Self.gone() }
             return Response(status: .noContent)
         default:
-            return Self.apiError(405, type: "MethodNotAllowedException", "Use GET, POST or DELETE on @connections")
+            var refusal = Self.apiError(405, type: "MethodNotAllowedException", "Use GET, POST or DELETE on @connections")
+            refusal.headers[.allow] = "GET, POST, DELETE"
+            return refusal
         }
     }
 
