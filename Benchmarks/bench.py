@@ -6,7 +6,8 @@ listens on and connects to loopback only; every load is bounded in count and tim
 started here is killed at the end. Prints a Markdown table (and writes it to $OUT if set).
 
 Sections (SECTIONS env, comma-separated, default all): cold, warm, capacity, latency, throughput,
-replay, package. BENCH_BIN is the release bin directory holding `local-runtime`; BENCH_BOOTSTRAP the
+replay, package, fuzz (FUZZ_RUNS libFuzzer executions over the envelope decoders, scripts/fuzz), soak
+(Benchmarks/soak.py: SOAK_SECONDS with SOAK_CONNECTIONS connections sending SOAK_RATE messages/s). BENCH_BIN is the release bin directory holding `local-runtime`; BENCH_BOOTSTRAP the
 static `bootstrap` (default: BENCH_BIN's); BENCH_ECHO the echo server. The benchmark widget lifts the
 rate limits only; BENCH_UNBOUNDED_HISTORY=1 also lifts its conversation bound, as rounds 1-3 did.
 """
@@ -40,7 +41,11 @@ RATE_SECONDS = float(os.environ.get("RATE_SECONDS", "5"))
 THROUGHPUT_SECONDS = float(os.environ.get("THROUGHPUT_SECONDS", "5"))
 THROUGHPUT_ROUNDS = int(os.environ.get("THROUGHPUT_ROUNDS", "3"))
 REPLAY_COPIES = int(os.environ.get("REPLAY_COPIES", "100"))
-SECTIONS = set(os.environ.get("SECTIONS", "cold,warm,capacity,latency,throughput,replay,package").split(","))
+FUZZ_RUNS = int(os.environ.get("FUZZ_RUNS", "1000000"))
+SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
+SOAK_CONNECTIONS = int(os.environ.get("SOAK_CONNECTIONS", "500"))
+SOAK_RATE = float(os.environ.get("SOAK_RATE", "200"))
+SECTIONS = set(os.environ.get("SECTIONS", "cold,warm,capacity,latency,throughput,replay,package,fuzz,soak").split(","))
 ORIGIN = "http://localhost:5173"
 BENCH_WIDGET = "widget_benchmark_load"
 ROWS = []
@@ -567,13 +572,53 @@ def package():
         f"{size / 1e6:.1f} MB stripped, {libraries} shared libraries", "", "≤ 15 MB", "met" if zipped <= 15e6 else "missed")
 
 
+def fuzz():
+    """libFuzzer over the envelope decoders and the JSON parser/reader (scripts/fuzz), FUZZ_RUNS executions."""
+    with tempfile.TemporaryDirectory() as directory:
+        environment = {**os.environ, "FUZZ_DIR": directory}
+        subprocess.run([str(ROOT / "scripts" / "fuzz"), "--build-only"], cwd=ROOT, check=True, capture_output=True, env=environment)
+        started = time.perf_counter()
+        result = subprocess.run([str(ROOT / "scripts" / "fuzz"), str(FUZZ_RUNS)], cwd=ROOT, capture_output=True, text=True,
+                                env=environment)
+        elapsed = time.perf_counter() - started
+        stats = {}
+        for line in result.stderr.splitlines():
+            if line.startswith("stat::"):  # stat::average_exec_per_sec:     5555
+                name, _, value = line[len("stat::"):].partition(":")
+                stats[name.strip()] = value.strip()
+        crashes = sorted(p.name for p in pathlib.Path(directory).glob("crash-*"))
+    done = f"Done {FUZZ_RUNS} runs" in result.stderr
+    row(f"fuzz: envelope decoders + JSON reader, {FUZZ_RUNS:,} executions (libFuzzer + ASan)",
+        f"{stats.get('number_of_executed_units', '?')} executed in {elapsed:.0f} s, {stats.get('average_exec_per_sec', '?')}/s",
+        f"{stats.get('new_units_added', '?')} new corpus units, peak RSS {stats.get('peak_rss_mb', '?')} MB",
+        f"exit {result.returncode}" + (f", crashes: {', '.join(crashes)}" if crashes else ", no crash"),
+        "≥ 1,000,000 executions, no crash", "met" if done and result.returncode == 0 and FUZZ_RUNS >= 1_000_000 else "missed")
+
+
+def soak_section():
+    """Benchmarks/soak.py against the release build: memory and descriptors under steady load."""
+    sys.path.insert(0, str(ROOT / "Benchmarks"))
+    import soak
+    summary = soak.soak(str(BIN / "local-runtime"), SOAK_SECONDS, SOAK_CONNECTIONS, SOAK_RATE, sample_every=10,
+                        report_line=lambda line: print(line, flush=True))
+    start, end = summary["rss_mb_second_half"] or [float("nan")] * 2
+    steady = end - start <= max(10.0, 0.05 * start)
+    back = summary["after_clients_left"]["fds"] <= summary["idle"]["fds"] + 2
+    row(f"soak: {SOAK_SECONDS:.0f} s, {SOAK_CONNECTIONS} connections, {SOAK_RATE:.0f} messages/s",
+        f"RSS idle {summary['idle']['rss_mb']} MB, max {summary['rss_mb_max']} MB, second half {start} → {end} MB; "
+        f"fds idle {summary['idle']['fds']}, max {summary['fds_max']}, after {summary['after_clients_left']['fds']}",
+        f"{summary['sent']:,} sent, {summary['replies']:,} replies, {summary['errors']} errors",
+        "", "RSS flat in the second half; fds back to idle", "met" if steady and back and summary["stage_alive"] else "missed")
+
+
 def main():
     print(f"machine: nproc {os.cpu_count()}, load {os.getloadavg()[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory() as directory:
         state = seeded_state(directory)
         for section, run in (("package", package), ("cold", lambda: cold_start(state)), ("warm", lambda: warm_loop(state)),
                              ("replay", replay), ("latency", lambda: latency(state)),
-                             ("throughput", lambda: throughput(state)), ("capacity", lambda: capacity(state))):
+                             ("throughput", lambda: throughput(state)), ("capacity", lambda: capacity(state)),
+                             ("fuzz", fuzz), ("soak", soak_section)):
             if section in SECTIONS:
                 print(f"== {section}", flush=True)
                 # The files earlier sections wrote reach the disk now, not while this one measures.

@@ -38,9 +38,11 @@ public struct SigV4Signer: Sendable {
 
     /// The signer a Lambda function uses: its role's credentials and its region, from the
     /// environment Lambda provides (`AWS_REGION`; `AWS_DEFAULT_REGION` as the CLI reads it locally).
+    /// Outside Lambda, as the AWS SDKs do, the shared credentials and config files fill in what the
+    /// environment leaves out (`AWSSharedFiles`).
     public init(service: String, environment: [String: String]) throws(AWSEnvironmentError) {
-        let credentials = try AWSCredentials(environment: environment)
-        guard let region = ["AWS_REGION", "AWS_DEFAULT_REGION"].lazy.compactMap({ environment[$0] }).first(where: { !$0.isEmpty }) else {
+        let credentials = try AWSCredentials.resolve(environment: environment)
+        guard let region = Self.region(environment: environment) else {
             throw AWSEnvironmentError(missing: "AWS_REGION")
         }
         self.init(credentials: credentials, region: region, service: service)

@@ -1,6 +1,7 @@
 import AWSSigV4
 import AsyncHTTPClient
 import Handlers
+import NIOCore
 
 /// The deployed store: one DynamoDB table (`ChatStateTable` in template.json), so that stateless
 /// Lambda handlers share connections, conversations, widgets, counters and security events.
@@ -30,14 +31,40 @@ public struct DynamoDBStore: Store {
     }
 
     /// The store a Lambda function uses: table `TABLE_NAME` (template.json passes the table's name),
-    /// credentials and region from Lambda's environment, TTLs from `RETENTION_DAYS`, and `DYNAMODB_ENDPOINT` to point it at a
-    /// local server such as moto or DynamoDB Local instead of the region's endpoint.
+    /// credentials and region as the AWS SDKs find them (Lambda's environment; locally also the
+    /// shared files under `AWS_PROFILE`), TTLs from `RETENTION_DAYS`, and the endpoint the SDKs would
+    /// use (`configuredEndpoint`) — e.g. a local server such as moto or DynamoDB Local — or else
+    /// the region's own.
     public init(environment: [String: String], httpClient: HTTPClient = .shared) throws {
         guard let table = environment["TABLE_NAME"], !table.isEmpty else { throw AWSEnvironmentError(missing: "TABLE_NAME") }
         let signer = try SigV4Signer(service: "dynamodb", environment: environment)
-        let endpoint = environment["DYNAMODB_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.regionalEndpoint(signer.region)
+        let endpoint = Self.configuredEndpoint(environment) ?? Self.regionalEndpoint(signer.region)
         self.init(tableName: table, endpoint: endpoint, signer: signer,
                   retentionDays: Configuration(environment: environment).retentionDays, httpClient: httpClient)
+    }
+
+    /// The endpoint the environment sets for DynamoDB, as the AWS SDKs read it: the service's own
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, then `DYNAMODB_ENDPOINT` (this project's earlier name for it,
+    /// kept as an alias), then the global `AWS_ENDPOINT_URL`; nil for the region's endpoint.
+    public static func configuredEndpoint(_ environment: [String: String]) -> String? {
+        ["AWS_ENDPOINT_URL_DYNAMODB", "DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
+    }
+
+    /// Where requests go.
+    public var endpoint: String { client.endpoint }
+
+    /// Whether the table exists, from one `DescribeTable` sent once and given up after `timeout`:
+    /// how a process checks at start-up that the store can be reached at all, instead of finding
+    /// out through retries on its first request. Throws what went wrong otherwise.
+    public func tableExists(timeout: TimeAmount = .seconds(3), httpClient: HTTPClient = .shared) async throws -> Bool {
+        let probe = DynamoDBClient(endpoint: client.endpoint, signer: client.signer, retry: RetryPolicy(maxAttempts: 1),
+                                   transport: DynamoDBClient.http(httpClient, timeout: timeout))
+        do {
+            let _: TableDescription = try await probe.call("DescribeTable", TableName(name: tableName), idempotent: true)
+            return true
+        } catch let error as DynamoDBError where error.type == "ResourceNotFoundException" {
+            return false
+        }
     }
 
     static func regionalEndpoint(_ region: String) -> String {

@@ -23,7 +23,7 @@ public enum RuntimeConnectionError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidEndpoint(let endpoint): "AWS_LAMBDA_RUNTIME_API is not host:port: \(endpoint)"
+        case .invalidEndpoint(let endpoint): "AWS_LAMBDA_RUNTIME_API is not host:port or host:port/path: \(endpoint)"
         case .connectFailed(let endpoint, let code): "cannot connect to the Runtime API at \(endpoint) (errno \(code))"
         case .closedByPeer: "the Runtime API closed the connection"
         case .malformedResponse(let detail): "malformed Runtime API response: \(detail)"
@@ -44,6 +44,8 @@ public enum RuntimeConnectionError: Error, Equatable, CustomStringConvertible {
 public final class RuntimeHTTPConnection {
     private let host: String
     private let port: UInt16
+    /// The path every request goes under (`/secret`, or empty), from `host:port/secret`.
+    private let pathPrefix: [UInt8]
     private var descriptor: Int32 = -1
     /// Received bytes; `buffer[start..<end]` is not consumed yet.
     private var buffer: [UInt8] = []
@@ -54,13 +56,20 @@ public final class RuntimeHTTPConnection {
     /// `Host: …\r\nUser-Agent: …\r\n`, the same on every request.
     private let fixedHeaders: [UInt8]
 
-    /// `endpoint` is `AWS_LAMBDA_RUNTIME_API`: `host:port`.
+    /// `endpoint` is `AWS_LAMBDA_RUNTIME_API`: `host:port`, or `host:port/path` — what `local-runtime`
+    /// gives each sandbox, whose Runtime API sits under a path only that sandbox's runtime knows. As
+    /// in the AWS runtime clients, which build `http://` + endpoint + path, requests go under the path.
     public init(endpoint: String) throws(RuntimeConnectionError) {
-        guard let colon = endpoint.lastIndex(of: ":"), let port = UInt16(endpoint[endpoint.index(after: colon)...]) else {
+        let slash = endpoint.firstIndex(of: "/") ?? endpoint.endIndex
+        let authority = endpoint[..<slash]
+        guard let colon = authority.lastIndex(of: ":"), let port = UInt16(authority[authority.index(after: colon)...]) else {
             throw .invalidEndpoint(endpoint)
         }
-        host = String(endpoint[..<colon])
+        host = String(authority[..<colon])
         self.port = port
+        var prefix = endpoint[slash...]
+        while prefix.hasSuffix("/") { prefix = prefix.dropLast() }
+        pathPrefix = Array(prefix.utf8)
         fixedHeaders = Array("Host: \(host):\(port)\r\nUser-Agent: swift-chat-widget-bootstrap\r\n".utf8)
         buffer = [UInt8](repeating: 0, count: 64 * 1024)
         head.reserveCapacity(1024)
@@ -75,6 +84,7 @@ public final class RuntimeHTTPConnection {
         head.removeAll(keepingCapacity: true)
         append(method)
         head.append(0x20)
+        head.append(contentsOf: pathPrefix)
         for piece in path { head.append(contentsOf: piece.utf8) }
         append(" HTTP/1.1\r\n")
         head.append(contentsOf: fixedHeaders)

@@ -21,13 +21,23 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The SQLite state file.")
     var state = ".local-runtime/state.sqlite"
 
-    @Option(name: .long, help: "Where state lives: sqlite (the --state file) or dynamodb (TABLE_NAME, AWS credentials and region from the environment; DYNAMODB_ENDPOINT for a local server).")
+    @Option(name: .long, help: ArgumentHelp(
+        "Where state lives: sqlite (the --state file) or dynamodb.",
+        discussion: """
+            dynamodb uses table TABLE_NAME (default ChatStateTable) at AWS_ENDPOINT_URL_DYNAMODB, else \
+            AWS_ENDPOINT_URL (DYNAMODB_ENDPOINT is an alias), else the region's endpoint; credentials from \
+            the environment or the shared credentials file's AWS_PROFILE; region from AWS_REGION or the \
+            config file. A table missing on a local endpoint is created; an unreachable store stops start-up.
+            """))
     var store: StoreOption = .sqlite
 
     @OptionGroup var runtimeOptions: RuntimeOptions
 
-    @Option(name: .long, help: "Write every event handed to a handler into this directory as a replayable fixture.")
+    @Option(name: .long, help: "Write every event handed to a handler into this directory (0700, files 0600) as a replayable fixture, credentials redacted.")
     var record: String?
+
+    @Option(name: .long, help: "Stop recording once the --record directory holds this many bytes.")
+    var recordMaxBytes = EventRecorder.defaultMaxBytes
 
     @Option(name: .long, help: "How in-process functions post replies: in-process (straight to the stage's connections) or http (through the @connections HTTP endpoint, the deployed code path).")
     var replyPath: ReplyPath = .inProcess
@@ -38,23 +48,48 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Close WebSocket connections open for this many seconds (API Gateway: 7200).")
     var hardTimeout: Double = 7200
 
+    @Option(name: .long, help: "Refuse a WebSocket frame with 'Too Many Requests' while its connection has this many invocations in flight.")
+    var maxInvocationsPerConnection = 10
+
+    @Option(name: .long, help: "Close a connection whose request headers have not all arrived this many seconds after it opened.")
+    var headerReadTimeout: Double = 10
+
+    @Option(name: .long, help: "Close an HTTP keep-alive connection idle for this many seconds.")
+    var httpIdleTimeout: Double = 60
+
+    @Option(name: .long, help: "Accept at most this many connections at once; more wait until one closes (default: what the descriptor limit allows).")
+    var maxConnections: Int?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A host name /_dev and @connections also answer to (repeatable).",
+        discussion: "They always answer localhost, 127.0.0.1, [::1] and --host, with the stage's port."))
+    var allowedHost: [String] = []
+
     @OptionGroup var templateOptions: TemplateOptions
 
     func validate() throws {
-        guard idleTimeout > 0, hardTimeout > 0 else { throw ValidationError("timeouts must be positive") }
+        guard idleTimeout > 0, hardTimeout > 0, headerReadTimeout > 0, httpIdleTimeout > 0 else {
+            throw ValidationError("timeouts must be positive")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+        guard maxInvocationsPerConnection > 0, recordMaxBytes > 0, (maxConnections ?? 1) > 0 else {
+            throw ValidationError("--max-invocations-per-connection, --max-connections and --record-max-bytes must be positive")
+        }
     }
 
     func run() async throws {
         let template = try templateOptions.load()
         let port = try port == 0 ? Self.freePort(host: host) : port
-        let store = try await self.store.open(statePath: state, environment: ProcessInfo.processInfo.environment)
+        let store = try await self.store.openOrExplain(statePath: state, environment: ProcessInfo.processInfo.environment)
         try await LocalFunctions.seedDemoWidget(in: store, now: Date())
         var environment = try LocalAdminSecret.environment(ProcessInfo.processInfo.environment, statePath: state)
         try await Self.purgePastRetention(store, environment: environment)
         let managementEndpoint = "http://\(host):\(port)/\(template.stageName)"
         environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = managementEndpoint
-        let settings = StageSettings(host: host, port: port, idleTimeout: idleTimeout, hardTimeout: hardTimeout)
+        let settings = StageSettings(host: host, port: port, idleTimeout: idleTimeout, hardTimeout: hardTimeout,
+                                     maxInvocationsPerConnection: maxInvocationsPerConnection, headerReadTimeout: headerReadTimeout,
+                                     httpIdleTimeout: httpIdleTimeout, maxConnections: Self.connectionLimit(requested: maxConnections),
+                                     allowedHosts: allowedHost)
         let registry = ConnectionRegistry()
         let functions: any FunctionInvoker
         let pool = LambdaPool(log: { StageLog.write($0) })
@@ -73,15 +108,33 @@ struct Serve: AsyncParsableCommand {
             functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster,
                                        processEnvironment: environment)
         }
-        let stage = Stage(template: template, invoker: functions, settings: settings,
-                          recorder: try record.map { try EventRecorder(directory: $0) }, registry: registry)
+        let recorder = try record.map { try EventRecorder(directory: $0, maxBytes: recordMaxBytes) }
+        let stage = Stage(template: template, invoker: functions, settings: settings, recorder: recorder, registry: registry)
+        // The recorder writes while the stage runs, and what was queued is written before exit.
+        async let recording: Void? = recorder?.run()
         do {
             try await stage.run()
         } catch {
+            recorder?.finish()
+            _ = await recording
             await pool.shutdown()
             throw error
         }
+        recorder?.finish()
+        _ = await recording
         await pool.shutdown()
+    }
+
+    /// The connection cap: what was asked for, within what the process's descriptor limit (raised to
+    /// its hard limit) leaves after a reserve, so that clients can never take every descriptor.
+    static func connectionLimit(requested: Int?) -> Int {
+        let budget = DescriptorBudget.connections()
+        guard let requested else { return budget }
+        if requested > budget {
+            StageLog.write("local-runtime: --max-connections \(requested) is above what the descriptor limit allows; using \(budget)")
+            return budget
+        }
+        return requested
     }
 
     /// A port nobody listens on now, for `--port 0`: the functions must know the stage's address
@@ -112,7 +165,9 @@ extension Stage {
         let app = Application(
             responder: CallbackResponder<StageRequestContext> { request, context in try await self.respond(to: request, context: context) },
             server: HTTPServerBuilder { responder in StageChannel(responder: responder, stage: self) },
-            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: nil),
+            configuration: ApplicationConfiguration(
+                address: .hostname(settings.host, port: settings.port), serverName: nil,
+                availableConnectionsDelegate: ConnectionCap(limit: settings.maxConnections, log: { StageLog.write($0) })),
             services: [TimeoutService(stage: self)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? self.settings.port

@@ -44,13 +44,20 @@ struct StartLambda: AsyncParsableCommand {
     @Option(name: .long, help: "Timeout in seconds of --external functions.")
     var externalTimeout: Double = 30
 
+    @Option(name: .long, help: "Concurrent invocations per function; more are throttled with 429 TooManyRequestsException, as Lambda does.")
+    var maxConcurrency = LambdaPool.defaultMaxSandboxesPerFunction
+
+    func validate() throws {
+        guard maxConcurrency > 0 else { throw ValidationError("--max-concurrency must be positive") }
+    }
+
     @OptionGroup var templateOptions: TemplateOptions
 
     func run() async throws {
         let template = try templateOptions.load()
         let store = try SQLiteStore(.file(state))
         try await LocalFunctions.seedDemoWidget(in: store, now: Date())
-        let pool = LambdaPool(log: { StageLog.write($0) })
+        let pool = LambdaPool(maxSandboxesPerFunction: maxConcurrency, log: { StageLog.write($0) })
         var environment = ProcessInfo.processInfo.environment
         environment["STORE"] = "sqlite"
         environment["STATE_PATH"] = URL(fileURLWithPath: state).path
@@ -71,11 +78,13 @@ struct StartLambda: AsyncParsableCommand {
                                                timeout: externalTimeout, memorySize: 128)
         }
         let api = InvokeAPI(template: template, invoker: invoker, pool: pool, externals: externals)
+        let boundPort = BoundPort(port)
         let app = Application(
-            router: api.router(),
+            router: api.router(access: LocalAccessPolicy(bindHost: host, allowedHosts: []), port: boundPort),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
-                StageLog.write("local-runtime start-lambda ready: http://\(host):\(channel.localAddress?.port ?? port) (runtime: \(runtime.rawValue))")
+                boundPort.set(channel.localAddress?.port ?? port)
+                StageLog.write("local-runtime start-lambda ready: http://\(host):\(boundPort.value) (runtime: \(runtime.rawValue))")
             }
         )
         try await app.runService()
@@ -102,11 +111,19 @@ struct InvokeAPI: Sendable {
     let pool: LambdaPool
     let externals: [String: LambdaDefinition]
 
-    func router() -> Router<BasicRequestContext> {
+    /// The routes, refusing what `access` refuses (`LocalAccessMiddleware`).
+    func router(access: LocalAccessPolicy, port: BoundPort) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: LocalAccessMiddleware(policy: access, port: port))
         router.post("/2015-03-31/functions/:name/invocations") { request, context -> Response in
             let name = context.parameters.get("name") ?? ""
-            let body = try await request.body.collect(upTo: 6 * 1024 * 1024)
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: RuntimeAPIRoutes.maxPayloadBytes)
+            } catch is NIOTooManyBytesError {
+                return Self.json(413, ["Type": "User", "message": "Request must be smaller than 6291456 bytes for the InvokeFunction operation"],
+                                 extra: ["x-amzn-ErrorType": "RequestTooLargeException"])
+            }
             return await invoke(name: name, payload: Array(body.readableBytesView))
         }
         return router
@@ -126,6 +143,8 @@ struct InvokeAPI: Sendable {
         do {
             let output = try await invoker.invoke(function, payload: payload, requestId: requestId)
             return Self.response(.response(output), requestId: requestId)
+        } catch is FunctionThrottled {
+            return Self.response(.throttled, requestId: requestId)
         } catch let error as InvocationError {
             return Self.response(.error(type: error.errorType, document: Array(JSONCoding.string(
                 ["errorType": error.errorType, "errorMessage": error.errorMessage]).utf8)), requestId: requestId)
@@ -134,19 +153,25 @@ struct InvokeAPI: Sendable {
         }
     }
 
-    /// Lambda answers a function error with 200 and `X-Amz-Function-Error: Unhandled`.
+    /// Lambda answers a function error with 200 and `X-Amz-Function-Error: Unhandled`, and an
+    /// invocation over the function's concurrency with 429 `TooManyRequestsException`.
     static func response(_ outcome: InvocationOutcome, requestId: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[HTTPField.Name("x-amzn-RequestId")!] = requestId
-        headers[HTTPField.Name("X-Amz-Executed-Version")!] = "$LATEST"
         let body: [UInt8]
         switch outcome {
         case .response(let bytes):
+            headers[HTTPField.Name("X-Amz-Executed-Version")!] = "$LATEST"
             body = bytes
         case .error(_, let document):
+            headers[HTTPField.Name("X-Amz-Executed-Version")!] = "$LATEST"
             headers[HTTPField.Name("X-Amz-Function-Error")!] = "Unhandled"
             body = document
+        case .throttled:
+            headers[HTTPField.Name("x-amzn-ErrorType")!] = "TooManyRequestsException"
+            let document = ["Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User", "message": "Rate Exceeded."]
+            return Response(status: .tooManyRequests, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: JSONCoding.string(document))))
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }

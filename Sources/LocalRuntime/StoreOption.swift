@@ -1,5 +1,6 @@
 import ArgumentParser
 import DynamoDBStore
+import Foundation
 import Handlers
 import SQLiteStore
 
@@ -9,9 +10,17 @@ enum StoreOption: String, ExpressibleByArgument, CaseIterable, Sendable {
     case sqlite
     case dynamodb
 
-    /// Opens the store. DynamoDB reads `TABLE_NAME` (default `ChatStateTable`), AWS credentials and
-    /// region from the environment, and `DYNAMODB_ENDPOINT` for a local server such as moto or
-    /// DynamoDB Local, where the table is created when missing: no stack creates it there.
+    /// The store could not be opened; `description` is the one line start-up prints.
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Opens the store. DynamoDB reads `TABLE_NAME` (default `ChatStateTable`), credentials, region
+    /// and endpoint the way the AWS SDKs do (`DynamoDBStore(environment:)`), and is probed once with
+    /// a short timeout: a store that cannot be reached fails start-up at once, saying where and why,
+    /// instead of every request retrying into it. On an endpoint the environment names (moto,
+    /// DynamoDB Local) a missing table is created, since no stack creates it there; on AWS's own
+    /// endpoint a missing table is an error.
     func open(statePath: String, environment: [String: String]) async throws -> any Store {
         switch self {
         case .sqlite:
@@ -19,9 +28,36 @@ enum StoreOption: String, ExpressibleByArgument, CaseIterable, Sendable {
         case .dynamodb:
             var environment = environment
             if environment["TABLE_NAME", default: ""].isEmpty { environment["TABLE_NAME"] = "ChatStateTable" }
-            let store = try DynamoDBStore(environment: environment)
-            if !environment["DYNAMODB_ENDPOINT", default: ""].isEmpty { try await store.createTableIfMissing() }
+            let store: DynamoDBStore
+            do {
+                store = try DynamoDBStore(environment: environment)
+            } catch {
+                throw Unavailable(description: "local-runtime: cannot use DynamoDB: \(error)")
+            }
+            let isLocal = DynamoDBStore.configuredEndpoint(environment) != nil
+            do {
+                if try await !store.tableExists() {
+                    guard isLocal else {
+                        throw Unavailable(description: "local-runtime: DynamoDB at \(store.endpoint) has no table \(store.tableName) (TABLE_NAME)")
+                    }
+                    try await store.createTableIfMissing()
+                }
+            } catch let error as Unavailable {
+                throw error
+            } catch {
+                throw Unavailable(description: "local-runtime: DynamoDB at \(store.endpoint) cannot be reached: \(error)")
+            }
             return store
+        }
+    }
+
+    /// `open`, with a store that cannot be opened reported as one line on standard error and exit status 1.
+    func openOrExplain(statePath: String, environment: [String: String]) async throws -> any Store {
+        do {
+            return try await open(statePath: statePath, environment: environment)
+        } catch let error as Unavailable {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
         }
     }
 }

@@ -151,6 +151,41 @@ struct DynamoDBStoreConfigurationTests {
         #expect(try DynamoDBStore(environment: environment).client.endpoint == "http://127.0.0.1:8000")
     }
 
+    @Test("the AWS SDKs' endpoint variables: the service's own first, then the alias, then the global one")
+    func sdkEndpointVariables() throws {
+        let service = "http://127.0.0.1:1", alias = "http://127.0.0.1:2", global = "http://127.0.0.1:3"
+        let settings: [([String: String], String)] = [
+            (["AWS_ENDPOINT_URL": global], global),
+            (["AWS_ENDPOINT_URL": global, "DYNAMODB_ENDPOINT": alias], alias),
+            (["AWS_ENDPOINT_URL": global, "DYNAMODB_ENDPOINT": alias, "AWS_ENDPOINT_URL_DYNAMODB": service], service),
+            (["AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_DYNAMODB": ""], "https://dynamodb.eu-central-1.amazonaws.com"),
+        ]
+        for (variables, expected) in settings {
+            #expect(try DynamoDBStore(environment: lambda.merging(variables) { $1 }).client.endpoint == expected)
+        }
+    }
+
+    @Test("outside Lambda, credentials and region come from the shared files under AWS_PROFILE")
+    func sharedFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aws-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let credentials = directory.appendingPathComponent("credentials"), config = directory.appendingPathComponent("config")
+        try Data("[default]\naws_access_key_id = d\naws_secret_access_key = d\n[dev]\n aws_access_key_id = x\naws_access_key_id = AKDEV\naws_secret_access_key = devsecret\n".utf8).write(to: credentials)
+        try Data("[default]\nregion = us-west-2\n[profile dev]\nregion = eu-west-3\n".utf8).write(to: config)
+        let environment = ["TABLE_NAME": "t", "AWS_PROFILE": "dev", "AWS_SHARED_CREDENTIALS_FILE": credentials.path, "AWS_CONFIG_FILE": config.path]
+        let store = try DynamoDBStore(environment: environment)
+        #expect(store.client.signer.credentials == AWSCredentials(accessKeyId: "AKDEV", secretAccessKey: "devsecret"))
+        #expect(store.client.signer.region == "eu-west-3")
+        var withKeys = environment
+        withKeys["AWS_ACCESS_KEY_ID"] = "AKENV"
+        withKeys["AWS_SECRET_ACCESS_KEY"] = "envsecret"
+        withKeys["AWS_REGION"] = "ap-south-1"
+        let fromEnvironment = try DynamoDBStore(environment: withKeys)
+        #expect(fromEnvironment.client.signer.credentials.accessKeyId == "AKENV")
+        #expect(fromEnvironment.client.signer.region == "ap-south-1")
+    }
+
     @Test("security events expire RETENTION_DAYS after they happened (30 by default)", arguments: [(nil, 30), ("7", 7), ("90", 90)])
     func retentionDays(_ setting: String?, _ days: Int) async throws {
         var environment = lambda

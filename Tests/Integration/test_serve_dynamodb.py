@@ -43,7 +43,7 @@ def dynamodb(moto):
 @pytest.fixture
 def dynamodb_stage(local_runtime, root, tmp_path, moto, table_name):
     running = RunningStage(local_runtime, root, tmp_path, "--store", "dynamodb",
-                           env={**CREDENTIALS, "DYNAMODB_ENDPOINT": moto, "TABLE_NAME": table_name})
+                           env={**CREDENTIALS, "AWS_ENDPOINT_URL_DYNAMODB": moto, "TABLE_NAME": table_name})
     yield running
     running.stop()
 
@@ -100,7 +100,7 @@ def put_widget(dynamodb, table, widget_id, domains, min_interval_ms):
 def test_limits_hold_across_a_restart_of_serve(local_runtime, root, tmp_path, moto, table_name, dynamodb):
     """A widget allowing one message an hour: the second message, sent after a restart, is refused
     because the interval lives in the table, not in the process."""
-    environment = {**CREDENTIALS, "DYNAMODB_ENDPOINT": moto, "TABLE_NAME": table_name}
+    environment = {**CREDENTIALS, "AWS_ENDPOINT_URL_DYNAMODB": moto, "TABLE_NAME": table_name}
     frames = []
     for run in range(2):
         stage = RunningStage(local_runtime, root, tmp_path / str(run), "--store", "dynamodb", env=environment)
@@ -121,6 +121,6 @@ def test_limits_hold_across_a_restart_of_serve(local_runtime, root, tmp_path, mo
 def test_serve_without_credentials_names_what_is_missing(local_runtime, root, tmp_path, moto):
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     result = subprocess.run([local_runtime, "serve", "--port", "0", "--store", "dynamodb"], cwd=root, capture_output=True,
-                            text=True, timeout=60, env={**environment, "DYNAMODB_ENDPOINT": moto})
+                            text=True, timeout=60, env={**environment, "AWS_ENDPOINT_URL_DYNAMODB": moto})
     assert result.returncode != 0
     assert "AWS_ACCESS_KEY_ID is not set" in result.stdout + result.stderr

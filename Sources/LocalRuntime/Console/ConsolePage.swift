@@ -1,6 +1,39 @@
+import Crypto
+import Foundation
+import HTTPTypes
+
 /// The dev console: a chat widget wired to the stage and a live log of invocations. One
 /// self-contained page — no build step, no CDN — so it works offline exactly as served.
 enum ConsolePage {
+    static let noSniff = HTTPField(name: HTTPField.Name.xContentTypeOptions, value: "nosniff")
+
+    /// The page's headers: it may not be framed (clickjacking), sniffed, or send a referrer, and its
+    /// content security policy lets it run only its own inline script and style (by hash) and
+    /// connect only to the stage that served it, over HTTP and WebSocket. `authority` is the
+    /// request's `Host`, already checked to be one of the stage's own.
+    static func securityHeaders(authority: String) -> HTTPFields {
+        let policy = "default-src 'none'; script-src '\(scriptHash)'; style-src '\(styleHash)'; "
+            + "connect-src 'self' ws://\(authority); img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        var headers = HTTPFields()
+        for (name, value) in [("Content-Security-Policy", policy), ("X-Frame-Options", "DENY"), ("X-Content-Type-Options", "nosniff"),
+                              ("Referrer-Policy", "no-referrer"), ("Cache-Control", "no-store")] {
+            if let name = HTTPField.Name(name) { headers.append(HTTPField(name: name, value: value)) }
+        }
+        return headers
+    }
+
+    static let scriptHash = hash(between: "<script>", and: "</script>")
+    static let styleHash = hash(between: "<style>", and: "</style>")
+
+    /// The CSP source `sha256-…` of the page's text between `open` and `close`.
+    private static func hash(between open: String, and close: String) -> String {
+        guard let start = html.range(of: open), let end = html.range(of: close, range: start.upperBound..<html.endIndex) else {
+            return "'none'"
+        }
+        let digest = SHA256.hash(data: Data(html[start.upperBound..<end.lowerBound].utf8))
+        return "sha256-" + Data(digest).base64EncodedString()
+    }
+
     static let html = #"""
 <!doctype html>
 <html lang="en">
@@ -67,7 +100,17 @@ enum ConsolePage {
 <script>
 (() => {
   const params = new URLSearchParams(location.search);
-  const stageUrl = params.get("ws") || `ws://${location.host}/dev`;
+  // ws= may name another stage on this same server, never another server: the console must not be
+  // a link that sends what the user types somewhere else.
+  function sameHostStage(value) {
+    try {
+      const url = new URL(value, location.href);
+      if ((url.protocol === "ws:" || url.protocol === "wss:") && url.host === location.host) return url.href;
+    } catch { }
+    return null;
+  }
+  const requestedStage = params.get("ws");
+  const stageUrl = (requestedStage && sameHostStage(requestedStage)) || `ws://${location.host}/dev`;
   const widgetId = params.get("widget_id") || "widget_demo_localhost";
   const sessionId = "console-" + Math.random().toString(36).slice(2, 10);
   const $ = (id) => document.getElementById(id);
@@ -141,7 +184,8 @@ enum ConsolePage {
     log.prepend(row);
     while (log.children.length > 200) log.lastChild.remove();
   }
-  if (!params.get("ws")) {
+  if (requestedStage && stageUrl !== sameHostStage(requestedStage)) add("notice", "ws= must name a stage on this host; using " + stageUrl);
+  if (!requestedStage || stageUrl !== sameHostStage(requestedStage)) {
     const feed = new EventSource("/_dev/log");
     feed.onmessage = (event) => logRow(JSON.parse(event.data));
     // Connect once the log listens, so that the page's own $connect shows up in it.

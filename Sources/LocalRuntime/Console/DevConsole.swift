@@ -23,24 +23,38 @@ final class InvocationFeed: Sendable {
 }
 
 /// The dev console's routes on the stage: the page, its live log, the fixture list and replay.
+///
+/// Only the stage's own host names are answered, and only the stage's own pages may call the log,
+/// the fixture list and replay (`LocalAccessPolicy`); replay also takes nothing but
+/// `application/json`, which a cross-site form cannot send without a preflight. No route sends
+/// CORS headers, so no other origin can read what they return (the log names connection ids).
 extension Stage {
     /// The directory whose fixtures the console lists and replays.
     static let fixturesDirectory = "events"
+    /// The largest replay request: `{"path": "..."}`.
+    static let maxReplayRequestBytes = 4096
 
     func console(_ request: Request) async throws -> Response? {
-        switch (request.method, request.uri.path) {
+        let path = request.uri.path
+        guard path == "/" || path == "/_dev" || path.hasPrefix("/_dev/") else { return nil }
+        // Following a link to the page from elsewhere is harmless: it acts only on the user's input
+        // and cannot be framed. Everything it fetches must come from itself.
+        let isPage = request.method == .get && ["/", "/_dev", "/_dev/"].contains(path)
+        if let refusal = localAccessRefusal(request, allowCrossSite: isPage) { return refusal }
+        switch (request.method, path) {
         case (.get, "/"):
             var headers = HTTPFields()
             headers[.location] = "/_dev"
             return Response(status: .found, headers: headers)
         case (.get, "/_dev"), (.get, "/_dev/"):
-            var headers = HTTPFields()
+            var headers = ConsolePage.securityHeaders(authority: request.head.authority ?? domainName)
             headers[.contentType] = "text/html; charset=utf-8"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: ConsolePage.html)))
         case (.get, "/_dev/log"):
             var headers = HTTPFields()
             headers[.contentType] = "text/event-stream"
-            headers[.cacheControl] = "no-cache"
+            headers[.cacheControl] = "no-store"
+            headers.append(ConsolePage.noSniff)
             let records = feed.subscribe()
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: ": connected\n\n"))
@@ -51,9 +65,18 @@ extension Stage {
             })
         case (.get, "/_dev/fixtures"):
             let files = (try? ReplayRunner.fixtures(in: [Self.fixturesDirectory])) ?? []
-            return Self.response(status: 200, headers: ["Content-Type": "application/json"], body: Array(JSONCoding.string(files).utf8))
+            return Self.response(status: 200, headers: ["Content-Type": "application/json", "X-Content-Type-Options": "nosniff"],
+                                 body: Array(JSONCoding.string(files).utf8))
         case (.post, "/_dev/replay"):
-            let body = try await request.body.collect(upTo: 4096)
+            guard Self.isJSON(request.headers[.contentType]) else {
+                return Self.json(415, ["message": "Content-Type must be application/json"])
+            }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: Self.maxReplayRequestBytes)
+            } catch is NIOTooManyBytesError {
+                return Self.json(413, ["message": "a replay request is at most \(Self.maxReplayRequestBytes) bytes"])
+            }
             guard let path = (try? JSONDecoder().decode([String: String].self, from: Data(body.readableBytesView)))?["path"],
                   let fixtures = try? ReplayRunner.fixtures(in: [Self.fixturesDirectory]), fixtures.contains(path) else {
                 return Self.json(400, ["message": "path must be one of the fixtures listed by /_dev/fixtures"])
@@ -62,6 +85,13 @@ extension Stage {
         default:
             return nil
         }
+    }
+
+    /// Whether a `Content-Type` value is JSON's media type, parameters (`; charset=utf-8`) aside.
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmed() } ?? ""
+        return mediaType.lowercased() == "application/json"
     }
 
     /// Invokes one fixture through the stage's invoker; the invocation shows up in the log like any other.

@@ -27,15 +27,25 @@ actor LambdaPool {
     }
 
     /// Lambda's default burst is far higher; locally a handful of warm processes per function is plenty.
-    static let maxSandboxesPerFunction = 16
+    static let defaultMaxSandboxesPerFunction = 16
     /// Lambda's limit for a runtime to reach its first `/next`.
     static let initTimeout: TimeInterval = 10
 
+    /// Like a function's reserved concurrency: invocations beyond it are throttled, not queued.
+    let maxSandboxesPerFunction: Int
     private var slots: [String: [Slot]] = [:]
     private let log: @Sendable (String) -> Void
 
-    init(log: @escaping @Sendable (String) -> Void) {
+    init(maxSandboxesPerFunction: Int = LambdaPool.defaultMaxSandboxesPerFunction, log: @escaping @Sendable (String) -> Void) {
+        self.maxSandboxesPerFunction = maxSandboxesPerFunction
         self.log = log
+    }
+
+    /// Every sandbox of the function is busy and it may not have more: Lambda's throttling.
+    struct ConcurrencyLimitExceeded: Error, CustomStringConvertible {
+        var function: String
+        var limit: Int
+        var description: String { "\(function) already runs \(limit) concurrent invocations" }
     }
 
     /// Runs one invocation of `definition` and returns what its runtime reported.
@@ -43,6 +53,9 @@ actor LambdaPool {
         let sandbox: Sandbox
         do {
             sandbox = try await acquire(definition)
+        } catch let error as ConcurrencyLimitExceeded {
+            log("throttled RequestId: \(requestId) \(error)")
+            return .throttled
         } catch {
             return Self.failure("Runtime.SandboxStartFailed", "\(error)", requestId: requestId)
         }
@@ -94,8 +107,8 @@ actor LambdaPool {
         }
         for slot in slots[name] ?? [] where slot.dead { slot.server.cancel() }
         slots[name]?.removeAll { $0.dead }
-        guard (slots[name]?.count ?? 0) + starting[name, default: 0] < Self.maxSandboxesPerFunction else {
-            throw ValidationFailure("\(name) already runs \(Self.maxSandboxesPerFunction) concurrent invocations")
+        guard (slots[name]?.count ?? 0) + starting[name, default: 0] < maxSandboxesPerFunction else {
+            throw ConcurrencyLimitExceeded(function: name, limit: maxSandboxesPerFunction)
         }
         starting[name, default: 0] += 1
         defer { starting[name, default: 1] -= 1 }
@@ -121,13 +134,18 @@ actor LambdaPool {
     private var starting: [String: Int] = [:]
     private var coldStarts: Set<ObjectIdentifier> = []
 
-    /// Starts a Runtime API for a new sandbox on a free port, then its runtime process.
+    /// Starts a Runtime API for a new sandbox on a free loopback port, under a secret path, then its
+    /// runtime process, the only one told the path (`AWS_LAMBDA_RUNTIME_API=127.0.0.1:PORT/SECRET`;
+    /// runtime clients put every request path after it). Another process that finds the port — by
+    /// scanning, or a web page by guessing — reaches nothing there, so it can neither take an
+    /// invocation from `/next` nor answer in the function's place.
     private func start(_ definition: LambdaDefinition) async throws -> (Sandbox, Task<Void, Never>) {
         let sandbox = Sandbox(function: definition.name)
         let port = try Serve.freePort(host: "127.0.0.1")
+        let secret = RuntimeAPIRoutes.newSecret()
         let ready = AsyncStream<Void>.makeStream()
         let app = Application(
-            router: RuntimeAPIRoutes.router(for: sandbox),
+            router: RuntimeAPIRoutes.router(for: sandbox, secret: secret),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port), serverName: nil),
             onServerRunning: { _ in ready.continuation.yield() },
             logger: Logger(label: "runtime-api") { _ in SwiftLogNoOpLogHandler() }
@@ -142,7 +160,7 @@ actor LambdaPool {
         process.executableURL = URL(fileURLWithPath: definition.command[0])
         process.arguments = Array(definition.command.dropFirst())
         var environment = definition.environment
-        environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(port)"
+        environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(port)/\(secret)"
         environment["AWS_LAMBDA_FUNCTION_NAME"] = definition.name
         environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "\(definition.memorySize)"
         environment["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
@@ -180,6 +198,12 @@ actor LambdaPool {
     }
 }
 
+/// An invocation Lambda would have throttled: the invoke API answers it 429 `TooManyRequestsException`.
+struct FunctionThrottled: Error, CustomStringConvertible {
+    var function: String
+    var description: String { "Rate Exceeded: \(function) is at its concurrency limit" }
+}
+
 /// Template functions run through their `bootstrap` in sandboxes: the same binary that is deployed.
 struct BootstrapInvoker: FunctionInvoker {
     let pool: LambdaPool
@@ -199,6 +223,8 @@ struct BootstrapInvoker: FunctionInvoker {
         switch await pool.run(definition(for: function), payload: payload, requestId: requestId) {
         case .response(let bytes):
             return bytes
+        case .throttled:
+            throw FunctionThrottled(function: function.logicalId)
         case .error(let type, let document):
             let message = (try? JSONValue(parsing: document))?["errorMessage"]?.stringValue
             throw InvocationError(errorType: type, errorMessage: message ?? String(decoding: document, as: UTF8.self))
@@ -208,8 +234,10 @@ struct BootstrapInvoker: FunctionInvoker {
     /// Settings of the local runtime itself that every runtime process inherits: where state is, how
     /// to reach @connections and DynamoDB, the replay clock, credentials.
     static let passedThrough: Set<String> = [
-        "STORE", "STATE_PATH", "CLOCK", "WEBSOCKET_MANAGEMENT_ENDPOINT", "PATH", "TABLE_NAME", "DYNAMODB_ENDPOINT",
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+        "STORE", "STATE_PATH", "CLOCK", "WEBSOCKET_MANAGEMENT_ENDPOINT", "PATH", "HOME", "TABLE_NAME",
+        "AWS_ENDPOINT_URL_DYNAMODB", "DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
+        "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
     ]
 
     /// `bootstrap` next to the running `local-runtime`, where `swift build` puts both.

@@ -20,6 +20,17 @@ enum InvocationOutcome: Sendable, Equatable {
     case response([UInt8])
     /// An error document `{errorType, errorMessage, ...}` and the error type header.
     case error(type: String, document: [UInt8])
+    /// Not run: the function was at its concurrency limit (Lambda's 429 `TooManyRequestsException`).
+    case throttled
+}
+
+/// What `GET /next` gets from a sandbox.
+enum NextInvocation: Sendable {
+    case invocation(PendingInvocation)
+    /// Another `/next` of this sandbox is already waiting: a sandbox has one runtime.
+    case alreadyWaiting
+    /// The sandbox ended while the runtime waited.
+    case ended
 }
 
 /// One execution environment: a runtime process (our `bootstrap`, awslambdaric, anything speaking
@@ -28,7 +39,7 @@ enum InvocationOutcome: Sendable, Equatable {
 actor Sandbox {
     let function: String
     private var process: Process?
-    private var waitingRuntime: CheckedContinuation<PendingInvocation, Never>?
+    private var waitingRuntime: CheckedContinuation<NextInvocation, Never>?
     private var queued: PendingInvocation?
     private var current: (id: String, reply: CheckedContinuation<InvocationOutcome, Never>)?
     private var initFailure: InvocationOutcome?
@@ -51,21 +62,25 @@ actor Sandbox {
             if let runtime = waitingRuntime {
                 waitingRuntime = nil
                 markHandedOut(invocation.requestId)
-                runtime.resume(returning: invocation)
+                runtime.resume(returning: .invocation(invocation))
             } else {
                 queued = invocation
             }
         }
     }
 
-    /// `GET /next`: suspends, without a timeout, until an invocation is assigned.
-    func next() async -> PendingInvocation {
+    /// `GET /next`: suspends, without a timeout, until an invocation is assigned. Only one `/next`
+    /// waits at a time: a second would replace the first's continuation, which would then never
+    /// resume (and the invocation would go to whoever asked last), so it is refused instead.
+    func next() async -> NextInvocation {
         if initDuration == nil { initDuration = ContinuousClock.now - startedAt }
         if let invocation = queued {
             queued = nil
             markHandedOut(invocation.requestId)
-            return invocation
+            return .invocation(invocation)
         }
+        guard waitingRuntime == nil else { return .alreadyWaiting }
+        guard !isDead else { return .ended }
         return await withCheckedContinuation { waitingRuntime = $0 }
     }
 
@@ -102,6 +117,10 @@ actor Sandbox {
         isDead = true
         if let process, process.isRunning { process.terminate() }
         queued = nil
+        if let runtime = waitingRuntime {
+            waitingRuntime = nil
+            runtime.resume(returning: .ended)
+        }
         if let current {
             self.current = nil
             current.reply.resume(returning: outcome)
@@ -111,13 +130,33 @@ actor Sandbox {
     var isRunning: Bool { !isDead && (process?.isRunning ?? false) }
 }
 
-/// The Runtime API (2018-06-01) of one sandbox, on its own loopback port.
+/// The Runtime API (2018-06-01) of one sandbox, on its own loopback port under a secret path.
 enum RuntimeAPIRoutes {
-    static func router(for sandbox: Sandbox) -> Router<BasicRequestContext> {
+    /// The largest response or error document Lambda accepts from a function (6 MB).
+    static let maxPayloadBytes = 6 * 1024 * 1024
+
+    /// A path segment nobody can guess: 128 random bits in hex.
+    static func newSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let value = generator.next() as UInt64
+            let hex = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+
+    static func router(for sandbox: Sandbox, secret: String) -> Router<BasicRequestContext> {
         let router = Router()
-        let base = "/2018-06-01/runtime"
+        let base = "/\(secret)/2018-06-01/runtime"
         router.get("\(base)/invocation/next") { _, _ -> Response in
-            let invocation = await sandbox.next()
+            let invocation: PendingInvocation
+            switch await sandbox.next() {
+            case .invocation(let next): invocation = next
+            case .alreadyWaiting:
+                return accepted(403, #"{"errorMessage":"Another /next of this runtime is already waiting","errorType":"InvalidStateTransition"}"#)
+            case .ended:
+                return accepted(500, #"{"errorMessage":"The sandbox has ended","errorType":"Runtime.ExitError"}"#)
+            }
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
             headers[HTTPField.Name("Lambda-Runtime-Aws-Request-Id")!] = invocation.requestId
@@ -127,8 +166,7 @@ enum RuntimeAPIRoutes {
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: invocation.payload)))
         }
         router.post("\(base)/invocation/:requestId/response") { request, context -> Response in
-            let body = try await request.body.collect(upTo: 6 * 1024 * 1024 + 1)
-            guard body.readableBytes <= 6 * 1024 * 1024 else {
+            guard let body = try await collect(request, upTo: maxPayloadBytes) else {
                 return accepted(413, #"{"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).","errorType":"RequestEntityTooLarge"}"#)
             }
             let id = context.parameters.get("requestId") ?? ""
@@ -136,19 +174,32 @@ enum RuntimeAPIRoutes {
             return known ? accepted(202, #"{"status":"OK"}"#) : accepted(400, #"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#)
         }
         router.post("\(base)/invocation/:requestId/error") { request, context -> Response in
-            let body = try await request.body.collect(upTo: 6 * 1024 * 1024)
+            guard let body = try await collect(request, upTo: maxPayloadBytes) else {
+                return accepted(413, #"{"errorMessage":"Error payload size exceeded maximum allowed payload size.","errorType":"RequestEntityTooLarge"}"#)
+            }
             let type = request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!] ?? "Unhandled"
             let id = context.parameters.get("requestId") ?? ""
             let known = await sandbox.complete(id, with: .error(type: type, document: Array(body.readableBytesView)))
             return known ? accepted(202, #"{"status":"OK"}"#) : accepted(400, #"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#)
         }
         router.post("\(base)/init/error") { request, _ -> Response in
-            let body = try await request.body.collect(upTo: 1024 * 1024)
+            guard let body = try await collect(request, upTo: 1024 * 1024) else {
+                return accepted(413, #"{"errorMessage":"Error payload size exceeded maximum allowed payload size.","errorType":"RequestEntityTooLarge"}"#)
+            }
             let type = request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!] ?? "Runtime.InitError"
             await sandbox.failInit(.error(type: type, document: Array(body.readableBytesView)))
             return accepted(202, #"{"status":"OK"}"#)
         }
         return router
+    }
+
+    /// The body, or nil when it is larger than `limit`.
+    private static func collect(_ request: Request, upTo limit: Int) async throws -> ByteBuffer? {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            return nil
+        }
     }
 
     private static func accepted(_ status: Int, _ body: String) -> Response {

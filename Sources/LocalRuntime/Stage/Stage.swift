@@ -18,6 +18,21 @@ struct StageSettings: Sendable {
     var hardTimeout: TimeInterval = 7200
     /// HTTP APIs accept payloads up to 10 MB.
     var maxHTTPBodyBytes = 10 * 1024 * 1024
+    /// How many invocations one WebSocket connection may have in flight; frames beyond are refused
+    /// with API Gateway's throttling frame. API Gateway has no such per-connection bound, but its
+    /// account-wide throttling stops a single client long before it could exhaust a laptop.
+    var maxInvocationsPerConnection = 10
+    /// How long a new connection has to send its first complete request head.
+    var headerReadTimeout: TimeInterval = 10
+    /// How long an HTTP keep-alive connection may sit idle between requests (or mid-body).
+    var httpIdleTimeout: TimeInterval = 60
+    /// The largest request head accepted (request line and headers); above it the answer is 431.
+    /// API Gateway's own limit is 10 KB.
+    var maxHeaderBytes = 16 * 1024
+    /// How many connections (HTTP and WebSocket) are open at once; more wait in the listen backlog.
+    var maxConnections = 1024
+    /// Host names `/_dev/*` and `@connections` answer besides localhost, 127.0.0.1, [::1] and `host`.
+    var allowedHosts: [String] = []
 }
 
 /// The request context of the stage's HTTP side: it keeps the channel, for the client address and
@@ -43,10 +58,12 @@ final class Stage: Sendable {
     private let routeSelection: RouteSelection
     /// Invocation records for the dev console's live log.
     let feed = InvocationFeed()
-    /// `host:port` as events report it in `domainName`: the port actually bound once the server
-    /// runs (it differs from the setting when that is 0). Kept as the string every event carries
-    /// rather than formatted per event.
-    private let domain: Mutex<String>
+    /// Who may use the console and `@connections`.
+    let accessPolicy: LocalAccessPolicy
+    /// `host:port` as events report it in `domainName`, and the port: the port actually bound once
+    /// the server runs (it differs from the setting when that is 0). The domain is kept as the
+    /// string every event carries rather than formatted per event.
+    private let address: Mutex<(domain: String, port: Int)>
 
     /// `registry` is given when in-process functions post replies straight to it (`ReplyPath.inProcess`).
     init(template: Template, invoker: any FunctionInvoker, settings: StageSettings, recorder: EventRecorder?,
@@ -57,7 +74,8 @@ final class Stage: Sendable {
         self.settings = settings
         self.recorder = recorder
         routeSelection = RouteSelection(expression: template.routeSelectionExpression)
-        domain = Mutex("\(settings.host):\(settings.port)")
+        accessPolicy = LocalAccessPolicy(bindHost: settings.host, allowedHosts: settings.allowedHosts)
+        address = Mutex((domain: "\(settings.host):\(settings.port)", port: settings.port))
     }
 
     var stageName: String { template.stageName }
@@ -66,11 +84,14 @@ final class Stage: Sendable {
     var posting: ConnectionPosting { ConnectionPosting(registry: registry, maxMessageBytes: settings.maxMessageBytes) }
 
     /// The host and port clients reach the stage at, as events report it in `domainName`.
-    var domainName: String { domain.withLock { $0 } }
+    var domainName: String { address.withLock { $0.domain } }
+
+    /// The port the stage listens on.
+    var boundPort: Int { address.withLock { $0.port } }
 
     /// Records the port the server bound, for `domainName`.
     func bound(port: Int) {
-        domain.withLock { $0 = "\(settings.host):\(port)" }
+        address.withLock { $0 = (domain: "\(settings.host):\(port)", port: port) }
     }
 
     // MARK: Invocation
@@ -78,7 +99,7 @@ final class Stage: Sendable {
     /// Invokes `function` with `payload`, records and logs it; nil when the invocation failed.
     func invoke(_ function: Template.Function, payload: [UInt8], route: String, id: String,
                 lambdaRequestId: String = AWSIdentifiers.lambdaRequestId()) async -> JSONValue? {
-        if let recorder { await recorder.record(payload, function: function.name.rawValue) }
+        recorder?.record(payload, function: function.name.rawValue)
         let started = ContinuousClock.now
         var status = "error"
         defer {
@@ -149,21 +170,38 @@ final class Stage: Sendable {
         return .accept(accepted)
     }
 
-    /// Reads messages until the connection ends; API Gateway invokes routes concurrently, so a slow
-    /// reply does not hold up the next message.
+    /// Reads messages until the connection ends. API Gateway invokes routes concurrently, so a slow
+    /// reply does not hold up the next message; but one connection has at most
+    /// `settings.maxInvocationsPerConnection` invocations in flight. A frame beyond that is refused
+    /// with the frame API Gateway sends a throttled client, `{"message": "Too Many Requests", ...}`,
+    /// and the refusal is written before the next frame is read: a client that floods without
+    /// reading its socket is held to the pace of its own reading instead of starting unbounded work.
+    /// Finished invocations are discarded at once (a discarding task group), so a long-lived
+    /// connection holds nothing per message it has sent.
     func serve(_ accepted: AcceptedHandshake, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         let connection = LiveConnection(id: accepted.connectionId, outbound: outbound, connectedAt: accepted.connectedAt,
                                         sourceIp: accepted.sourceIp, userAgent: accepted.userAgent)
         registry.add(connection)
         // Messages are read one at a time, so the loop can own the generator their ids come from.
         var idGenerator = SplitMix64()
-        await withTaskGroup(of: Void.self) { group in
+        let inFlight = InvocationSlots(limit: settings.maxInvocationsPerConnection)
+        var throttled = 0
+        await withDiscardingTaskGroup { group in
             do {
                 try await withGracefulShutdownHandler {
                     for try await message in inbound.messages(maxSize: settings.maxMessageBytes) {
                         registry.touch(connection.id)
                         let ids = MessageIds(drawingFrom: &idGenerator)
-                        group.addTask { await self.route(message, on: connection, ids: ids) }
+                        guard inFlight.acquire() else {
+                            throttled += 1
+                            await send(JSONCoding.string(["message": "Too Many Requests", "connectionId": connection.id,
+                                                          "requestId": ids.requestId]), to: connection.id)
+                            continue
+                        }
+                        group.addTask {
+                            await self.route(message, on: connection, ids: ids)
+                            inFlight.release()
+                        }
                     }
                 } onGracefulShutdown: {
                     Task { await self.close(connection.id, cause: .shutdown) }
@@ -172,7 +210,9 @@ final class Stage: Sendable {
                 // The frame handler closes with 1009 on its own; record it as the stage's doing.
                 if Self.isTooLarge(error) { _ = registry.beginClose(connection.id, cause: .tooLarge) }
             }
-            await group.waitForAll()
+        }
+        if throttled > 0 {
+            StageLog.write("throttled  \(connection.id)  \(throttled) frames refused over \(inFlight.limit) invocations in flight")
         }
     }
 
@@ -282,5 +322,27 @@ final class Stage: Sendable {
 
     static func ip(of channel: any Channel) -> String {
         channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+    }
+}
+
+/// One connection's budget of invocations in flight. Only the connection's read loop acquires and
+/// invocations only release, so a load-then-add cannot overshoot the limit.
+final class InvocationSlots: Sendable {
+    let limit: Int
+    private let inUse = Atomic<Int>(0)
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Takes a slot; false when all `limit` are in use.
+    func acquire() -> Bool {
+        guard inUse.load(ordering: .acquiring) < limit else { return false }
+        inUse.wrappingAdd(1, ordering: .acquiringAndReleasing)
+        return true
+    }
+
+    func release() {
+        inUse.wrappingSubtract(1, ordering: .releasing)
     }
 }

@@ -30,12 +30,21 @@ struct StageChannel: HTTPChannelHandler {
     let responder: Responder
     let stage: Stage
 
+    /// The pipeline of a new connection. Besides HTTP/1.1 and the upgrade, it bounds what a client
+    /// can hold: the first request head must arrive within the header-read timeout
+    /// (`HeaderReadDeadline`), a kept-alive connection idle for the HTTP idle timeout is closed
+    /// (`HTTPConnectionStateHandler`), and a head above the size limit or one that does not parse
+    /// is answered 431 or 400 and closed (`StageHTTPErrorHandler`).
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            let settings = stage.settings
+            try channel.pipeline.syncOperations.addHandler(
+                HeaderReadDeadline(timeout: .nanoseconds(Int64(settings.headerReadTimeout * 1e9))), name: HeaderReadDeadline.name)
             let decision = NIOLoopBoundBox<HandshakeDecision?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
-                maxFrameSize: stage.settings.maxMessageBytes,
+                maxFrameSize: settings.maxMessageBytes,
                 shouldUpgrade: { channel, head in
+                    HeaderReadDeadline.requestHeadArrived(on: channel)
                     let promise = channel.eventLoop.makePromise(of: HandshakeDecision.self)
                     let request = HandshakeRequest(head: head, sourceIp: Stage.ip(of: channel))
                     promise.completeWithTask { await stage.handshake(request) }
@@ -48,6 +57,8 @@ struct StageChannel: HTTPChannelHandler {
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard case .accept(let accepted) = decision.value else { throw ChannelError.inappropriateOperationForState }
+                        // From here on the channel carries frames, which the HTTP error handler cannot read.
+                        StageHTTPErrorHandler.remove(from: channel)
                         let frames = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                         return .webSocket(frames, accepted)
@@ -58,9 +69,12 @@ struct StageChannel: HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        HeaderReadDeadline.requestHeadArrived(on: channel)
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        // Lets graceful shutdown close idle keep-alive connections instead of waiting on them.
-                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        // Closes kept-alive connections idle past the HTTP idle timeout, and lets graceful
+                        // shutdown close idle ones instead of waiting on them.
+                        try channel.pipeline.syncOperations.addHandler(
+                            HTTPConnectionStateHandler(idleTimeout: .nanoseconds(Int64(settings.httpIdleTimeout * 1e9)), logger: logger))
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                         if case .refuse(let refusal) = decision.value { return .refused(http, refusal) }
@@ -72,7 +86,14 @@ struct StageChannel: HTTPChannelHandler {
             configuration.enablePipelining = false
             configuration.enableErrorHandling = false
             configuration.enableResponseHeaderValidation = false
+            configuration.decoderConfiguration.maxHeaderListSize = settings.maxHeaderBytes
+            configuration.decoderConfiguration.maxHeaderFieldSize = settings.maxHeaderBytes
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            // NIO's own error handler answers 400 to everything, 431 included; the stage's goes where
+            // NIO would put its own, between the decoder and the upgrade handler.
+            let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<Negotiated>.self)
+            try channel.pipeline.syncOperations.addHandler(StageHTTPErrorHandler(), name: StageHTTPErrorHandler.name,
+                                                           position: .before(upgradeHandler))
             return Value(negotiated: negotiated, channel: channel)
         }
     }

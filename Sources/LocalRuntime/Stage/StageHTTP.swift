@@ -7,10 +7,21 @@ import NIOCore
 /// The HTTP side of the stage: the `@connections` management API, refused WebSocket handshakes,
 /// and the template's HTTP API routes with payload format 2.0.
 extension Stage {
+    /// Answers one request. A body larger than the route allows is 413 wherever it is read (SPEC §5.1):
+    /// no input gets a 500 from the stage itself.
     func respond(to request: Request, context: StageRequestContext) async throws -> Response {
+        do {
+            return try await route(request, context: context)
+        } catch is NIOTooManyBytesError {
+            return Self.json(413, ["message": "Request Entity Too Large"])
+        }
+    }
+
+    private func route(_ request: Request, context: StageRequestContext) async throws -> Response {
         let path = request.uri.path
         let connectionsPrefix = "/\(stageName)/@connections/"
         if path.hasPrefix(connectionsPrefix) {
+            if let refusal = localAccessRefusal(request, awsError: true) { return refusal }
             let rawId = String(path.dropFirst(connectionsPrefix.count))
             return try await manage(request, connectionId: rawId.removingPercentEncoding ?? rawId)
         }
@@ -28,12 +39,16 @@ extension Stage {
     private func manage(_ request: Request, connectionId: String) async throws -> Response {
         switch request.method {
         case .post:
-            // One byte past the limit is enough for `posting` to refuse the post as too large.
-            let body = try await request.body.collect(upTo: settings.maxMessageBytes + 1)
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: settings.maxMessageBytes)
+            } catch is NIOTooManyBytesError {
+                return Self.payloadTooLarge()
+            }
             switch await posting.post(Array(body.readableBytesView), to: connectionId) {
             case .posted: return Response(status: .ok)
             case .gone: return Self.gone()
-            case .tooLarge: return Self.apiError(413, type: "PayloadTooLargeException", "Message too long; the limit is 128 KB")
+            case .tooLarge: return Self.payloadTooLarge()
             }
         case .get:
             guard let (connection, lastActiveAt) = registry.info(connectionId) else { return Self.gone() }
@@ -49,8 +64,14 @@ extension Stage {
             guard await close(connectionId, cause: .deleted) else { return Self.gone() }
             return Response(status: .noContent)
         default:
-            return Self.apiError(405, type: "MethodNotAllowedException", "Use GET, POST or DELETE on @connections")
+            var refusal = Self.apiError(405, type: "MethodNotAllowedException", "Use GET, POST or DELETE on @connections")
+            refusal.headers[.allow] = "GET, POST, DELETE"
+            return refusal
         }
+    }
+
+    private static func payloadTooLarge() -> Response {
+        apiError(413, type: "PayloadTooLargeException", "Message too long; the limit is 128 KB")
     }
 
     private static func gone() -> Response {

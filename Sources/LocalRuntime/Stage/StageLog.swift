@@ -45,25 +45,3 @@ private func writeAll(_ bytes: UnsafeBufferPointer<UInt8>, to descriptor: Int32)
         }
     }
 }
-
-/// `--record DIR`: writes every event the stage hands a handler as a fixture `replay` accepts as is,
-/// numbered so that lexical order is arrival order.
-actor EventRecorder {
-    private let directory: URL
-    private var next = 1
-
-    init(directory: String) throws {
-        self.directory = URL(fileURLWithPath: directory)
-        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
-        let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        next = existing.compactMap { Int($0.prefix(while: \.isNumber)) }.max().map { $0 + 1 } ?? 1
-    }
-
-    func record(_ payload: [UInt8], function: String) {
-        let name = String(format: "%04d-%@.json", next, function)
-        next += 1
-        if !FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: Data(payload)) {
-            FileHandle.standardError.write(Data("local-runtime: could not record \(name) in \(directory.path)\n".utf8))
-        }
-    }
-}
