@@ -32,3 +32,24 @@ def stage(local_runtime, root, tmp_path):
     running = RunningStage(local_runtime, root, tmp_path)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def provider():
+    """The scripted OpenAI-compatible server of openai_test_server.py, on a free port; it records every request."""
+    import openai_test_server
+    server = openai_test_server.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def moto(root):
+    """moto's DynamoDB on a free loopback port (scripts/moto-dynamodb), for a module; yields its endpoint."""
+    process = subprocess.Popen([str(root / "scripts" / "moto-dynamodb")], stdout=subprocess.PIPE, text=True)
+    try:
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -16,14 +16,6 @@ WIDGET = "widget_demo_localhost"
 TURN_SPACING = 2.1
 
 
-@pytest.fixture
-def provider():
-    server = openai_test_server.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 def ai_environment(provider, scenario):
     return {"AI_API_URL": provider.base_url(scenario), "AI_API_KEY": openai_test_server.API_KEY, "AI_MODEL": "test-model"}
 

@@ -18,17 +18,6 @@ WIDGET = "widget_demo_localhost"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
 
 
-@pytest.fixture(scope="module")
-def moto(root):
-    """moto's DynamoDB on a free loopback port (scripts/moto-dynamodb), for this module."""
-    process = subprocess.Popen([str(root / "scripts" / "moto-dynamodb")], stdout=subprocess.PIPE, text=True)
-    try:
-        yield process.stdout.readline().strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 @pytest.fixture
 def table_name():
     return f"chat-state-{uuid.uuid4().hex[:12]}"

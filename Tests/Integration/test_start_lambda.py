@@ -2,51 +2,13 @@
 processes, and a Python function in `awslambdaric` — the AWS runtime client — proving the emulator
 speaks the Runtime API."""
 import json
-import os
 import re
-import subprocess
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from stage import free_port
-
-HERE = os.path.dirname(__file__)
-
-
-class StartLambda:
-    def __init__(self, local_runtime, root, tmp_path, *args):
-        self.port = free_port()
-        self.lines = []
-        self.process = subprocess.Popen(
-            [local_runtime, "start-lambda", "--port", str(self.port), "--state", str(tmp_path / "state.sqlite"),
-             "--template", str(root / "template.json"), "--external-timeout", "2",
-             "--external", "hello=python3 -m awslambdaric app.handler", *args],
-            cwd=os.path.join(HERE, "lambda_functions"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        threading.Thread(target=lambda: [self.lines.append(l.rstrip()) for l in self.process.stdout], daemon=True).start()
-        deadline = time.monotonic() + 60
-        while not any("ready" in l for l in self.lines):
-            assert time.monotonic() < deadline and self.process.poll() is None, "\n".join(self.lines)
-            time.sleep(0.05)
-        self.client = boto3.client("lambda", endpoint_url=f"http://127.0.0.1:{self.port}", region_name="us-east-1",
-                                   aws_access_key_id="local", aws_secret_access_key="local",
-                                   config=Config(read_timeout=60, retries={"max_attempts": 0}))
-
-    def invoke(self, name, payload):
-        body = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
-        response = self.client.invoke(FunctionName=name, Payload=body)
-        return response.get("FunctionError"), json.loads(response["Payload"].read())
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+from lambdas import StartLambda
 
 
 @pytest.fixture

@@ -13,3 +13,5 @@ _spec.loader.exec_module(_fixtures)
 local_runtime = _fixtures.local_runtime
 root = _fixtures.root
 stage = _fixtures.stage
+provider = _fixtures.provider
+moto = _fixtures.moto

@@ -22,14 +22,6 @@ TURN_SPACING = 2.1
 
 
 @pytest.fixture
-def provider():
-    server = openai_test_server.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
 def chat_stage(local_runtime, root, tmp_path, provider):
     """A stage whose functions ask the recording provider, so that a test sees every turn it was sent."""
     stage = RunningStage(local_runtime, root, tmp_path, env={

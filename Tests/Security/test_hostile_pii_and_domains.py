@@ -3,7 +3,6 @@ domain: a hostile (or just careless) client against a real stage. Admin tokens a
 entries are attacked through the admin API in Tests/Integration/test_admin_api.py."""
 import http.client
 import json
-import re
 import time
 
 import jwt

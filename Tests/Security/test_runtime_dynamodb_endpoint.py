@@ -13,16 +13,6 @@ from stage import RunningStage, free_port
 CLEAN = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
 
 
-@pytest.fixture(scope="module")
-def moto(root):
-    process = subprocess.Popen([str(root / "scripts" / "moto-dynamodb")], stdout=subprocess.PIPE, text=True)
-    try:
-        yield process.stdout.readline().strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def serve(local_runtime, root, tmp_path, environment, timeout=60):
     return subprocess.run([local_runtime, "serve", "--port", str(free_port()), "--store", "dynamodb",
                            "--state", str(tmp_path / "state.sqlite")],

@@ -5,76 +5,25 @@ the log showed a leaked continuation — and over capacity callers got 200 with
 Runtime API sits under a secret path only its runtime process is given, one `/next` may be pending
 per sandbox, and over capacity the invoke API answers like Lambda."""
 import json
-import os
-import pathlib
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from stage import free_port
-
-FUNCTIONS = pathlib.Path(__file__).resolve().parents[1] / "Integration" / "lambda_functions"
-
-
-class StartLambda:
-    """`local-runtime start-lambda` with awslambdaric serving `hello` (Tests/Integration/lambda_functions/app.py)."""
-
-    def __init__(self, local_runtime, root, tmp_path, *args):
-        self.port = free_port()
-        self.lines = []
-        self.process = subprocess.Popen(
-            [local_runtime, "start-lambda", "--port", str(self.port), "--state", str(tmp_path / "state.sqlite"),
-             "--template", str(root / "template.json"), "--external-timeout", "10",
-             "--external", "hello=python3 -m awslambdaric app.handler", *args],
-            cwd=FUNCTIONS, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        threading.Thread(target=lambda: [self.lines.append(l.rstrip()) for l in self.process.stdout], daemon=True).start()
-        deadline = time.monotonic() + 60
-        while not any("ready" in l for l in self.lines):
-            assert time.monotonic() < deadline and self.process.poll() is None, "\n".join(self.lines)
-            time.sleep(0.05)
-        self.client = boto3.client("lambda", endpoint_url=f"http://127.0.0.1:{self.port}", region_name="us-east-1",
-                                   aws_access_key_id="local", aws_secret_access_key="local",
-                                   config=Config(read_timeout=60, retries={"max_attempts": 0}))
-
-    def invoke(self, payload):
-        response = self.client.invoke(FunctionName="hello", Payload=json.dumps(payload))
-        return response.get("FunctionError"), json.loads(response["Payload"].read())
-
-    def runtime_api(self):
-        """AWS_LAMBDA_RUNTIME_API of the (one) runtime process this start-lambda started."""
-        children = [child for task in pathlib.Path(f"/proc/{self.process.pid}/task").iterdir()
-                    for child in (task / "children").read_text().split()]
-        for child in children:
-            environment = pathlib.Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
-            for entry in environment:
-                if entry.startswith(b"AWS_LAMBDA_RUNTIME_API="):
-                    return entry.split(b"=", 1)[1].decode()
-        raise AssertionError(f"no runtime process among {children}")
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
+from lambdas import StartLambda
 
 @pytest.fixture
 def lambdas(local_runtime, root, tmp_path):
-    running = StartLambda(local_runtime, root, tmp_path)
+    running = StartLambda(local_runtime, root, tmp_path, external_timeout=10)
     yield running
     running.stop()
 
 
 def test_a_process_that_finds_the_port_cannot_take_or_answer_invocations(lambdas):
-    assert lambdas.invoke({"warm": 1})[0] is None
+    assert lambdas.invoke("hello", {"warm": 1})[0] is None
     endpoint = lambdas.runtime_api()
     host_and_port = endpoint.split("/", 1)[0]
     assert "/" in endpoint, f"AWS_LAMBDA_RUNTIME_API carries no secret path: {endpoint}"
@@ -95,7 +44,7 @@ def test_a_process_that_finds_the_port_cannot_take_or_answer_invocations(lambdas
     thread = threading.Thread(target=thief)
     thread.start()
     time.sleep(1)
-    error, result = lambdas.invoke({"a": 2})
+    error, result = lambdas.invoke("hello", {"a": 2})
     thread.join(timeout=30)
     assert error is None and result.get("echo") == {"a": 2}, result
     assert stolen.get("next") in (403, 404), stolen
@@ -103,18 +52,18 @@ def test_a_process_that_finds_the_port_cannot_take_or_answer_invocations(lambdas
 
 
 def test_a_second_concurrent_next_is_refused_without_leaking(lambdas):
-    assert lambdas.invoke({"warm": 1})[0] is None
+    assert lambdas.invoke("hello", {"warm": 1})[0] is None
     endpoint = lambdas.runtime_api()
     # The runtime's own /next is pending now; a second one on the right path is refused at once.
     second = requests.get(f"http://{endpoint}/2018-06-01/runtime/invocation/next", timeout=15)
     assert 400 <= second.status_code < 500, second.status_code
-    error, result = lambdas.invoke({"b": 3})
+    error, result = lambdas.invoke("hello", {"b": 3})
     assert error is None and result["echo"] == {"b": 3}
     assert not any("leaked" in line for line in lambdas.lines), "\n".join(lambdas.lines)
 
 
 def test_over_capacity_is_429_too_many_requests(local_runtime, root, tmp_path):
-    running = StartLambda(local_runtime, root, tmp_path, "--max-concurrency", "1")
+    running = StartLambda(local_runtime, root, tmp_path, "--max-concurrency", "1", external_timeout=10)
     try:
         def invoke(_):
             answer = requests.post(f"http://127.0.0.1:{running.port}/2015-03-31/functions/hello/invocations",
@@ -130,7 +79,7 @@ def test_over_capacity_is_429_too_many_requests(local_runtime, root, tmp_path):
         assert [result[0] for result in results].count(200) >= 1
         with pytest.raises(ClientError) as refused:
             with ThreadPoolExecutor(max_workers=2) as pool:
-                for call in [pool.submit(running.invoke, {"sleep": 2}) for _ in range(2)]:
+                for call in [pool.submit(running.invoke, "hello", {"sleep": 2}) for _ in range(2)]:
                     call.result()
         assert refused.value.response["Error"]["Code"] == "TooManyRequestsException"
     finally:
