@@ -22,8 +22,10 @@ def test_the_http_api_and_connections_match_their_openapi_document(stage, local_
                            capture_output=True, text=True, check=True, timeout=60).stdout.strip()
     seed = os.environ.get("SCHEMATHESIS_SEED", "20261206")
     command = [sys.executable, "-m", "schemathesis.cli", "run", str(OPENAPI), "--url", stage.http_url,
-               "-H", f"Authorization: Bearer {token}", "--max-examples", os.environ.get("SCHEMATHESIS_EXAMPLES", "40"),
-               "--phases", "examples,coverage,fuzzing,stateful", "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS,
+               "-H", f"Authorization: Bearer {token}", "--max-examples", os.environ.get("SCHEMATHESIS_EXAMPLES", "60"),
+               # Not the coverage phase: under CPython 3.11 it intermittently fails inside schemathesis itself
+               # ("AST constructor recursion depth mismatch"), which says nothing about the API.
+               "--phases", "examples,fuzzing,stateful", "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS,
                "--seed", seed, "--workers", "2", "--request-timeout", "30", "--no-color",
                "--generation-database", "none", "--report-dir", str(tmp_path / "schemathesis")]
     # In the test's directory: schemathesis keeps a cache of what it found under the working directory.
