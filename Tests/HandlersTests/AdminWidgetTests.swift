@@ -133,13 +133,14 @@ struct AdminWidgetTests {
         #expect(try await harness.admin("GET", "widgets", query: ["limit": "ten"]).message.contains("limit"))
     }
 
-    @Test("unknown routes are 404 and known routes with the wrong method 405")
+    @Test("unknown routes are 404 and known routes with the wrong method 405 naming the methods they take in Allow")
     func routes() async throws {
         let harness = try await Harness.admin()
         #expect(try await harness.admin("GET", "nothing/here").status == 404)
         let wrong = try await harness.admin("PUT", "widgets")
         #expect(wrong.status == 405)
         #expect(wrong.error == "method_not_allowed")
+        #expect(wrong.headers["allow"] == "GET, POST")
         #expect(try await harness.admin("GET", "retention/purge").status == 405)
     }
 

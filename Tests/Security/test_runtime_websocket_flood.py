@@ -3,6 +3,7 @@
 closed. Now each connection has a bounded number of invocations in flight; frames beyond it are
 refused with API Gateway's throttling frame, and memory comes back after the flood."""
 import json
+import socket
 import time
 
 from websockets.sync.client import connect
@@ -13,11 +14,12 @@ ORIGIN = "http://localhost:5173"
 FRAMES = 20_000
 
 
-def open_socket(stage, session):
+def open_socket(stage, session, source="127.0.0.1"):
     # The client keeps reading whatever the stage sends (max_queue=None), so that a flood of
-    # refusals can never stall the flood itself.
+    # refusals can never stall the flood itself. `source` is the client's own loopback address.
+    sock = socket.create_connection(("127.0.0.1", stage.port), timeout=30, source_address=(source, 0))
     return connect(f"{stage.ws_url}?sessionId={session}&widget_id=widget_demo_localhost", origin=ORIGIN,
-                   max_queue=None, open_timeout=30)
+                   max_queue=None, open_timeout=30, sock=sock)
 
 
 def drain(ws, quiet_seconds=3.0, limit_seconds=120.0):
@@ -63,9 +65,8 @@ def test_the_stage_still_answers_other_clients_after_a_flood(stage):
     with open_socket(stage, "flood-2") as ws:
         for _ in range(FRAMES // 4):
             ws.send(json.dumps({"action": "sendMessage", "message": "hello", "conversation_id": "flood-2"}))
-    with open_socket(stage, "after") as ws:
+    # The flooding client is rate-limited and then blocked; another client is answered as usual.
+    with open_socket(stage, "after", source="127.0.0.2") as ws:
         ws.send(json.dumps({"action": "sendMessage", "message": "How long does shipping take?", "conversation_id": "after"}))
         frames = drain(ws, quiet_seconds=5)
-    # The flood spent this client's rate limit, so the answer may well be a refusal: what matters is
-    # that one comes.
-    assert any(frame.get("type") in ("message", "done", "error") for frame in frames), frames
+    assert any(frame.get("type") == "message" for frame in frames), frames

@@ -66,7 +66,8 @@ public struct AdminFunction: LambdaFunction {
         let reports = AdminReports(dependencies: dependencies)
         func allow(_ methods: [String], _ routes: [String: Route]) throws(AdminError) -> Route {
             guard let route = routes[method] else {
-                throw AdminError(.methodNotAllowed, "/\(segments.joined(separator: "/")) answers \(methods.joined(separator: ", ")), not \(method).")
+                throw AdminError(.methodNotAllowed, "/\(segments.joined(separator: "/")) answers \(methods.joined(separator: ", ")), not \(method).",
+                                 allowedMethods: methods)
             }
             return route
         }
@@ -160,7 +161,9 @@ public struct AdminFunction: LambdaFunction {
     }
 
     static func failure(_ error: AdminError) -> HTTPResponse {
-        HTTPResponse(statusCode: error.code.status, headers: HTTPHeaders([("Content-Type", "application/json")]),
-                     body: JSONCoding.string(AdminFailure(error: error.code, message: error.message)))
+        var headers = HTTPHeaders([("Content-Type", "application/json")])
+        if !error.allowedMethods.isEmpty { headers.set("Allow", error.allowedMethods.joined(separator: ", ")) }
+        return HTTPResponse(statusCode: error.code.status, headers: headers,
+                            body: JSONCoding.string(AdminFailure(error: error.code, message: error.message)))
     }
 }

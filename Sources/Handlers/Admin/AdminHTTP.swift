@@ -27,10 +27,13 @@ public enum AdminErrorCode: String, Sendable, Codable {
 public struct AdminError: Error, Sendable, Equatable {
     public var code: AdminErrorCode
     public var message: String
+    /// For `methodNotAllowed`: the methods the path answers, sent as `Allow` (RFC 9110 §15.5.6).
+    public var allowedMethods: [String] = []
 
-    public init(_ code: AdminErrorCode, _ message: String) {
+    public init(_ code: AdminErrorCode, _ message: String, allowedMethods: [String] = []) {
         self.code = code
         self.message = message
+        self.allowedMethods = allowedMethods
     }
 
     static func invalid(_ message: String) -> AdminError { AdminError(.invalidRequest, message) }
