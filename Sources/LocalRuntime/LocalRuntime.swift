@@ -48,7 +48,11 @@ struct TemplateOptions: ParsableArguments {
 
 struct Invoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Invokes one function with an event and prints its response, like `sam local invoke -e`.")
+        abstract: "Invokes one function with an event and prints its response, like `sam local invoke -e`.",
+        discussion: """
+            The function runs in-process against the same state as serve and the admin commands (--state, --store), \
+            so a widget added with `widgets add` is there; frames it posts to @connections are printed on standard error.
+            """ + "\n\n" + EnvironmentHelp.functions + "\n\n" + EnvironmentHelp.state)
 
     @Argument(help: "The function: a handler name (connect, disconnect, sendMessage, chat, admin) or a logical id.")
     var function: String
@@ -56,8 +60,14 @@ struct Invoke: AsyncParsableCommand {
     @Option(name: .long, help: "The event JSON file, or - for standard input.")
     var event: String
 
-    @Option(name: .long, help: "The SQLite state file; omit for a fresh in-memory store.")
-    var state: String?
+    @Option(name: .long, help: "The SQLite state file (default: STATE_PATH, else .local-runtime/state.sqlite).")
+    var state = StatePath.default
+
+    @Option(name: .long, help: "Where state lives: sqlite (the --state file) or dynamodb.")
+    var store: StoreOption = .sqlite
+
+    @Option(name: .long, help: "Where replies come from: environment (AI_API_KEY's provider if set, else embedded) or embedded.")
+    var ai: AISource = .environment
 
     @OptionGroup var templateOptions: TemplateOptions
 
@@ -73,12 +83,11 @@ struct Invoke: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: event) else { throw ValidationError("cannot read \(event)") }
             payload = Array(data)
         }
-        let store = try SQLiteStore(state.map { .file($0) } ?? .inMemory)
+        let environment = try LocalAdminSecret.environment(ProcessInfo.processInfo.environment, statePath: state)
+        let store = try await self.store.openOrExplain(statePath: state, environment: environment)
         try await LocalFunctions.seedDemoWidget(in: store, now: Date())
         let poster = CollectingPoster()
-        let environment = try LocalAdminSecret.environment(ProcessInfo.processInfo.environment,
-                                                           statePath: state ?? ".local-runtime/state.sqlite")
-        let functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster,
+        let functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster, ai: ai,
                                        processEnvironment: environment)
         do {
             let output = try await functions.invoke(target, payload: payload)

@@ -13,3 +13,4 @@ _spec.loader.exec_module(_fixtures)
 local_runtime = _fixtures.local_runtime
 root = _fixtures.root
 stage = _fixtures.stage
+private_state = _fixtures.private_state
