@@ -221,6 +221,19 @@ struct OpenAIProviderTests {
         #expect(result.error?.description.contains("connection refused by 127.0.0.1:\(port)") == true)
     }
 
+    @Test("https to a server that speaks plain HTTP is a TLS failure, said so")
+    func tlsToPlainHTTP() async throws {
+        try await OpenAITestServer.with { server async throws in
+            let plain = OpenAIProvider(settings: .init(baseURL: "https://127.0.0.1:\(server.port)/stream/v1", apiKey: "k",
+                                                       timeouts: Self.patientTimeouts))
+            let result = await outcome(plain, request(deadline: 30))
+            guard case .cannotConnect(.tls)? = result.error else {
+                Issue.record("expected a TLS failure, got \(String(describing: result.error))")
+                return
+            }
+        }
+    }
+
     @Test("a host name that does not resolve fails at once, saying so")
     func unresolvableHost() async throws {
         // .invalid never resolves (RFC 6761); without DNS at all the lookup fails at once too.
