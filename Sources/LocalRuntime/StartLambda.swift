@@ -17,7 +17,7 @@ struct StartLambda: AsyncParsableCommand {
             real `bootstrap` processes through the Runtime API by default — the deployed binary, as Lambda \
             runs it — or in-process; --external runs any runtime (awslambdaric, another language's runtime \
             client) as a function.
-            """ + "\n\n" + EnvironmentHelp.functions + "\n\n" + EnvironmentHelp.state)
+            """ + "\n\n" + EnvironmentHelp.functions + "\n\n" + EnvironmentHelp.statePath)
 
     enum RuntimeKind: String, ExpressibleByArgument, CaseIterable {
         case inProcess = "in-process"

@@ -69,8 +69,10 @@ enum EnvironmentHelp {
         settings of the README's configuration table override template.json's values.
         """
 
-    static let state = """
-        STATE_PATH is the default of --state. --store dynamodb reads TABLE_NAME (default ChatStateTable), \
+    static let statePath = "STATE_PATH is the default of --state."
+
+    static let state = statePath + " " + """
+        --store dynamodb reads TABLE_NAME (default ChatStateTable), \
         AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL (DYNAMODB_ENDPOINT is an alias; default: the region's \
         endpoint), AWS_REGION or AWS_DEFAULT_REGION, and credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY \
         or the shared credentials file's AWS_PROFILE.
