@@ -86,16 +86,18 @@ def test_help_names_the_environment_each_command_reads(local_runtime, root):
     assert "unlike serve and replay (in-process)" in start_lambda
 
 
-def test_invoke_keeps_state_like_every_other_command(local_runtime, root, tmp_path):
-    """Two invocations share the --state file: the second sees the first message's usage."""
+def test_invoke_keeps_state_like_every_other_command_in_process_or_in_bootstrap(local_runtime, root, tmp_path):
+    """Two invocations share the --state file, one in-process and one in the deployed binary: the
+    second sees the first message's usage."""
     state = tmp_path / "invoke.sqlite"
     event = json.loads((root / "events/chat/01-post-success.json").read_text())
     remaining = []
-    for index in range(2):
+    for index, runtime in enumerate(("in-process", "bootstrap")):
         if index:
             time.sleep(2.1)  # the demo widget's minimum interval between messages
         event["requestContext"]["timeEpoch"] = int(time.time() * 1000)
-        result = subprocess.run([local_runtime, "invoke", "chat", "--event", "-", "--state", str(state), "--ai", "embedded"],
+        result = subprocess.run([local_runtime, "invoke", "chat", "--event", "-", "--state", str(state), "--ai", "embedded",
+                                 "--runtime", runtime],
                                 input=json.dumps(event), cwd=root, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         remaining.append(json.loads(json.loads(result.stdout)["body"])["usage"]["messages_remaining_today"])
