@@ -17,8 +17,8 @@ struct LocalRuntime: AsyncParsableCommand {
     }
 }
 
-/// How `serve` and `replay` run functions: in-process (the default), or as the deployed `bootstrap`
-/// in warm processes over the Runtime API.
+/// How `serve`, `replay` and `invoke` run functions: in-process (the default), or as the deployed
+/// `bootstrap` in warm processes over the Runtime API.
 struct RuntimeOptions: ParsableArguments {
     @Option(name: .long, help: "in-process, or bootstrap: the deployed binary in warm processes over the Runtime API.")
     var runtime: StartLambda.RuntimeKind = .inProcess
@@ -48,7 +48,12 @@ struct TemplateOptions: ParsableArguments {
 
 struct Invoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Invokes one function with an event and prints its response, like `sam local invoke -e`.")
+        abstract: "Invokes one function with an event and prints its response, like `sam local invoke -e`.",
+        discussion: """
+            The function runs in-process (or, with --runtime bootstrap, in the deployed binary over the Runtime API) \
+            against the same state as serve and the admin commands (--state, --store), so a widget added with \
+            `widgets add` is there; frames it posts to @connections are printed on standard error.
+            """ + "\n\n" + EnvironmentHelp.functions + "\n\n" + EnvironmentHelp.state)
 
     @Argument(help: "The function: a handler name (connect, disconnect, sendMessage, chat, admin) or a logical id.")
     var function: String
@@ -56,8 +61,16 @@ struct Invoke: AsyncParsableCommand {
     @Option(name: .long, help: "The event JSON file, or - for standard input.")
     var event: String
 
-    @Option(name: .long, help: "The SQLite state file; omit for a fresh in-memory store.")
-    var state: String?
+    @Option(name: .long, help: "The SQLite state file (default: STATE_PATH, else .local-runtime/state.sqlite).")
+    var state = StatePath.default
+
+    @Option(name: .long, help: "Where state lives: sqlite (the --state file) or dynamodb.")
+    var store: StoreOption = .sqlite
+
+    @Option(name: .long, help: "Where replies come from: environment (AI_API_KEY's provider if set, else embedded) or embedded.")
+    var ai: AISource = .environment
+
+    @OptionGroup var runtimeOptions: RuntimeOptions
 
     @OptionGroup var templateOptions: TemplateOptions
 
@@ -73,15 +86,13 @@ struct Invoke: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: event) else { throw ValidationError("cannot read \(event)") }
             payload = Array(data)
         }
-        let store = try SQLiteStore(state.map { .file($0) } ?? .inMemory)
+        let environment = try LocalAdminSecret.environment(ProcessInfo.processInfo.environment, statePath: state)
+        let store = try await self.store.openOrExplain(statePath: state, environment: environment)
         try await LocalFunctions.seedDemoWidget(in: store, now: Date())
         let poster = CollectingPoster()
-        let environment = try LocalAdminSecret.environment(ProcessInfo.processInfo.environment,
-                                                           statePath: state ?? ".local-runtime/state.sqlite")
-        let functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster,
-                                       processEnvironment: environment)
         do {
-            let output = try await functions.invoke(target, payload: payload)
+            let output = try await invoke(target, payload: payload, template: template, store: store, poster: poster,
+                                          environment: environment)
             for frame in poster.drain() {
                 FileHandle.standardError.write(Data("POST @connections/\(frame.connectionId) \(String(decoding: frame.data, as: UTF8.self))\n".utf8))
             }
@@ -89,6 +100,34 @@ struct Invoke: AsyncParsableCommand {
         } catch let error as InvocationError {
             print(JSONCoding.string(["errorType": error.errorType, "errorMessage": error.errorMessage]))
             throw ExitCode(1)
+        }
+    }
+
+    /// Runs the function in-process, or in a `bootstrap` process over the Runtime API with the
+    /// same state (`--runtime bootstrap`), its `@connections` posts collected either way.
+    private func invoke(_ function: Template.Function, payload: [UInt8], template: Template, store: any Store,
+                        poster: CollectingPoster, environment: [String: String]) async throws -> [UInt8] {
+        guard let bootstrapPath = runtimeOptions.bootstrapPath else {
+            let functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster, ai: ai,
+                                           processEnvironment: environment)
+            return try await functions.invoke(function, payload: payload)
+        }
+        return try await ConnectionsCollector.run(stageName: template.stageName, poster: poster) { endpoint in
+            var environment = environment
+            environment["STORE"] = self.store.rawValue
+            environment["STATE_PATH"] = URL(fileURLWithPath: state).path
+            environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = endpoint
+            if ai == .embedded { environment["AI_API_KEY"] = nil }
+            let pool = LambdaPool(log: { _ in })
+            do {
+                let output = try await BootstrapInvoker(pool: pool, bootstrapPath: bootstrapPath, environment: environment)
+                    .invoke(function, payload: payload, requestId: AWSIdentifiers.lambdaRequestId())
+                await pool.shutdown()
+                return output
+            } catch {
+                await pool.shutdown()
+                throw error
+            }
         }
     }
 

@@ -10,4 +10,10 @@ enum Milliseconds {
         let fraction = scaled % 100
         return "\(scaled / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
+
+    /// The time since `start`, in milliseconds.
+    static func since(_ start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    }
 }

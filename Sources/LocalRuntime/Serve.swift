@@ -10,7 +10,8 @@ import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Runs the template's WebSocket and HTTP APIs on one local port, like an API Gateway stage.")
+        abstract: "Runs the template's WebSocket and HTTP APIs on one local port, like an API Gateway stage.",
+        discussion: EnvironmentHelp.functions + "\n\n" + EnvironmentHelp.state)
 
     @Option(name: .long, help: "The address to listen on.")
     var host = "127.0.0.1"
@@ -18,8 +19,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The port to listen on (0 picks a free one).")
     var port = 3001
 
-    @Option(name: .long, help: "The SQLite state file.")
-    var state = ".local-runtime/state.sqlite"
+    @Option(name: .long, help: "The SQLite state file (default: STATE_PATH, else .local-runtime/state.sqlite).")
+    var state = StatePath.default
 
     @Option(name: .long, help: ArgumentHelp(
         "Where state lives: sqlite (the --state file) or dynamodb.",
@@ -109,11 +110,17 @@ struct Serve: AsyncParsableCommand {
                                        processEnvironment: environment)
         }
         let recorder = try record.map { try EventRecorder(directory: $0, maxBytes: recordMaxBytes) }
-        let stage = Stage(template: template, invoker: functions, settings: settings, recorder: recorder, registry: registry)
+        let stage = Stage(template: template, invoker: functions, settings: settings, recorder: recorder, registry: registry,
+                          widgetGreeting: { id in
+                              guard let widget = try? await store.widget(id: id), widget.isActive else { return nil }
+                              return widget.settings.greeting
+                          })
+        StageLog.write(StartupSummary.aiLine(template: template, processEnvironment: environment))
+        StageLog.write(StartupSummary.storeLine(self.store, statePath: state))
         // The recorder writes while the stage runs, and what was queued is written before exit.
         async let recording: Void? = recorder?.run()
         do {
-            try await stage.run()
+            try await PortInUse.explaining(port: port) { try await stage.run() }
         } catch {
             recorder?.finish()
             _ = await recording
@@ -178,6 +185,8 @@ extension Stage {
                       WebSocket     ws://\(base)/\(self.stageName)
                       HTTP API      http://\(base)
                       @connections  http://\(base)/\(self.stageName)/@connections/{connectionId}
+                      dev console   http://\(base)/_dev
+                    \(InvocationRecord.header)
                     """)
             }
         )

@@ -12,10 +12,12 @@ struct StartLambda: AsyncParsableCommand {
         commandName: "start-lambda",
         abstract: "Serves the Lambda invoke API for the template's functions, like `sam local start-lambda`.",
         discussion: """
-            boto3's lambda client works unchanged with endpoint_url=http://127.0.0.1:PORT. Functions run
-            in-process or as real `bootstrap` processes through the Runtime API; --external runs any
-            runtime (awslambdaric, another language's runtime client) as a function.
-            """)
+            boto3's lambda client and `aws lambda invoke --endpoint-url http://127.0.0.1:PORT` work unchanged \
+            (the AWS CLI and boto3 still want a region and some credentials: any values do). Functions run as \
+            real `bootstrap` processes through the Runtime API by default — the deployed binary, as Lambda \
+            runs it — or in-process; --external runs any runtime (awslambdaric, another language's runtime \
+            client) as a function.
+            """ + "\n\n" + EnvironmentHelp.functions + "\n\n" + EnvironmentHelp.statePath)
 
     enum RuntimeKind: String, ExpressibleByArgument, CaseIterable {
         case inProcess = "in-process"
@@ -28,14 +30,14 @@ struct StartLambda: AsyncParsableCommand {
     @Option(name: .long, help: "The port of the invoke API.")
     var port = 3002
 
-    @Option(name: .long, help: "How template functions run: in-process, or bootstrap processes over the Runtime API.")
+    @Option(name: .long, help: "How template functions run: bootstrap processes over the Runtime API, or in-process. The default is bootstrap here, unlike serve and replay (in-process): this command stands in for Lambda itself.")
     var runtime: RuntimeKind = .bootstrap
 
     @Option(name: .long, help: "The bootstrap executable (default: the one built beside local-runtime).")
     var bootstrap: String?
 
-    @Option(name: .long, help: "The SQLite state file shared by every function.")
-    var state = ".local-runtime/state.sqlite"
+    @Option(name: .long, help: "The SQLite state file shared by every function (default: STATE_PATH, else .local-runtime/state.sqlite).")
+    var state = StatePath.default
 
     @Option(name: .long, parsing: .singleValue,
             help: "NAME=COMMAND: a function served by an external runtime process, e.g. 'hello=python3 -m awslambdaric app.handler'.")
@@ -79,6 +81,8 @@ struct StartLambda: AsyncParsableCommand {
         }
         let api = InvokeAPI(template: template, invoker: invoker, pool: pool, externals: externals)
         let boundPort = BoundPort(port)
+        StageLog.write(StartupSummary.aiLine(template: template, processEnvironment: environment))
+        StageLog.write(StartupSummary.storeLine(.sqlite, statePath: state))
         let app = Application(
             router: api.router(access: LocalAccessPolicy(bindHost: host, allowedHosts: []), port: boundPort),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
@@ -87,7 +91,12 @@ struct StartLambda: AsyncParsableCommand {
                 StageLog.write("local-runtime start-lambda ready: http://\(host):\(boundPort.value) (runtime: \(runtime.rawValue))")
             }
         )
-        try await app.runService()
+        do {
+            try await PortInUse.explaining(port: port) { try await app.runService() }
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
         await pool.shutdown()
     }
 

@@ -3,6 +3,7 @@ import Handlers
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// Replies from an OpenAI-compatible chat-completions API (OpenAI, Groq, a local llama.cpp or vLLM…),
 /// streamed as the model writes them so that WebSocket clients see `delta` frames at once.
@@ -70,9 +71,19 @@ public struct OpenAIProvider: AIProvider {
     private let client: HTTPClient
     private let logger: Logger
 
-    /// `client` defaults to the process-wide shared client, which needs no shutdown: a Lambda keeps
-    /// it, and its warm connections, across invocations.
-    public init(settings: Settings, client: HTTPClient = .shared, logger: Logger = Logger(label: "OpenAIProvider")) {
+    /// The process-wide client for providers: like `HTTPClient.shared` (never shut down, so a Lambda
+    /// keeps it and its warm connections across invocations), but a failed connection attempt fails
+    /// the request at once instead of being retried with backoff until the connect timeout. A
+    /// refused connection or an unresolvable host will not change within one reply, and the user
+    /// waiting for it should hear why in milliseconds, not after 10 s (`ConnectFailure`).
+    public static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }()
+
+    /// `client` defaults to `sharedClient`.
+    public init(settings: Settings, client: HTTPClient = OpenAIProvider.sharedClient, logger: Logger = Logger(label: "OpenAIProvider")) {
         self.settings = settings
         self.client = client
         self.logger = logger
@@ -144,6 +155,11 @@ public struct OpenAIProvider: AIProvider {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
+            let url = URL(string: settings.completionsURL)
+            let port = url?.port ?? (url?.scheme?.lowercased() == "https" ? 443 : 80)
+            if let failure = OpenAIProviderError.ConnectFailure(error: error, host: url?.host ?? "", port: port) {
+                throw OpenAIProviderError.cannotConnect(failure)
+            }
             throw OpenAIProviderError.transport("\(error)")
         }
     }

@@ -11,7 +11,7 @@ extension OpenAIProvider {
     /// The provider the environment configures (`AI_API_KEY`, `AI_API_URL`, `AI_MODEL`), or nil when
     /// no key is set: the template always carries Groq's URL, so the key alone decides. `client` is
     /// only evaluated when there is a key: without one, nothing starts AsyncHTTPClient's threads.
-    public init?(environment: [String: String], client: @autoclosure () -> HTTPClient = .shared) throws {
+    public init?(environment: [String: String], client: @autoclosure () -> HTTPClient = OpenAIProvider.sharedClient) throws {
         func value(_ name: String) -> String? {
             guard let value = environment[name]?.trimmed(), !value.isEmpty else { return nil }
             return value
@@ -32,7 +32,7 @@ extension OpenAIProvider {
 public enum AIProviderSelection {
     /// The OpenAI-compatible provider when `AI_API_KEY` is set, else the embedded responder, which
     /// works offline and deterministically.
-    public static func provider(environment: [String: String], client: @autoclosure () -> HTTPClient = .shared) throws -> any AIProvider {
+    public static func provider(environment: [String: String], client: @autoclosure () -> HTTPClient = OpenAIProvider.sharedClient) throws -> any AIProvider {
         try OpenAIProvider(environment: environment, client: client()) ?? EmbeddedResponder()
     }
 }

@@ -25,6 +25,14 @@ def local_runtime() -> str:
     return str(path)
 
 
+@pytest.fixture(autouse=True)
+def private_state(tmp_path, monkeypatch):
+    """Every command a test runs keeps its state (and admin secret) in the test's own directory:
+    `STATE_PATH` is the default of every `--state`, so `invoke` and the admin commands never share
+    rate limits or widgets with another test or with the checkout's `.local-runtime/`."""
+    monkeypatch.setenv("STATE_PATH", str(tmp_path / "state.sqlite"))
+
+
 @pytest.fixture
 def stage(local_runtime, root, tmp_path):
     """A `local-runtime serve` of this repository's template on a free port, stopped after the test."""

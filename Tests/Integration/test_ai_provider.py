@@ -104,9 +104,10 @@ def test_a_provider_that_keeps_failing_gives_a_friendly_processing_error_frame(s
     assert len(provider.requests("always-503")) == 2
 
 
-def test_invoke_chat_answers_with_the_providers_whole_reply(local_runtime, root, provider):
+def test_invoke_chat_answers_with_the_providers_whole_reply(local_runtime, root, provider, tmp_path):
     event = (root / "events/chat/01-post-success.json").read_text()
-    result = subprocess.run([local_runtime, "invoke", "chat", "--event", "-"], input=event.encode(), cwd=root,
+    result = subprocess.run([local_runtime, "invoke", "chat", "--event", "-", "--state", str(tmp_path / "state.sqlite")],
+                            input=event.encode(), cwd=root,
                             capture_output=True, timeout=60, env={"PATH": "/usr/bin:/bin", **ai_environment(provider, "stream")})
     assert result.returncode == 0, result.stderr
     body = json.loads(json.loads(result.stdout)["body"])
@@ -121,9 +122,10 @@ def test_replay_stays_deterministic_with_a_provider_configured(local_runtime, ro
     assert provider.requests() == []
 
 
-def test_an_invalid_ai_api_url_is_reported_as_an_init_error(local_runtime, root):
+def test_an_invalid_ai_api_url_is_reported_as_an_init_error(local_runtime, root, tmp_path):
     event = (root / "events/chat/01-post-success.json").read_text()
-    result = subprocess.run([local_runtime, "invoke", "chat", "--event", "-"], input=event.encode(), cwd=root,
+    result = subprocess.run([local_runtime, "invoke", "chat", "--event", "-", "--state", str(tmp_path / "state.sqlite")],
+                            input=event.encode(), cwd=root,
                             capture_output=True, timeout=60,
                             env={"PATH": "/usr/bin:/bin", "AI_API_KEY": "k", "AI_API_URL": "not a url"})
     assert result.returncode == 1

@@ -210,12 +210,41 @@ struct OpenAIProviderTests {
         }
     }
 
-    @Test("a provider refusing connections fails at the connect timeout, not at the deadline")
+    @Test("a provider refusing connections fails at once, saying it refused, not at the connect timeout")
     func connectionRefused() async throws {
         let port = try await OpenAITestServer.with { $0.port }
-        let unreachable = OpenAIProvider(settings: .init(baseURL: "http://127.0.0.1:\(port)/stream/v1", apiKey: "k", timeouts: Self.quickTimeouts))
-        // AsyncHTTPClient keeps retrying the connection until the request gives up on it.
+        let unreachable = OpenAIProvider(settings: .init(baseURL: "http://127.0.0.1:\(port)/stream/v1", apiKey: "k", timeouts: Self.patientTimeouts))
+        let started = ContinuousClock.now
         let result = await outcome(unreachable, request(deadline: 30))
-        #expect(result.error == .timedOut(.connect))
+        #expect(result.error == .cannotConnect(.refused(host: "127.0.0.1", port: port)))
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(result.error?.description.contains("connection refused by 127.0.0.1:\(port)") == true)
+    }
+
+    @Test("https to a server that speaks plain HTTP is a TLS failure, said so")
+    func tlsToPlainHTTP() async throws {
+        try await OpenAITestServer.with { server async throws in
+            let plain = OpenAIProvider(settings: .init(baseURL: "https://127.0.0.1:\(server.port)/stream/v1", apiKey: "k",
+                                                       timeouts: Self.patientTimeouts))
+            let result = await outcome(plain, request(deadline: 30))
+            guard case .cannotConnect(.tls)? = result.error else {
+                Issue.record("expected a TLS failure, got \(String(describing: result.error))")
+                return
+            }
+        }
+    }
+
+    @Test("a host name that does not resolve fails at once, saying so")
+    func unresolvableHost() async throws {
+        // .invalid never resolves (RFC 6761); without DNS at all the lookup fails at once too.
+        let unresolvable = OpenAIProvider(settings: .init(baseURL: "http://ai-provider.invalid/v1", apiKey: "k", timeouts: Self.patientTimeouts))
+        let started = ContinuousClock.now
+        let result = await outcome(unresolvable, request(deadline: 30))
+        guard case .cannotConnect(.unresolvable(let host, _))? = result.error else {
+            Issue.record("expected an unresolvable host, got \(String(describing: result.error))")
+            return
+        }
+        #expect(host == "ai-provider.invalid")
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 }

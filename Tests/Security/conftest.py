@@ -15,3 +15,4 @@ root = _fixtures.root
 stage = _fixtures.stage
 provider = _fixtures.provider
 moto = _fixtures.moto
+private_state = _fixtures.private_state

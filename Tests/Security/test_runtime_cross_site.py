@@ -92,6 +92,8 @@ def test_replay_refuses_cross_site_and_non_json_posts(stage):
     assert cross_site.status_code == 403
     same_site = requests.post(f"{stage.http_url}/_dev/replay", data=body, headers={"Content-Type": "application/json"}, timeout=30)
     assert same_site.status_code == 200
+    # The log line is written before the answer, but read from the stage's stdout by another thread.
+    stage.wait_for_line(r"^chat  replay ")
     assert len(stage.invocations("chat")) == 1, "only the same-site replay ran"
 
 

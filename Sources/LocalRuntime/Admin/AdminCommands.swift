@@ -38,8 +38,8 @@ struct AdminRequest {
 
 /// Options every admin command shares: where the state is, and the template naming the function.
 struct AdminOptions: ParsableArguments {
-    @Option(name: .long, help: "The SQLite state file.")
-    var state = ".local-runtime/state.sqlite"
+    @Option(name: .long, help: "The SQLite state file (default: STATE_PATH, else .local-runtime/state.sqlite).")
+    var state = StatePath.default
 
     @Option(name: .long, help: "Where state lives: sqlite (the --state file) or dynamodb (TABLE_NAME, AWS credentials and region from the environment).")
     var store: StoreOption = .sqlite
@@ -96,8 +96,8 @@ struct Admin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Prints a bearer token for the local admin API (signed with ADMIN_JWT_SECRET, or the secret beside --state).")
 
-        @Option(name: .long, help: "The state file whose secret signs the token.")
-        var state = ".local-runtime/state.sqlite"
+        @Option(name: .long, help: "The state file whose secret signs the token (default: STATE_PATH, else .local-runtime/state.sqlite).")
+        var state = StatePath.default
 
         @Option(name: .long, help: "Lifetime in seconds, at most ADMIN_TOKEN_MAX_LIFETIME_SECONDS (default 86400).")
         var ttl: Int = 3600

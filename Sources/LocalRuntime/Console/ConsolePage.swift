@@ -190,6 +190,10 @@ enum ConsolePage {
     feed.onmessage = (event) => logRow(JSON.parse(event.data));
     // Connect once the log listens, so that the page's own $connect shows up in it.
     feed.onopen = () => { if (!socket) connect(); };
+    // The widget greets first, as the embedded widget does before anyone types.
+    fetch(`/_dev/widget?widget_id=${encodeURIComponent(widgetId)}`).then((r) => r.ok ? r.json() : null).then((widget) => {
+      if (widget && widget.greeting) messages.prepend(Object.assign(document.createElement("li"), { className: "assistant", textContent: widget.greeting }));
+    }).catch(() => { });
     fetch("/_dev/fixtures").then((r) => r.json()).then((files) => {
       for (const file of files) { const option = document.createElement("option"); option.value = option.textContent = file; $("fixture").appendChild(option); }
     });

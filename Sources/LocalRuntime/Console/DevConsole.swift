@@ -3,26 +3,57 @@ import Handlers
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
-/// Fans the stage's invocation records out to every open dev-console log (Server-Sent Events).
+/// Fans the stage's invocation records out to every open dev-console log (Server-Sent Events),
+/// starting with the most recent `backlogLimit` records, so that a console opened after the
+/// fact (or reloaded) shows what already happened, not only what happens next.
 final class InvocationFeed: Sendable {
-    private let subscribers = Mutex<[UUID: AsyncStream<InvocationRecord>.Continuation]>([:])
+    /// Records kept for consoles that open later, and buffered per slow subscriber.
+    static let backlogLimit = 200
 
-    func publish(_ record: InvocationRecord) {
-        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(record) }
+    private struct State {
+        var subscribers: [UUID: AsyncStream<InvocationRecord>.Continuation] = [:]
+        /// The newest records, oldest first, at most `backlogLimit`.
+        var backlog: [InvocationRecord] = []
     }
 
-    func subscribe() -> AsyncStream<InvocationRecord> {
+    private let state = Mutex(State())
+
+    func publish(_ record: InvocationRecord) {
+        let subscribers = state.withLock { state in
+            state.backlog.append(record)
+            if state.backlog.count > Self.backlogLimit { state.backlog.removeFirst(state.backlog.count - Self.backlogLimit) }
+            return Array(state.subscribers.values)
+        }
+        for continuation in subscribers { continuation.yield(record) }
+    }
+
+    /// One subscriber's records, and a way to end them early (the stage shutting down).
+    struct Subscription: Sendable {
+        let stream: AsyncStream<InvocationRecord>
+        fileprivate let continuation: AsyncStream<InvocationRecord>.Continuation
+
+        func end() { continuation.finish() }
+    }
+
+    /// The backlog, then every record published from now on. Both happen under one lock, so no
+    /// record is missed or shown twice.
+    func subscribe() -> Subscription {
         let id = UUID()
-        let (stream, continuation) = AsyncStream<InvocationRecord>.makeStream(bufferingPolicy: .bufferingNewest(200))
-        continuation.onTermination = { [weak self] _ in self?.subscribers.withLock { _ = $0.removeValue(forKey: id) } }
-        subscribers.withLock { $0[id] = continuation }
-        return stream
+        let (stream, continuation) = AsyncStream<InvocationRecord>.makeStream(bufferingPolicy: .bufferingNewest(Self.backlogLimit))
+        continuation.onTermination = { [weak self] _ in self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) } }
+        state.withLock { state in
+            for record in state.backlog { continuation.yield(record) }
+            state.subscribers[id] = continuation
+        }
+        return Subscription(stream: stream, continuation: continuation)
     }
 }
 
-/// The dev console's routes on the stage: the page, its live log, the fixture list and replay.
+/// The dev console's routes on the stage: the page, its live log, the widget's greeting, the fixture
+/// list and replay.
 ///
 /// Only the stage's own host names are answered, and only the stage's own pages may call the log,
 /// the fixture list and replay (`LocalAccessPolicy`); replay also takes nothing but
@@ -56,13 +87,26 @@ extension Stage {
             headers[.cacheControl] = "no-store"
             headers.append(ConsolePage.noSniff)
             let records = feed.subscribe()
+            // The stream never ends by itself, and a closed page is only noticed at the next write:
+            // it ends on the stage's graceful shutdown, or Ctrl-C would wait for it forever.
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: ": connected\n\n"))
-                for await record in records {
-                    try await writer.write(ByteBuffer(string: "data: \(JSONCoding.string(record))\n\n"))
+                try await withGracefulShutdownHandler {
+                    for await record in records.stream {
+                        try await writer.write(ByteBuffer(string: "data: \(JSONCoding.string(record))\n\n"))
+                    }
+                } onGracefulShutdown: {
+                    records.end()
                 }
                 try await writer.finish(nil)
             })
+        case (.get, "/_dev/widget"):
+            let widgetId = request.uri.queryParameters["widget_id"].map(String.init) ?? DemoWidget.id
+            guard let greeting = await widgetGreeting(widgetId) else {
+                return Self.json(404, ["message": "no active widget \(widgetId) with a greeting"])
+            }
+            return Self.response(status: 200, headers: ["Content-Type": "application/json", "X-Content-Type-Options": "nosniff"],
+                                 body: Array(JSONCoding.string(["widget_id": widgetId, "greeting": greeting]).utf8))
         case (.get, "/_dev/fixtures"):
             let files = (try? ReplayRunner.fixtures(in: [Self.fixturesDirectory])) ?? []
             return Self.response(status: 200, headers: ["Content-Type": "application/json", "X-Content-Type-Options": "nosniff"],

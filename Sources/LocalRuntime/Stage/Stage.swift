@@ -60,6 +60,8 @@ final class Stage: Sendable {
     let feed = InvocationFeed()
     /// Who may use the console and `@connections`.
     let accessPolicy: LocalAccessPolicy
+    /// The greeting of an active widget, for the dev console to show before the first message.
+    let widgetGreeting: @Sendable (String) async -> String?
     /// `host:port` as events report it in `domainName`, and the port: the port actually bound once
     /// the server runs (it differs from the setting when that is 0). The domain is kept as the
     /// string every event carries rather than formatted per event.
@@ -67,8 +69,9 @@ final class Stage: Sendable {
 
     /// `registry` is given when in-process functions post replies straight to it (`ReplyPath.inProcess`).
     init(template: Template, invoker: any FunctionInvoker, settings: StageSettings, recorder: EventRecorder?,
-         registry: ConnectionRegistry = ConnectionRegistry()) {
+         registry: ConnectionRegistry = ConnectionRegistry(), widgetGreeting: @escaping @Sendable (String) async -> String? = { _ in nil }) {
         self.template = template
+        self.widgetGreeting = widgetGreeting
         self.registry = registry
         self.invoker = invoker
         self.settings = settings
@@ -103,9 +106,8 @@ final class Stage: Sendable {
         let started = ContinuousClock.now
         var status = "error"
         defer {
-            let elapsed = ContinuousClock.now - started
-            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-            let record = InvocationRecord(function: function.name.rawValue, route: route, id: id, status: status, milliseconds: milliseconds)
+            let record = InvocationRecord(function: function.name.rawValue, route: route, id: id, status: status,
+                                          milliseconds: Milliseconds.since(started))
             StageLog.write(record.line)
             feed.publish(record)
         }

@@ -17,6 +17,11 @@ struct InvocationRecord: Sendable, Encodable {
     var line: String {
         "\(function)  \(route)  \(id)  \(status)  \(Milliseconds.text(milliseconds)) ms"
     }
+
+    /// Names the columns of `line`, printed once when the stage is ready. The id is the connection
+    /// id on WebSocket routes and `@connections` (what `post_to_connection` takes), the request id
+    /// on HTTP routes.
+    static let header = "function  route  id (connectionId or requestId)  status  duration"
 }
 
 /// Writes stage log lines unbuffered, so that a process reading the stage's output sees each line
