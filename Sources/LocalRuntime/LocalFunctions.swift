@@ -57,6 +57,9 @@ enum LocalEnvironment {
         "ALLOWED_ORIGINS", "FRONTEND_URL", "ALLOW_MISSING_ORIGIN", "IP_RATE_LIMIT_PER_MINUTE", "AUTO_BLOCK_AFTER_WARNINGS",
         "COOLDOWN_PERIOD_MINUTES", "MAX_BODY_BYTES", "DEFAULT_WIDGET_ID", "WEBSOCKET_MANAGEMENT_ENDPOINT", "ADMIN_JWT_SECRET",
         "ADMIN_TOKEN_MAX_LIFETIME_SECONDS", "ADMIN_JWT_ISSUER", "ADMIN_JWT_AUDIENCE", "ADMIN_ORIGIN", "RETENTION_DAYS", "AI_API_URL", "AI_API_KEY", "AI_MODEL",
+        // Deployed from Secrets Manager (template.json), so the template names it on sendMessage only
+        // through a dynamic reference: a local run takes it from the shell.
+        "CONVERSATION_TOKEN_SECRET",
     ]
 }
 

@@ -139,11 +139,16 @@ struct Template: Sendable {
         self.httpRoutes = httpRoutes
     }
 
-    /// Environment values that are plain strings; intrinsic functions (`Ref` a table, a secret) have
-    /// no local meaning and are left to local defaults.
-    private static func literalStrings(_ value: JSONValue?) -> [String: String] {
+    /// Environment values that are plain strings; intrinsic functions (`Ref` a table, `Fn::Sub` a
+    /// secret) and CloudFormation dynamic references (`{{resolve:secretsmanager:…}}`, which only
+    /// CloudFormation can resolve) have no local meaning and are left to local defaults and the
+    /// process environment.
+    static func literalStrings(_ value: JSONValue?) -> [String: String] {
         guard case .object(let object)? = value else { return [:] }
-        return object.compactMapValues(\.stringValue)
+        return object.compactMapValues { value in
+            guard let text = value.stringValue, !text.contains("{{resolve:") else { return nil }
+            return text
+        }
     }
 
     /// `integrations/{IntegrationLogicalId}` as `Fn::Join`, `Fn::Sub` or a literal.

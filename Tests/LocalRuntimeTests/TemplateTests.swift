@@ -24,4 +24,17 @@ struct TemplateTests {
         #expect(route.pathParameters(for: "/api/admin/widgets/widget_abc") == ["proxy": "widgets/widget_abc"])
         #expect(route.pathParameters(for: "/api/chat") == nil)
     }
+
+    @Test("secrets resolved by CloudFormation stay out of the local environment")
+    func dynamicReferencesAreNotLocalValues() throws {
+        let template = try Template.load(path: Self.root.appendingPathComponent("template.json").path)
+        for function in template.functions.values {
+            #expect(function.environment["AI_API_KEY"] == nil)
+            #expect(function.environment["ADMIN_JWT_SECRET"] == nil)
+            #expect(function.environment["CONVERSATION_TOKEN_SECRET"] == nil)
+            #expect(!function.environment.values.contains { $0.contains("{{resolve:") })
+        }
+        let variables = try JSONValue(parsing: Data(#"{"A":"{{resolve:secretsmanager:s:SecretString}}","B":"plain","C":{"Ref":"X"}}"#.utf8))
+        #expect(Template.literalStrings(variables) == ["B": "plain"])
+    }
 }
