@@ -161,13 +161,29 @@ struct Template: Sendable {
         return nil
     }
 
-    /// The function logical id inside an integration URI's `${Function.Arn}`.
-    private static func functionReference(_ uri: JSONValue) -> String? {
-        let text = uri["Fn::Sub"]?.stringValue ?? uri["Fn::Sub"]?.arrayValue?.first?.stringValue ?? ""
-        guard let end = text.firstRange(of: ".Arn}") else { return nil }
-        let prefix = text[..<end.lowerBound]
-        guard let start = prefix.range(of: "${", options: .backwards) else { return nil }
-        return String(prefix[start.upperBound...])
+    /// The function logical id an integration URI invokes: `${Function.Arn}` or `${Function.Alias}`
+    /// in an `Fn::Sub` string, or a `Ref: Function.Alias` / `Fn::GetAtt: [Function, Arn]` in its
+    /// variable map (how template.json points API Gateway at a function's `live` alias, because SAM
+    /// resolves `Function.Alias` only in a `Ref`).
+    static func functionReference(_ uri: JSONValue) -> String? {
+        let sub = uri["Fn::Sub"]
+        let text = sub?.stringValue ?? sub?.arrayValue?.first?.stringValue ?? ""
+        for suffix in [".Arn}", ".Alias}"] {
+            guard let end = text.firstRange(of: suffix) else { continue }
+            let prefix = text[..<end.lowerBound]
+            guard let start = prefix.range(of: "${", options: .backwards) else { continue }
+            return String(prefix[start.upperBound...])
+        }
+        guard case .object(let variables)? = sub?.arrayValue?.dropFirst().first else { return nil }
+        for (_, value) in variables.sorted(by: { $0.key < $1.key }) {
+            if let reference = value["Ref"]?.stringValue, reference.hasSuffix(".Alias") {
+                return String(reference.dropLast(".Alias".count))
+            }
+            if let getAtt = value["Fn::GetAtt"]?.arrayValue, getAtt.count == 2, getAtt[1].stringValue == "Arn" {
+                return getAtt[0].stringValue
+            }
+        }
+        return nil
     }
 
     /// The function a name refers to: a logical id (`ChatFunction`) or a handler name (`chat`).

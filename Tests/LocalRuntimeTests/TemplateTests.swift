@@ -37,4 +37,14 @@ struct TemplateTests {
         let variables = try JSONValue(parsing: Data(#"{"A":"{{resolve:secretsmanager:s:SecretString}}","B":"plain","C":{"Ref":"X"}}"#.utf8))
         #expect(Template.literalStrings(variables) == ["B": "plain"])
     }
+
+    @Test("an integration may invoke a function's ARN or its alias, in any of the ways SAM resolves them")
+    func integrationTargets() throws {
+        func uri(_ json: String) throws -> JSONValue { try JSONValue(parsing: Data(json.utf8)) }
+        #expect(Template.functionReference(try uri(#"{"Fn::Sub":"arn:x:functions/${ChatFunction.Arn}/invocations"}"#)) == "ChatFunction")
+        #expect(Template.functionReference(try uri(#"{"Fn::Sub":"arn:x:functions/${ChatFunction.Alias}/invocations"}"#)) == "ChatFunction")
+        #expect(Template.functionReference(try uri(#"{"Fn::Sub":["arn:x:functions/${F}/invocations",{"F":{"Ref":"ChatFunction.Alias"}}]}"#)) == "ChatFunction")
+        #expect(Template.functionReference(try uri(#"{"Fn::Sub":["arn:x:functions/${F}/invocations",{"F":{"Fn::GetAtt":["ChatFunction","Arn"]}}]}"#)) == "ChatFunction")
+        #expect(Template.functionReference(try uri(#"{"Fn::Sub":["arn:x:functions/${F}/invocations",{"F":{"Ref":"Other"}}]}"#)) == nil)
+    }
 }
