@@ -49,6 +49,11 @@ public struct InvocationReport: Sendable, Equatable {
         public var event: SecurityEventType
         /// The widget the refused request named, when that widget exists.
         public var widgetId: String?
+
+        public init(event: SecurityEventType, widgetId: String?) {
+            self.event = event
+            self.widgetId = widgetId
+        }
     }
 
     public var function: FunctionName
