@@ -73,8 +73,9 @@ struct LocalFunctions: Sendable {
     /// returned by every invocation of that function.
     private let built: [String: Result<AnyLambdaFunction, InvocationError>]
 
+    /// `telemetry` receives every invocation's report (the stage's `/metrics`); nil counts nothing.
     init(template: Template, store: any Store, clock: any WallClock, poster: any ConnectionPoster, ai: AISource = .environment,
-         processEnvironment: [String: String] = ProcessInfo.processInfo.environment) {
+         processEnvironment: [String: String] = ProcessInfo.processInfo.environment, telemetry: (any TelemetrySink)? = nil) {
         self.template = template
         self.store = store
         self.clock = clock
@@ -84,7 +85,7 @@ struct LocalFunctions: Sendable {
             let environment = LocalEnvironment.merged(template: function.environment, process: processEnvironment)
             do {
                 let dependencies = Dependencies(store: store, ai: try ai.provider(environment: environment), poster: poster, clock: clock,
-                                                configuration: Configuration(environment: environment))
+                                                configuration: Configuration(environment: environment), telemetry: telemetry)
                 built[logicalId] = .success(Functions.make(function.name, dependencies: dependencies))
             } catch {
                 FileHandle.standardError.write(Data("\(logicalId): init failed: \(error)\n".utf8))

@@ -91,6 +91,7 @@ struct Serve: AsyncParsableCommand {
                                      httpIdleTimeout: httpIdleTimeout, maxConnections: Self.connectionLimit(requested: maxConnections),
                                      allowedHosts: allowedHost)
         let registry = ConnectionRegistry()
+        let metrics = StageMetrics(functions: template.functions.values.map(\.name))
         let functions: any FunctionInvoker
         let pool = LambdaPool(log: { StageLog.write($0) })
         if let bootstrapPath = runtimeOptions.bootstrapPath {
@@ -106,10 +107,11 @@ struct Serve: AsyncParsableCommand {
                                  http: HTTPConnectionPoster())
             }
             functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster,
-                                       processEnvironment: environment)
+                                       processEnvironment: environment, telemetry: metrics)
         }
         let recorder = try record.map { try EventRecorder(directory: $0, maxBytes: recordMaxBytes) }
-        let stage = Stage(template: template, invoker: functions, settings: settings, recorder: recorder, registry: registry)
+        let stage = Stage(template: template, invoker: functions, settings: settings, recorder: recorder, registry: registry,
+                          metrics: metrics)
         // The recorder writes while the stage runs, and what was queued is written before exit.
         async let recording: Void? = recorder?.run()
         do {

@@ -55,6 +55,8 @@ final class Stage: Sendable {
     let settings: StageSettings
     let registry: ConnectionRegistry
     let recorder: EventRecorder?
+    /// What `GET /metrics` serves: the in-process functions' counts.
+    let metrics: StageMetrics
     private let routeSelection: RouteSelection
     /// Invocation records for the dev console's live log.
     let feed = InvocationFeed()
@@ -67,8 +69,9 @@ final class Stage: Sendable {
 
     /// `registry` is given when in-process functions post replies straight to it (`ReplyPath.inProcess`).
     init(template: Template, invoker: any FunctionInvoker, settings: StageSettings, recorder: EventRecorder?,
-         registry: ConnectionRegistry = ConnectionRegistry()) {
+         registry: ConnectionRegistry = ConnectionRegistry(), metrics: StageMetrics? = nil) {
         self.template = template
+        self.metrics = metrics ?? StageMetrics(functions: template.functions.values.map(\.name))
         self.registry = registry
         self.invoker = invoker
         self.settings = settings
