@@ -68,7 +68,8 @@ enum Environment {
     }
 }
 
-/// Builds the function `_HANDLER` names, with the dependencies the environment selects.
+/// Builds the function `_HANDLER` names, with the dependencies the environment selects; every
+/// invocation's report (EMF metrics and structured log lines) goes to standard output.
 struct FunctionFactory {
     let environment: [String: String]
     /// `CLOCK=event`: the function sees each event's recorded time, so that `local-runtime replay
@@ -86,9 +87,11 @@ struct FunctionFactory {
                 errorType: "Runtime.InvalidHandler",
                 errorMessage: "_HANDLER must be one of \(FunctionName.allCases.map(\.rawValue).joined(separator: ", ")); got \(environment["_HANDLER"] ?? "nothing")")
         }
+        let telemetry = LambdaLogSink(environment: environment)
+        for warning in telemetry.warningsAtInit { telemetry.log(warning, level: .error) }
         let dependencies = Dependencies(store: try store(), ai: try AIProviderSelection.provider(environment: environment),
                                         poster: try poster(for: name), clock: eventClock ?? SystemClock(),
-                                        configuration: Configuration(environment: environment))
+                                        configuration: Configuration(environment: environment), telemetry: telemetry)
         return Functions.make(name, dependencies: dependencies)
     }
 

@@ -57,6 +57,9 @@ enum LocalEnvironment {
         "ALLOWED_ORIGINS", "FRONTEND_URL", "ALLOW_MISSING_ORIGIN", "IP_RATE_LIMIT_PER_MINUTE", "AUTO_BLOCK_AFTER_WARNINGS",
         "COOLDOWN_PERIOD_MINUTES", "MAX_BODY_BYTES", "DEFAULT_WIDGET_ID", "WEBSOCKET_MANAGEMENT_ENDPOINT", "ADMIN_JWT_SECRET",
         "ADMIN_TOKEN_MAX_LIFETIME_SECONDS", "ADMIN_JWT_ISSUER", "ADMIN_JWT_AUDIENCE", "ADMIN_ORIGIN", "RETENTION_DAYS", "AI_API_URL", "AI_API_KEY", "AI_MODEL",
+        // Deployed from Secrets Manager (template.json), so the template names it on sendMessage only
+        // through a dynamic reference: a local run takes it from the shell.
+        "CONVERSATION_TOKEN_SECRET",
     ]
 }
 
@@ -70,8 +73,9 @@ struct LocalFunctions: Sendable {
     /// returned by every invocation of that function.
     private let built: [String: Result<AnyLambdaFunction, InvocationError>]
 
+    /// `telemetry` receives every invocation's report (the stage's `/metrics`); nil counts nothing.
     init(template: Template, store: any Store, clock: any WallClock, poster: any ConnectionPoster, ai: AISource = .environment,
-         processEnvironment: [String: String] = ProcessInfo.processInfo.environment) {
+         processEnvironment: [String: String] = ProcessInfo.processInfo.environment, telemetry: (any TelemetrySink)? = nil) {
         self.template = template
         self.store = store
         self.clock = clock
@@ -81,7 +85,7 @@ struct LocalFunctions: Sendable {
             let environment = LocalEnvironment.merged(template: function.environment, process: processEnvironment)
             do {
                 let dependencies = Dependencies(store: store, ai: try ai.provider(environment: environment), poster: poster, clock: clock,
-                                                configuration: Configuration(environment: environment))
+                                                configuration: Configuration(environment: environment), telemetry: telemetry)
                 built[logicalId] = .success(Functions.make(function.name, dependencies: dependencies))
             } catch {
                 FileHandle.standardError.write(Data("\(logicalId): init failed: \(error)\n".utf8))

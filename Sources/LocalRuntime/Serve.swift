@@ -92,6 +92,7 @@ struct Serve: AsyncParsableCommand {
                                      httpIdleTimeout: httpIdleTimeout, maxConnections: Self.connectionLimit(requested: maxConnections),
                                      allowedHosts: allowedHost)
         let registry = ConnectionRegistry()
+        let metrics = StageMetrics(functions: template.functions.values.map(\.name))
         let functions: any FunctionInvoker
         let pool = LambdaPool(log: { StageLog.write($0) })
         if let bootstrapPath = runtimeOptions.bootstrapPath {
@@ -107,10 +108,11 @@ struct Serve: AsyncParsableCommand {
                                  http: HTTPConnectionPoster())
             }
             functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster,
-                                       processEnvironment: environment)
+                                       processEnvironment: environment, telemetry: metrics)
         }
         let recorder = try record.map { try EventRecorder(directory: $0, maxBytes: recordMaxBytes) }
         let stage = Stage(template: template, invoker: functions, settings: settings, recorder: recorder, registry: registry,
+                          metrics: metrics,
                           widgetGreeting: { id in
                               guard let widget = try? await store.widget(id: id), widget.isActive else { return nil }
                               return widget.settings.greeting

@@ -139,11 +139,16 @@ struct Template: Sendable {
         self.httpRoutes = httpRoutes
     }
 
-    /// Environment values that are plain strings; intrinsic functions (`Ref` a table, a secret) have
-    /// no local meaning and are left to local defaults.
-    private static func literalStrings(_ value: JSONValue?) -> [String: String] {
+    /// Environment values that are plain strings; intrinsic functions (`Ref` a table, `Fn::Sub` a
+    /// secret) and CloudFormation dynamic references (`{{resolve:secretsmanager:…}}`, which only
+    /// CloudFormation can resolve) have no local meaning and are left to local defaults and the
+    /// process environment.
+    static func literalStrings(_ value: JSONValue?) -> [String: String] {
         guard case .object(let object)? = value else { return [:] }
-        return object.compactMapValues(\.stringValue)
+        return object.compactMapValues { value in
+            guard let text = value.stringValue, !text.contains("{{resolve:") else { return nil }
+            return text
+        }
     }
 
     /// `integrations/{IntegrationLogicalId}` as `Fn::Join`, `Fn::Sub` or a literal.
@@ -156,13 +161,29 @@ struct Template: Sendable {
         return nil
     }
 
-    /// The function logical id inside an integration URI's `${Function.Arn}`.
-    private static func functionReference(_ uri: JSONValue) -> String? {
-        let text = uri["Fn::Sub"]?.stringValue ?? uri["Fn::Sub"]?.arrayValue?.first?.stringValue ?? ""
-        guard let end = text.firstRange(of: ".Arn}") else { return nil }
-        let prefix = text[..<end.lowerBound]
-        guard let start = prefix.range(of: "${", options: .backwards) else { return nil }
-        return String(prefix[start.upperBound...])
+    /// The function logical id an integration URI invokes: `${Function.Arn}` or `${Function.Alias}`
+    /// in an `Fn::Sub` string, or a `Ref: Function.Alias` / `Fn::GetAtt: [Function, Arn]` in its
+    /// variable map (how template.json points API Gateway at a function's `live` alias, because SAM
+    /// resolves `Function.Alias` only in a `Ref`).
+    static func functionReference(_ uri: JSONValue) -> String? {
+        let sub = uri["Fn::Sub"]
+        let text = sub?.stringValue ?? sub?.arrayValue?.first?.stringValue ?? ""
+        for suffix in [".Arn}", ".Alias}"] {
+            guard let end = text.firstRange(of: suffix) else { continue }
+            let prefix = text[..<end.lowerBound]
+            guard let start = prefix.range(of: "${", options: .backwards) else { continue }
+            return String(prefix[start.upperBound...])
+        }
+        guard case .object(let variables)? = sub?.arrayValue?.dropFirst().first else { return nil }
+        for (_, value) in variables.sorted(by: { $0.key < $1.key }) {
+            if let reference = value["Ref"]?.stringValue, reference.hasSuffix(".Alias") {
+                return String(reference.dropLast(".Alias".count))
+            }
+            if let getAtt = value["Fn::GetAtt"]?.arrayValue, getAtt.count == 2, getAtt[1].stringValue == "Arn" {
+                return getAtt[0].stringValue
+            }
+        }
+        return nil
     }
 
     /// The function a name refers to: a logical id (`ChatFunction`) or a handler name (`chat`).

@@ -219,8 +219,11 @@ public struct OpenAIProvider: AIProvider {
 }
 
 extension TimeAmount {
+    /// The duration, capped at a year: an invocation deadline centuries away (a Runtime API may send
+    /// any `Lambda-Runtime-Deadline-Ms`) would overflow the nanoseconds and trap instead of waiting.
     init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let year: Int64 = 365 * 24 * 3600
+        self = seconds >= year ? .seconds(year) : .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

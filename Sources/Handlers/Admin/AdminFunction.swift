@@ -37,6 +37,7 @@ public struct AdminFunction: LambdaFunction {
         switch AdminToken.verify(authorization: request.headers["authorization"], configuration: dependencies.configuration,
                                  now: dependencies.clock.now()) {
         case .failure(let rejection):
+            InvocationTelemetry.count(.adminAuthenticationFailures)
             var response = Self.failure(AdminError(.unauthorized, rejection.description))
             response.headers.set("WWW-Authenticate", rejection == .missing ? #"Bearer realm="admin""# : #"Bearer realm="admin", error="invalid_token""#)
             return response

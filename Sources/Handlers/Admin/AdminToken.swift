@@ -180,15 +180,28 @@ public struct AdminToken: Sendable, Equatable {
 
 /// base64url without padding (RFC 7515 §2), as JWTs use it.
 enum Base64URL {
-    static func encode(_ data: Data) -> String {
-        String(data.base64EncodedString().compactMap { character -> Character? in
-            switch character {
-            case "+": "-"
-            case "/": "_"
-            case "=": nil
-            default: character
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// `bytes` in unpadded base64url, written straight from the bytes (every chat turn writes a
+    /// conversation token and a storage key this way).
+    static func encode(_ bytes: some Collection<UInt8>) -> String {
+        let input = Array(bytes)
+        return String(unsafeUninitializedCapacity: (input.count * 4 + 2) / 3) { output in
+            var written = 0
+            var index = 0
+            while index < input.count {
+                let count = min(3, input.count - index)
+                var bits = UInt32(input[index]) << 16
+                if count > 1 { bits |= UInt32(input[index + 1]) << 8 }
+                if count > 2 { bits |= UInt32(input[index + 2]) }
+                for position in 0...count {
+                    output[written] = alphabet[Int((bits >> (18 - 6 * UInt32(position))) & 63)]
+                    written += 1
+                }
+                index += 3
             }
-        })
+            return written
+        }
     }
 
     /// The bytes of canonical unpadded base64url `text`, or nil: what `Data(base64Encoded:)` makes of

@@ -59,6 +59,8 @@ public struct ChatService: Sendable {
         let recorder = SecurityEventRecorder(store: store, clock: dependencies.clock, configuration: dependencies.configuration)
         let widget = request.widget
         let now = dependencies.clock.now()
+        InvocationTelemetry.serving(widgetId: widget.widgetId)
+        InvocationTelemetry.count(.messages)
 
         if let (refusal, details) = Self.lengthViolation(in: request) {
             try await recorder.refuse(.messageTooLong, client: request.client, details: details)
@@ -81,10 +83,15 @@ public struct ChatService: Sendable {
         // limits refuse: for the embedded responder, a few dictionary lookups.
         let historyIsKnown = request.clientHistory != nil || bound == 0
         var answeredEarly: String?
-        if historyIsKnown, let userMessage,
-           let whole = dependencies.ai.immediateReply(completion(for: request, message: userMessage, stored: [], bound: bound,
-                                                                 redactor: redactor, now: now)), !whole.isEmpty {
-            answeredEarly = whole
+        // Reported only once the reply is used: a reply computed for a refused message is no AI call.
+        var earlyReplyTook: Duration?
+        if historyIsKnown, let userMessage {
+            let asked = ContinuousClock.now
+            if let whole = dependencies.ai.immediateReply(completion(for: request, message: userMessage, stored: [], bound: bound,
+                                                                     redactor: redactor, now: now)), !whole.isEmpty {
+                answeredEarly = whole
+                earlyReplyTook = asked.duration(to: .now)
+            }
         }
         func storedReply(_ reply: String) -> StoredMessage {
             stored(.assistant, redactor.redact(reply), request: request, at: dependencies.clock.now())
@@ -110,6 +117,8 @@ public struct ChatService: Sendable {
         }
         let usage = admitted.usage
         var reply = answeredEarly ?? ""
+        if let earlyReplyTook { InvocationTelemetry.aiCall(took: earlyReplyTook) }
+        let asked = ContinuousClock.now
         do {
             if let answeredEarly {
                 try await onPiece(answeredEarly)
@@ -128,12 +137,19 @@ public struct ChatService: Sendable {
         } catch let gone as ConnectionGoneError {
             throw gone
         } catch {
+            if answeredEarly == nil { InvocationTelemetry.aiCall(took: asked.duration(to: .now)) }
+            InvocationTelemetry.count(.aiErrors)
             return .failure(.providerFailed)
         }
-        if reply.isEmpty { return .failure(.providerFailed) }
+        if answeredEarly == nil { InvocationTelemetry.aiCall(took: asked.duration(to: .now)) }
+        if reply.isEmpty {
+            InvocationTelemetry.count(.aiErrors)
+            return .failure(.providerFailed)
+        }
         if answeredEarly == nil {
             try await store.appendMessage(storedReply(reply))
         }
+        InvocationTelemetry.count(.replies)
         return .success(ChatTurnResult(reply: reply, usage: usage))
     }
 

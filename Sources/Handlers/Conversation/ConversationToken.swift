@@ -30,13 +30,15 @@ public struct ConversationToken: Sendable, Equatable, CustomStringConvertible {
     }
 
     private init(bytes: some Sequence<UInt8>) {
-        description = Base64URL.encode(Data(bytes.prefix(Self.byteCount)))
+        description = Base64URL.encode(Array(bytes.prefix(Self.byteCount)))
     }
 
-    /// A new conversation's token, from the system's random generator.
+    /// A new conversation's token, from the system's random generator (two draws of 64 bits, not
+    /// one per byte: each draw is a system call).
     public static func random() -> ConversationToken {
         var generator = SystemRandomNumberGenerator()
-        return ConversationToken(bytes: (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        let words = [generator.next(), generator.next()] as [UInt64]
+        return ConversationToken(bytes: words.flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } })
     }
 
     /// The token of the conversation a WebSocket connection holds when its frames carry none: only
@@ -55,7 +57,7 @@ public struct ConversationToken: Sendable, Equatable, CustomStringConvertible {
             hasher.update(data: Array(part.utf8))
             hasher.update(data: [0])
         }
-        return conversationId + "~" + Base64URL.encode(Data(hasher.finalize().prefix(Self.byteCount)))
+        return conversationId + "~" + Base64URL.encode(Array(hasher.finalize()).prefix(Self.byteCount))
     }
 
     /// The conversation id a client named, of a key `storageKey` made (conversation ids have no `~`):

@@ -45,6 +45,7 @@ struct WidgetGate: Sendable {
         client.widgetFound = true
         switch OriginPolicy(configuration: dependencies.configuration).verdict(for: client.origin, widget: widget) {
         case .allowed(let origin):
+            InvocationTelemetry.serving(widgetId: widget.widgetId)
             return .success((widget, origin))
         case .refused(let type, let reason):
             return try await refuse(type, client: client, details: ["reason": reason],

@@ -66,8 +66,10 @@ public struct SecurityEventRecorder: Sendable {
     /// Records a refused request: its event, a blocked request in the day's usage and, unless the
     /// client is refused for being blocked already, a warning against its `blockSubject`. Returns
     /// when the block that this refusal started ends (recorded as a `blocked` event too), or nil.
+    /// The invocation's telemetry counts the refusal by type (and a block that it starts).
     @discardableResult
     public func refuse(_ type: SecurityEventType, client: Client, details: [String: String]) async throws -> Date? {
+        InvocationTelemetry.refused(type, widgetId: client.widgetFound ? client.widgetId : nil)
         let now = clock.now()
         let event = self.event(type, client: client, details: details, at: now)
         try await store.recordSecurityEvent(event)
@@ -88,6 +90,7 @@ public struct SecurityEventRecorder: Sendable {
         guard case .admitted(let count) = outcome, count == configuration.autoBlockAfterWarnings else { return nil }
         let until = now.addingTimeInterval(TimeInterval(cooldown))
         try await store.block(client.blockKey, until: until)
+        InvocationTelemetry.count(.blocksStarted)
         // The block starts because of the refusal just recorded: one refused request, not two.
         try await store.recordSecurityEvent(event(.blocked, client: client,
                                                   details: ["block_expires_at": ISO8601.string(until), "reason": "auto_block"], at: now))

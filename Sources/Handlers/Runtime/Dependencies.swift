@@ -97,13 +97,16 @@ public struct Dependencies: Sendable {
     public var poster: any ConnectionPoster
     public var clock: any WallClock
     public var configuration: Configuration
+    /// Where each invocation's report goes (metrics and its log lines); nil counts nothing.
+    public var telemetry: (any TelemetrySink)?
 
     public init(store: any Store, ai: any AIProvider, poster: any ConnectionPoster, clock: any WallClock = SystemClock(),
-                configuration: Configuration) {
+                configuration: Configuration, telemetry: (any TelemetrySink)? = nil) {
         self.store = store
         self.ai = ai
         self.poster = poster
         self.clock = clock
         self.configuration = configuration
+        self.telemetry = telemetry
     }
 }

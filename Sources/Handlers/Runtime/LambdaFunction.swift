@@ -75,17 +75,38 @@ public struct AnyLambdaFunction: Sendable {
     public let name: FunctionName
     private let invokeBytes: @Sendable ([UInt8], InvocationContext) async throws -> [UInt8]
 
-    public init<F: LambdaFunction>(_ name: FunctionName, _ function: F) {
+    /// With a `telemetry` sink, each invocation runs with an `InvocationTelemetry` of its own and
+    /// ends by publishing its report to the sink once, whether it answered or failed; without one,
+    /// nothing is counted or measured.
+    public init<F: LambdaFunction>(_ name: FunctionName, _ function: F, telemetry: (any TelemetrySink)? = nil) {
         self.name = name
-        invokeBytes = { payload, context in
+        let run: @Sendable ([UInt8], InvocationContext) async throws -> F.Output = { payload, context in
             let event: F.Event
             do {
                 event = try F.decodeEvent(payload)
             } catch {
                 throw InvocationError.malformedEvent("\(name.rawValue) could not decode the event: \(DecodingErrorSummary(error))")
             }
-            let output = try await function.handle(event, context: context)
-            return try F.encodeOutput(output)
+            return try await function.handle(event, context: context)
+        }
+        guard let telemetry else {
+            invokeBytes = { payload, context in try F.encodeOutput(try await run(payload, context)) }
+            return
+        }
+        invokeBytes = { payload, context in
+            let observed = InvocationTelemetry()
+            let start = ContinuousClock.now
+            do {
+                let output = try await InvocationTelemetry.$current.withValue(observed) { try await run(payload, context) }
+                telemetry.publish(observed.report(function: name, requestId: context.requestId, duration: start.duration(to: .now),
+                                                  statusCode: (output as? any StatusCodeReporting)?.statusCode, errorType: nil))
+                return try F.encodeOutput(output)
+            } catch {
+                let errorType = (error as? InvocationError)?.errorType ?? String(describing: type(of: error))
+                telemetry.publish(observed.report(function: name, requestId: context.requestId, duration: start.duration(to: .now),
+                                                  statusCode: nil, errorType: errorType))
+                throw error
+            }
         }
     }
 

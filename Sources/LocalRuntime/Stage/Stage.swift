@@ -55,6 +55,8 @@ final class Stage: Sendable {
     let settings: StageSettings
     let registry: ConnectionRegistry
     let recorder: EventRecorder?
+    /// What `GET /metrics` serves: the in-process functions' counts.
+    let metrics: StageMetrics
     private let routeSelection: RouteSelection
     /// Invocation records for the dev console's live log.
     let feed = InvocationFeed()
@@ -69,8 +71,10 @@ final class Stage: Sendable {
 
     /// `registry` is given when in-process functions post replies straight to it (`ReplyPath.inProcess`).
     init(template: Template, invoker: any FunctionInvoker, settings: StageSettings, recorder: EventRecorder?,
-         registry: ConnectionRegistry = ConnectionRegistry(), widgetGreeting: @escaping @Sendable (String) async -> String? = { _ in nil }) {
+         registry: ConnectionRegistry = ConnectionRegistry(), metrics: StageMetrics? = nil,
+         widgetGreeting: @escaping @Sendable (String) async -> String? = { _ in nil }) {
         self.template = template
+        self.metrics = metrics ?? StageMetrics(functions: template.functions.values.map(\.name))
         self.widgetGreeting = widgetGreeting
         self.registry = registry
         self.invoker = invoker

@@ -40,10 +40,25 @@ extension Stage {
         if path == "/favicon.ico", template.httpRoute(method: request.method.rawValue, path: path) == nil {
             return Response(status: .noContent)
         }
+        if path == "/metrics", template.httpRoute(method: request.method.rawValue, path: path) == nil {
+            return metricsPage(request)
+        }
         if template.httpRoute(method: request.method.rawValue, path: path) == nil, let page = try await console(request) {
             return page
         }
         return try await httpAPI(request, context: context)
+    }
+
+    /// `GET /metrics`: Prometheus text format, under the same host and cross-site rules as the console.
+    private func metricsPage(_ request: Request) -> Response {
+        if let refusal = localAccessRefusal(request) { return refusal }
+        guard request.method == .get || request.method == .head else {
+            var refusal = Self.json(405, ["message": "Use GET on /metrics"])
+            refusal.headers[.allow] = "GET, HEAD"
+            return refusal
+        }
+        return Self.response(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                             body: Array(metrics.text().utf8))
     }
 
     // MARK: @connections
