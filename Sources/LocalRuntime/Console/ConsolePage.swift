@@ -113,6 +113,9 @@ enum ConsolePage {
   const stageUrl = (requestedStage && sameHostStage(requestedStage)) || `ws://${location.host}/dev`;
   const widgetId = params.get("widget_id") || "widget_demo_localhost";
   const sessionId = "console-" + Math.random().toString(36).slice(2, 10);
+  // The conversation's token, from the last reply: sent with every message, so that a reconnect
+  // continues the conversation (a frame without one starts over on a new connection).
+  let conversationToken = null;
   const $ = (id) => document.getElementById(id);
   const messages = $("messages"), status = $("status"), send = $("send"), input = $("message");
   $("endpoint").textContent = stageUrl;
@@ -150,6 +153,7 @@ enum ConsolePage {
     socket.onopen = () => { opened = true; backoff = 500; setOnline(true); };
     socket.onmessage = (event) => {
       let frame; try { frame = JSON.parse(event.data); } catch { return; }
+      if (frame.conversation_token) { conversationToken = frame.conversation_token; }
       if (frame.type === "message") { add("assistant", frame.content); }
       else if (frame.type === "delta") { streaming = streaming || add("assistant", ""); streaming.textContent += frame.content; }
       else if (frame.type === "done") { if (streaming) streaming.textContent = frame.content; else add("assistant", frame.content); streaming = null; }
@@ -171,7 +175,9 @@ enum ConsolePage {
     const text = input.value.trim();
     if (!text || !socket || socket.readyState !== 1) return;
     add("user", text);
-    socket.send(JSON.stringify({ action: "sendMessage", message: text, conversation_id: sessionId }));
+    const turn = { action: "sendMessage", message: text, conversation_id: sessionId };
+    if (conversationToken) { turn.conversation_token = conversationToken; }
+    socket.send(JSON.stringify(turn));
     input.value = ""; input.focus();
   });
 
