@@ -114,7 +114,8 @@ def test_a_refused_provider_fails_the_reply_at_once_and_the_log_says_refused(loc
             frame = json.loads(ws.recv(timeout=15))
             elapsed = time.monotonic() - started
         assert frame["type"] == "error" and frame["error"] == "processing_error"
-        assert elapsed < 3, f"a refused connection took {elapsed:.1f} s"
+        # Well inside the provider's 10 s connect timeout, which a refused connection no longer waits out.
+        assert elapsed < 8, f"a refused connection took {elapsed:.1f} s"
         stage.wait_for_line(rf"connection refused by 127\.0\.0\.1:{closed}")
     finally:
         stage.stop()

@@ -217,7 +217,8 @@ struct OpenAIProviderTests {
         let started = ContinuousClock.now
         let result = await outcome(unreachable, request(deadline: 30))
         #expect(result.error == .cannotConnect(.refused(host: "127.0.0.1", port: port)))
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Well inside the 10 s connect timeout it would otherwise wait out (a bound for hangs, not a timing).
+        #expect(ContinuousClock.now - started < .seconds(8))
         #expect(result.error?.description.contains("connection refused by 127.0.0.1:\(port)") == true)
     }
 
@@ -238,13 +239,13 @@ struct OpenAIProviderTests {
     func unresolvableHost() async throws {
         // .invalid never resolves (RFC 6761); without DNS at all the lookup fails at once too.
         let unresolvable = OpenAIProvider(settings: .init(baseURL: "http://ai-provider.invalid/v1", apiKey: "k", timeouts: Self.patientTimeouts))
-        let started = ContinuousClock.now
         let result = await outcome(unresolvable, request(deadline: 30))
         guard case .cannotConnect(.unresolvable(let host, _))? = result.error else {
             Issue.record("expected an unresolvable host, got \(String(describing: result.error))")
             return
         }
+        // The kind is the point: a refused lookup is reported as such, not as the connect timeout
+        // that `patientTimeouts` would otherwise wait out (timing is not asserted in tests).
         #expect(host == "ai-provider.invalid")
-        #expect(ContinuousClock.now - started < .seconds(5))
     }
 }
