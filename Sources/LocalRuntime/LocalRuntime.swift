@@ -118,7 +118,7 @@ struct Invoke: AsyncParsableCommand {
             environment["STATE_PATH"] = URL(fileURLWithPath: state).path
             environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = endpoint
             if ai == .embedded { environment["AI_API_KEY"] = nil }
-            let pool = LambdaPool(log: { _ in })
+            let pool = LambdaPool(functionLogsToStandardError: true, log: { _ in })
             do {
                 let output = try await BootstrapInvoker(pool: pool, bootstrapPath: bootstrapPath, environment: environment)
                     .invoke(function, payload: payload, requestId: AWSIdentifiers.lambdaRequestId())

@@ -35,9 +35,15 @@ actor LambdaPool {
     let maxSandboxesPerFunction: Int
     private var slots: [String: [Slot]] = [:]
     private let log: @Sendable (String) -> Void
+    /// Where the functions' own output (their log lines, EMF metrics included) goes: the process's
+    /// standard output, beside the stage log, or its standard error when standard output carries a
+    /// result (`invoke` prints the response there, as `sam local invoke` does).
+    private let functionLogsToStandardError: Bool
 
-    init(maxSandboxesPerFunction: Int = LambdaPool.defaultMaxSandboxesPerFunction, log: @escaping @Sendable (String) -> Void) {
+    init(maxSandboxesPerFunction: Int = LambdaPool.defaultMaxSandboxesPerFunction, functionLogsToStandardError: Bool = false,
+         log: @escaping @Sendable (String) -> Void) {
         self.maxSandboxesPerFunction = maxSandboxesPerFunction
+        self.functionLogsToStandardError = functionLogsToStandardError
         self.log = log
     }
 
@@ -167,6 +173,7 @@ actor LambdaPool {
         environment["AWS_REGION"] = environment["AWS_REGION"] ?? "us-east-1"
         environment["PATH"] = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]
         process.environment = environment
+        if functionLogsToStandardError { process.standardOutput = FileHandle.standardError }
         let name = definition.name
         process.terminationHandler = { finished in
             Task {
