@@ -10,7 +10,9 @@ import Synchronization
 /// starting with the most recent `backlogLimit` records, so that a console opened after the
 /// fact (or reloaded) shows what already happened, not only what happens next.
 final class InvocationFeed: Sendable {
-    /// Records kept for consoles that open later, and buffered per slow subscriber.
+    /// Records kept for consoles that open later, and buffered per slow subscriber. Each record's
+    /// event and response are at most `ConsoleBody.maxBytes` apiece, so the backlog stays within a
+    /// few megabytes whatever clients send; subscribers' buffers share the same strings.
     static let backlogLimit = 200
 
     private struct State {

@@ -109,14 +109,17 @@ final class Stage: Sendable {
         recorder?.record(payload, function: function.name.rawValue)
         let started = ContinuousClock.now
         var status = "error"
+        var responseBytes: [UInt8]?
         defer {
             let record = InvocationRecord(function: function.name.rawValue, route: route, id: id, status: status,
-                                          milliseconds: Milliseconds.since(started))
+                                          milliseconds: Milliseconds.since(started),
+                                          event: ConsoleBody.text(payload), response: responseBytes.map(ConsoleBody.text))
             StageLog.write(record.line)
             feed.publish(record)
         }
         do {
             let output = try await invoker.invoke(function, payload: payload, requestId: lambdaRequestId)
+            responseBytes = output
             let response = try JSONValue(parsing: output)
             status = response["statusCode"]?.intValue.map(String.init) ?? "200"
             return response
