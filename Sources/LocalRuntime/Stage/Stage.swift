@@ -60,6 +60,8 @@ final class Stage: Sendable {
     private let routeSelection: RouteSelection
     /// Invocation records for the dev console's live log.
     let feed = InvocationFeed()
+    /// What `GET /_dev/openapi.yaml` serves.
+    let openAPI: OpenAPIDocument
     /// Who may use the console and `@connections`.
     let accessPolicy: LocalAccessPolicy
     /// The greeting of an active widget, for the dev console to show before the first message.
@@ -71,10 +73,11 @@ final class Stage: Sendable {
 
     /// `registry` is given when in-process functions post replies straight to it (`ReplyPath.inProcess`).
     init(template: Template, invoker: any FunctionInvoker, settings: StageSettings, recorder: EventRecorder?,
-         registry: ConnectionRegistry = ConnectionRegistry(), metrics: StageMetrics? = nil,
+         registry: ConnectionRegistry = ConnectionRegistry(), metrics: StageMetrics? = nil, openAPI: OpenAPIDocument = .absent,
          widgetGreeting: @escaping @Sendable (String) async -> String? = { _ in nil }) {
         self.template = template
         self.metrics = metrics ?? StageMetrics(functions: template.functions.values.map(\.name))
+        self.openAPI = openAPI
         self.widgetGreeting = widgetGreeting
         self.registry = registry
         self.invoker = invoker
