@@ -112,7 +112,7 @@ struct Serve: AsyncParsableCommand {
         }
         let recorder = try record.map { try EventRecorder(directory: $0, maxBytes: recordMaxBytes) }
         let stage = Stage(template: template, invoker: functions, settings: settings, recorder: recorder, registry: registry,
-                          metrics: metrics,
+                          metrics: metrics, openAPI: OpenAPIDocument.load(templatePath: templateOptions.template),
                           widgetGreeting: { id in
                               guard let widget = try? await store.widget(id: id), widget.isActive else { return nil }
                               return widget.settings.greeting

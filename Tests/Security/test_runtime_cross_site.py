@@ -66,7 +66,7 @@ def test_the_stage_itself_and_boto3_still_reach_connections(stage):
                             headers={"Host": f"localhost:{stage.port}"}).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/_dev", "/_dev/log", "/_dev/fixtures"])
+@pytest.mark.parametrize("path", ["/_dev", "/_dev/log", "/_dev/fixtures", "/_dev/metrics.json", "/_dev/openapi.yaml", "/openapi.yaml"])
 def test_the_console_answers_only_the_stages_own_host_names(stage, path):
     refused = requests.get(f"{stage.http_url}{path}", headers={"Host": f"attacker.example:{stage.port}"}, timeout=10, stream=True)
     assert refused.status_code == 403

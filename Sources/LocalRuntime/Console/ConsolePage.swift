@@ -2,7 +2,9 @@ import Crypto
 import Foundation
 import HTTPTypes
 
-/// The dev console: a chat widget wired to the stage and a live log of invocations. One
+/// The dev console: a chat widget wired to the stage, a live log of invocations (each one's event
+/// and response on click), the stage's metrics polled every 2 s with a chart of recent durations,
+/// and a link to the OpenAPI document. One
 /// self-contained page — no build step, no CDN — so it works offline exactly as served.
 enum ConsolePage {
     static let noSniff = HTTPField(name: HTTPField.Name.xContentTypeOptions, value: "nosniff")
@@ -69,11 +71,19 @@ enum ConsolePage {
   .log { overflow:auto; flex:1; max-height:60vh; }
   .replay { display:flex; gap:8px; padding:10px; border-top:1px solid var(--line); flex-wrap:wrap; }
   select { flex:1; min-width:0; padding:8px; font:inherit; border:1px solid var(--muted); border-radius:8px; }
+  .side { display:flex; flex-direction:column; gap:16px; min-width:0; }
+  section.compact { min-height:0; }
+  #log tr { cursor:pointer; } #log tr:hover, #log tr.selected { background:#eff6ff; }
+  #detail { margin:0; padding:10px 12px; border-top:1px solid var(--line); font:12px/1.4 ui-monospace, monospace; white-space:pre-wrap; overflow-wrap:anywhere; max-height:40vh; overflow:auto; }
+  #latency { display:block; width:100%; height:72px; border-top:1px solid var(--line); }
+  #latency rect { fill:var(--accent); } #latency text { font:11px system-ui, sans-serif; fill:var(--muted); }
+  .muted { color:var(--muted); font-weight:400; font-size:13px; }
+  header a { color:var(--accent); }
   .sr-only { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); }
 </style>
 </head>
 <body>
-<header><h1>local-runtime dev console</h1><span id="endpoint" class="muted"></span></header>
+<header><h1>local-runtime dev console</h1><span id="endpoint" class="muted"></span><a id="openapi" href="/_dev/openapi.yaml">OpenAPI document</a></header>
 <main>
   <section aria-labelledby="chat-title">
     <h2 id="chat-title">Chat widget <span id="status" class="offline" role="status" aria-live="polite">Offline</span></h2>
@@ -84,8 +94,9 @@ enum ConsolePage {
       <button id="send" type="submit" disabled>Send</button>
     </form>
   </section>
+  <div class="side">
   <section aria-labelledby="log-title">
-    <h2 id="log-title">Invocations</h2>
+    <h2 id="log-title">Invocations <span class="muted">select a row for its event and response</span></h2>
     <div class="log"><table aria-describedby="log-title">
       <thead><tr><th scope="col">function</th><th scope="col">route</th><th scope="col">status</th><th scope="col">ms</th><th scope="col">id</th></tr></thead>
       <tbody id="log"></tbody>
@@ -95,7 +106,17 @@ enum ConsolePage {
       <select id="fixture"></select>
       <button id="replay" type="button">Replay fixture</button>
     </div>
+    <pre id="detail" aria-live="polite" aria-label="Selected invocation" hidden></pre>
   </section>
+  <section class="compact" aria-labelledby="metrics-title">
+    <h2 id="metrics-title">Metrics <span id="metrics-updated" class="muted">loading…</span></h2>
+    <div class="log"><table aria-describedby="metrics-title">
+      <thead><tr><th scope="col">function</th><th scope="col">ok</th><th scope="col">errors</th><th scope="col">messages</th><th scope="col">replies</th><th scope="col">AI errors</th><th scope="col">AI calls</th></tr></thead>
+      <tbody id="metrics"></tbody>
+    </table></div>
+    <svg id="latency" role="img" aria-label="Durations of recent invocations" viewBox="0 0 300 72" preserveAspectRatio="none"></svg>
+  </section>
+  </div>
 </main>
 <script>
 (() => {
@@ -181,15 +202,87 @@ enum ConsolePage {
     input.value = ""; input.focus();
   });
 
-  const log = $("log");
+  const log = $("log"), detail = $("detail");
+  // Each row's record, for its event and response on click; dropped with the row.
+  const records = new WeakMap();
+  // The latest durations, oldest first, for the latency chart.
+  const durations = [], chartLength = 60;
   function logRow(record) {
     const row = document.createElement("tr");
+    row.tabIndex = 0;
     for (const value of [record.function, record.route, record.status, record.milliseconds.toFixed(2), record.id]) {
       const cell = document.createElement("td"); cell.textContent = value; row.appendChild(cell);
     }
+    records.set(row, record);
     log.prepend(row);
     while (log.children.length > 200) log.lastChild.remove();
+    durations.push(record.milliseconds);
+    if (durations.length > chartLength) durations.shift();
+    plotLatency();
   }
+  // An event or response as readable JSON: an event's body (JSON in a string) is shown parsed; a
+  // body the stage cut at 16 KB is no longer JSON and is shown as it came.
+  function readable(text) {
+    if (text === undefined || text === null) return "(none)";
+    try {
+      const value = JSON.parse(text);
+      if (value && typeof value.body === "string" && !value.isBase64Encoded) { try { value.body = JSON.parse(value.body); } catch { } }
+      return JSON.stringify(value, null, 2);
+    } catch { return text; }
+  }
+  function showDetail(row) {
+    const record = records.get(row);
+    if (!record) return;
+    for (const selected of log.querySelectorAll("tr.selected")) selected.classList.remove("selected");
+    row.classList.add("selected");
+    detail.textContent = `${record.function} ${record.route} ${record.id}\n\nevent\n${readable(record.event)}\n\nresponse\n${readable(record.response)}`;
+    detail.hidden = false;
+  }
+  log.addEventListener("click", (event) => { const row = event.target.closest("tr"); if (row) showDetail(row); });
+  log.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") { const row = event.target.closest("tr"); if (row) { event.preventDefault(); showDetail(row); } }
+  });
+
+  const svgNS = "http://www.w3.org/2000/svg", chart = $("latency");
+  function plotLatency() {
+    chart.replaceChildren();
+    const top = Math.max(1, ...durations), width = 300 / chartLength, height = 58;
+    durations.forEach((milliseconds, index) => {
+      const bar = document.createElementNS(svgNS, "rect"), barHeight = Math.max(1, milliseconds / top * height);
+      bar.setAttribute("x", (index * width).toFixed(2)); bar.setAttribute("width", (width * 0.8).toFixed(2));
+      bar.setAttribute("y", (72 - barHeight).toFixed(2)); bar.setAttribute("height", barHeight.toFixed(2));
+      chart.appendChild(bar);
+    });
+    const label = document.createElementNS(svgNS, "text");
+    label.setAttribute("x", "2"); label.setAttribute("y", "11");
+    label.textContent = durations.length ? `last ${durations.length} invocations, max ${top.toFixed(1)} ms` : "no invocations yet";
+    chart.appendChild(label);
+  }
+  plotLatency();
+
+  // The same counters as /metrics, every 2 s while the page is open.
+  function showMetrics(functions) {
+    const rows = Object.keys(functions).sort().map((name) => {
+      const counters = functions[name], row = document.createElement("tr");
+      row.dataset.function = name;
+      const values = [name, counters.invocations.ok, counters.invocations.error, counters.counts.Messages, counters.counts.Replies,
+                      counters.counts.AIErrors, counters.ai_calls];
+      values.forEach((value, index) => {
+        const cell = document.createElement("td"); cell.textContent = value;
+        if (index === 1) cell.className = "invocations";
+        row.appendChild(cell);
+      });
+      return row;
+    });
+    $("metrics").replaceChildren(...rows);
+    $("metrics-updated").textContent = "updated " + new Date().toLocaleTimeString();
+  }
+  function pollMetrics() {
+    fetch("/_dev/metrics.json").then((r) => r.ok ? r.json() : Promise.reject(r.status)).then(showMetrics)
+      .catch(() => { $("metrics-updated").textContent = "unavailable"; });
+  }
+  pollMetrics();
+  setInterval(pollMetrics, 2000);
   if (requestedStage && stageUrl !== sameHostStage(requestedStage)) add("notice", "ws= must name a stage on this host; using " + stageUrl);
   if (!requestedStage || stageUrl !== sameHostStage(requestedStage)) {
     const feed = new EventSource("/_dev/log");

@@ -10,7 +10,9 @@ import Synchronization
 /// starting with the most recent `backlogLimit` records, so that a console opened after the
 /// fact (or reloaded) shows what already happened, not only what happens next.
 final class InvocationFeed: Sendable {
-    /// Records kept for consoles that open later, and buffered per slow subscriber.
+    /// Records kept for consoles that open later, and buffered per slow subscriber. Each record's
+    /// event and response are at most `ConsoleBody.maxBytes` apiece, so the backlog stays within a
+    /// few megabytes whatever clients send; subscribers' buffers share the same strings.
     static let backlogLimit = 200
 
     private struct State {
@@ -52,8 +54,8 @@ final class InvocationFeed: Sendable {
     }
 }
 
-/// The dev console's routes on the stage: the page, its live log, the widget's greeting, the fixture
-/// list and replay.
+/// The dev console's routes on the stage: the page, its live log, the metrics as JSON, the OpenAPI
+/// document, the widget's greeting, the fixture list and replay.
 ///
 /// Only the stage's own host names are answered, and only the stage's own pages may call the log,
 /// the fixture list and replay (`LocalAccessPolicy`); replay also takes nothing but
@@ -100,6 +102,13 @@ extension Stage {
                 }
                 try await writer.finish(nil)
             })
+        case (.get, "/_dev/metrics.json"):
+            // What /metrics counts, as JSON the page polls rather than parsing the exposition text.
+            return Self.response(status: 200, headers: ["Content-Type": "application/json", "X-Content-Type-Options": "nosniff",
+                                                        "Cache-Control": "no-store"],
+                                 body: Array(JSONCoding.string(metrics.snapshot()).utf8))
+        case (.get, "/_dev/openapi.yaml"):
+            return openAPIResponse()
         case (.get, "/_dev/widget"):
             let widgetId = request.uri.queryParameters["widget_id"].map(String.init) ?? DemoWidget.id
             guard let greeting = await widgetGreeting(widgetId) else {
@@ -129,6 +138,16 @@ extension Stage {
         default:
             return nil
         }
+    }
+
+    /// The OpenAPI document read at start-up, or a 404 that says where it was looked for.
+    func openAPIResponse() -> Response {
+        guard let bytes = openAPI.bytes else {
+            let searched = openAPI.searched.isEmpty ? "" : " (looked for \(openAPI.searched.joined(separator: " and ")))"
+            return Self.json(404, ["message": "no OpenAPI document: \(OpenAPIDocument.relativePath) was not found when the stage started\(searched)"])
+        }
+        return Self.response(status: 200, headers: ["Content-Type": "application/yaml; charset=utf-8", "X-Content-Type-Options": "nosniff"],
+                             body: bytes)
     }
 
     /// Whether a `Content-Type` value is JSON's media type, parameters (`; charset=utf-8`) aside.

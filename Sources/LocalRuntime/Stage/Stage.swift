@@ -60,6 +60,8 @@ final class Stage: Sendable {
     private let routeSelection: RouteSelection
     /// Invocation records for the dev console's live log.
     let feed = InvocationFeed()
+    /// What `GET /_dev/openapi.yaml` serves.
+    let openAPI: OpenAPIDocument
     /// Who may use the console and `@connections`.
     let accessPolicy: LocalAccessPolicy
     /// The greeting of an active widget, for the dev console to show before the first message.
@@ -71,10 +73,11 @@ final class Stage: Sendable {
 
     /// `registry` is given when in-process functions post replies straight to it (`ReplyPath.inProcess`).
     init(template: Template, invoker: any FunctionInvoker, settings: StageSettings, recorder: EventRecorder?,
-         registry: ConnectionRegistry = ConnectionRegistry(), metrics: StageMetrics? = nil,
+         registry: ConnectionRegistry = ConnectionRegistry(), metrics: StageMetrics? = nil, openAPI: OpenAPIDocument = .absent,
          widgetGreeting: @escaping @Sendable (String) async -> String? = { _ in nil }) {
         self.template = template
         self.metrics = metrics ?? StageMetrics(functions: template.functions.values.map(\.name))
+        self.openAPI = openAPI
         self.widgetGreeting = widgetGreeting
         self.registry = registry
         self.invoker = invoker
@@ -109,14 +112,17 @@ final class Stage: Sendable {
         recorder?.record(payload, function: function.name.rawValue)
         let started = ContinuousClock.now
         var status = "error"
+        var responseBytes: [UInt8]?
         defer {
             let record = InvocationRecord(function: function.name.rawValue, route: route, id: id, status: status,
-                                          milliseconds: Milliseconds.since(started))
+                                          milliseconds: Milliseconds.since(started),
+                                          event: ConsoleBody.text(payload), response: responseBytes.map(ConsoleBody.text))
             StageLog.write(record.line)
             feed.publish(record)
         }
         do {
             let output = try await invoker.invoke(function, payload: payload, requestId: lambdaRequestId)
+            responseBytes = output
             let response = try JSONValue(parsing: output)
             status = response["statusCode"]?.intValue.map(String.init) ?? "200"
             return response

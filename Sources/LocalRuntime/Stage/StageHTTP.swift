@@ -43,6 +43,9 @@ extension Stage {
         if path == "/metrics", template.httpRoute(method: request.method.rawValue, path: path) == nil {
             return metricsPage(request)
         }
+        if path == "/openapi.yaml", request.method == .get, template.httpRoute(method: "GET", path: path) == nil {
+            return localAccessRefusal(request) ?? openAPIResponse()
+        }
         if template.httpRoute(method: request.method.rawValue, path: path) == nil, let page = try await console(request) {
             return page
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Handlers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,6 +14,12 @@ struct InvocationRecord: Sendable, Encodable {
     var id: String
     var status: String
     var milliseconds: Double
+    /// The event the function was handed and the response it returned, for the dev console to show
+    /// on click; nil where there is none (`@connections` calls, a failed invocation's response).
+    /// Each is a `ConsoleBody`: credentials redacted and its size bounded, since the feed keeps
+    /// `InvocationFeed.backlogLimit` records for every console.
+    var event: String? = nil
+    var response: String? = nil
 
     var line: String {
         "\(function)  \(route)  \(id)  \(status)  \(Milliseconds.text(milliseconds)) ms"
@@ -22,6 +29,36 @@ struct InvocationRecord: Sendable, Encodable {
     /// id on WebSocket routes and `@connections` (what `post_to_connection` takes), the request id
     /// on HTTP routes.
     static let header = "function  route  id (connectionId or requestId)  status  duration"
+}
+
+/// The event or response JSON an `InvocationRecord` carries for the dev console: credentials
+/// redacted as `--record` redacts them (`EventRecorder.redactingCredentials`: the event's and a
+/// proxy response's `headers`, `cookies` and token-like query parameters), then at most
+/// `maxBytes`, so that 200 records of large bodies stay a few megabytes.
+///
+/// An event or proxy response is mostly its `body`, so a large one has that string cut and noted,
+/// and stays JSON with its headers, route and status whole; anything else too large is cut as
+/// text, no longer JSON, and ends with a note saying how long it was.
+enum ConsoleBody {
+    static let maxBytes = 16 * 1024
+    /// Room left for the note after a cut body, and for escapes in what is kept of it.
+    private static let noteBytes = 256
+
+    static func text(_ json: [UInt8]) -> String {
+        let redacted = EventRecorder.redactingCredentials(json)
+        guard redacted.count > maxBytes else { return String(decoding: redacted, as: UTF8.self) }
+        if case .object(var members)? = try? JSONValue(parsing: redacted), case .string(let body)? = members["body"] {
+            let kept = maxBytes - noteBytes - (redacted.count - body.utf8.count)
+            if kept > 0 {
+                // A cut inside a multi-byte character decodes to U+FFFD rather than failing.
+                members["body"] = .string(String(decoding: body.utf8.prefix(kept), as: UTF8.self)
+                    + "… (truncated: \(body.utf8.count) bytes in all)")
+                let shortened = JSONValue.object(members).jsonBytes
+                if shortened.count <= maxBytes { return String(decoding: shortened, as: UTF8.self) }
+            }
+        }
+        return String(decoding: redacted.prefix(maxBytes), as: UTF8.self) + "\n… (truncated: \(redacted.count) bytes in all)"
+    }
 }
 
 /// Writes stage log lines unbuffered, so that a process reading the stage's output sees each line

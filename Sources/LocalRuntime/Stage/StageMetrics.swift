@@ -87,6 +87,36 @@ final class StageMetrics: TelemetrySink {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// One function's counters as the dev console reads them from `GET /_dev/metrics.json`.
+    struct FunctionCounters: Sendable, Encodable {
+        /// Every `CountedMetric` by its CloudWatch name (`Messages`, `Replies`, …), 0 included.
+        var counts: [String: Int]
+        /// Invocations by outcome: `ok` and `error`.
+        var invocations: [String: Int]
+        /// AI provider calls and their total time, in seconds: the histogram's `_count` and `_sum`.
+        var aiCalls: Int
+        var aiSeconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case counts, invocations, aiCalls = "ai_calls", aiSeconds = "ai_seconds"
+        }
+    }
+
+    /// The same counters as `text()`, by function (handler name), for the dev console's metrics panel.
+    func snapshot() -> [String: FunctionCounters] {
+        let state = state.withLock { $0 }
+        let functions = Set(functions).union(state.counts.keys).union(state.invocations.keys)
+        var result: [String: FunctionCounters] = [:]
+        for function in functions {
+            let latency = state.latency[function] ?? Histogram()
+            result[function] = FunctionCounters(
+                counts: Dictionary(uniqueKeysWithValues: CountedMetric.allCases.map { ($0.rawValue, state.counts[function]?[$0] ?? 0) }),
+                invocations: ["ok": state.invocations[function]?["ok"] ?? 0, "error": state.invocations[function]?["error"] ?? 0],
+                aiCalls: latency.count, aiSeconds: latency.sum)
+        }
+        return result
+    }
+
     /// `RateLimitExceeded` → `rate_limit_exceeded`, `AIErrors` → `ai_errors`.
     static func snakeCase(_ name: String) -> String {
         let characters = Array(name)
