@@ -116,7 +116,7 @@ final class Stage: Sendable {
         defer {
             let record = InvocationRecord(function: function.name.rawValue, route: route, id: id, status: status,
                                           milliseconds: Milliseconds.since(started),
-                                          event: ConsoleBody.text(payload), response: responseBytes.map(ConsoleBody.text))
+                                          event: ConsoleBody.kept(payload), response: responseBytes.map(ConsoleBody.kept))
             StageLog.write(record.line)
             feed.publish(record)
         }

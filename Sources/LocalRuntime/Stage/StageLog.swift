@@ -16,10 +16,27 @@ struct InvocationRecord: Sendable, Encodable {
     var milliseconds: Double
     /// The event the function was handed and the response it returned, for the dev console to show
     /// on click; nil where there is none (`@connections` calls, a failed invocation's response).
-    /// Each is a `ConsoleBody`: credentials redacted and its size bounded, since the feed keeps
-    /// `InvocationFeed.backlogLimit` records for every console.
-    var event: String? = nil
-    var response: String? = nil
+    /// Kept as the function saw them (`ConsoleBody.kept`: at most `ConsoleBody.keptBytes` apiece,
+    /// since the feed keeps `InvocationFeed.backlogLimit` records) and redacted and shortened only
+    /// when a console reads the record (`encode(to:)`), so that the stage does not parse and write
+    /// every invocation's JSON once more for a page nobody may have open.
+    var event: [UInt8]? = nil
+    var response: [UInt8]? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case function, route, id, status, milliseconds, event, response
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(function, forKey: .function)
+        try container.encode(route, forKey: .route)
+        try container.encode(id, forKey: .id)
+        try container.encode(status, forKey: .status)
+        try container.encode(milliseconds, forKey: .milliseconds)
+        try container.encodeIfPresent(event.map(ConsoleBody.text), forKey: .event)
+        try container.encodeIfPresent(response.map(ConsoleBody.text), forKey: .response)
+    }
 
     var line: String {
         "\(function)  \(route)  \(id)  \(status)  \(Milliseconds.text(milliseconds)) ms"
@@ -41,6 +58,15 @@ struct InvocationRecord: Sendable, Encodable {
 /// text, no longer JSON, and ends with a note saying how long it was.
 enum ConsoleBody {
     static let maxBytes = 16 * 1024
+    /// The most of an event or response a record keeps until a console reads it.
+    static let keptBytes = 64 * 1024
+
+    /// `json` to keep in a record: itself up to `keptBytes`, else a note of its size (a prefix of
+    /// JSON could not be redacted reliably, so none is kept).
+    static func kept(_ json: [UInt8]) -> [UInt8] {
+        json.count <= keptBytes ? json : Array(#"{"note":"not kept for the console: \#(json.count) bytes"}"#.utf8)
+    }
+
     /// Room left for the note after a cut body, and for escapes in what is kept of it.
     private static let noteBytes = 256
 
