@@ -2,6 +2,7 @@
 body (boto3 retries 5xx), and `/_dev/replay` with a body over 4 KB answered 500. An oversized body
 is 413 wherever a size is exceeded (SPEC §5.1), and no input gets a 500."""
 import json
+import time
 
 import boto3
 import pytest
@@ -15,8 +16,15 @@ LIMIT = 128 * 1024
 
 
 def open_connection(stage):
+    """A connection the stage has registered: the handshake's 101 goes out a moment before the stage
+    files the connection for `@connections`, which answers 410 until then."""
     ws = connect(f"{stage.ws_url}?sessionId=big&widget_id=widget_demo_localhost", origin=ORIGIN)
-    return ws, stage.last_connection_id()
+    connection_id = stage.last_connection_id()
+    deadline = time.monotonic() + 10
+    while requests.get(f"{stage.http_url}/dev/@connections/{connection_id}", timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "the connection never became reachable through @connections"
+        time.sleep(0.02)
+    return ws, connection_id
 
 
 @pytest.mark.parametrize("size", [LIMIT + 1, LIMIT + 4096, 2 * 1024 * 1024])
