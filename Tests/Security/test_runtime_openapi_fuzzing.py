@@ -34,3 +34,14 @@ def test_the_http_api_and_connections_match_their_openapi_document(stage, local_
     assert " generated, " in result.stdout and " passed" in result.stdout, result.stdout[-5000:]
     failed_invocations = [line for line in stage.lines if "  500  " in line or "  error" in line]
     assert not failed_invocations, "\n".join(failed_invocations[:20])
+
+
+def test_the_openapi_document_is_a_valid_openapi_3_1_description():
+    """A validator nobody here wrote reads the document the fuzzing above trusts."""
+    import yaml
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+
+    document = yaml.safe_load(OPENAPI.read_text())
+    assert document["openapi"].startswith("3.1")
+    validate(document, cls=OpenAPIV31SpecValidator)
