@@ -15,13 +15,23 @@ enum IPAddressText {
     /// Whether `text` is an IPv4 address as browsers write it: four decimal numbers from 0 to 255,
     /// without leading zeros (`127.1` and `010.0.0.5` are read otherwise, and never sent).
     static func isDottedQuad(_ text: some StringProtocol) -> Bool {
+        ipv4Octets(text) != nil
+    }
+
+    /// The four octets of `text` when it is a dotted quad as `isDottedQuad` reads it, else nil.
+    static func ipv4Octets(_ text: some StringProtocol) -> [UInt8]? {
         let parts = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
+        guard parts.count == 4 else { return nil }
+        var octets: [UInt8] = []
+        for part in parts {
             guard (1...3).contains(part.count), part.allSatisfy(\.isASCIIDigit), part.count == 1 || part.first != UInt8(ascii: "0") else {
-                return false
+                return nil
             }
-            return part.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) } <= 255
+            let value = part.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+            guard value <= 255 else { return nil }
+            octets.append(UInt8(value))
         }
+        return octets
     }
 
     /// The IPv6 address in `text` (RFC 4291: hex pieces, at most one `::`, optionally a dotted-quad
@@ -56,8 +66,8 @@ enum IPAddressText {
         return output
     }
 
-    /// The eight 16-bit pieces of the IPv6 address in `text`, or nil.
-    private static func ipv6Pieces(_ text: Substring) -> [UInt16]? {
+    /// The eight 16-bit pieces of the IPv6 address in `text` (hex digits in either case), or nil.
+    static func ipv6Pieces(_ text: Substring) -> [UInt16]? {
         let halves = text.split(separator: "::", omittingEmptySubsequences: false)
         guard halves.count <= 2 else { return nil }
         func pieces(_ part: Substring, dottedTail: Bool) -> [UInt16]? {
@@ -66,9 +76,8 @@ enum IPAddressText {
             let fields = part.split(separator: ":", omittingEmptySubsequences: false)
             for (position, field) in fields.enumerated() {
                 if dottedTail, position == fields.count - 1, field.utf8.contains(UInt8(ascii: ".")) {
-                    guard isDottedQuad(field) else { return nil }
-                    let octets = field.split(separator: ".").compactMap { UInt16($0) }
-                    result += [octets[0] << 8 | octets[1], octets[2] << 8 | octets[3]]
+                    guard let octets = ipv4Octets(field) else { return nil }
+                    result += [UInt16(octets[0]) << 8 | UInt16(octets[1]), UInt16(octets[2]) << 8 | UInt16(octets[3])]
                 } else {
                     guard (1...4).contains(field.utf8.count), field.utf8.allSatisfy(isHexDigit), let value = UInt16(field, radix: 16) else {
                         return nil
@@ -88,6 +97,6 @@ enum IPAddressText {
     }
 
     private static func isHexDigit(_ byte: UInt8) -> Bool {
-        byte.isASCIIDigit || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+        byte.isASCIIDigit || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte | 0x20)
     }
 }

@@ -28,7 +28,10 @@ public struct SecurityEventRecorder: Sendable {
     public struct Client: Sendable {
         public var widgetId: String?
         public var origin: RequestOrigin
-        public var sourceIp: String
+        public let sourceIp: String
+        /// The network limits and blocks are keyed by (an IPv4 address, an IPv6 /64), read once from
+        /// `sourceIp`: a refusal's event, warning and block all key on it.
+        public let network: ClientNetwork
         public var userAgent: String?
         /// Distinguishes the events of one request from another's (the API Gateway request id).
         public var requestId: String
@@ -42,12 +45,10 @@ public struct SecurityEventRecorder: Sendable {
             self.widgetId = widgetId
             self.origin = origin
             self.sourceIp = sourceIp
+            network = ClientNetwork(sourceIp: sourceIp)
             self.userAgent = userAgent
             self.requestId = requestId
         }
-
-        /// The network limits and blocks are keyed by (an IPv4 address, an IPv6 /64).
-        public var network: ClientNetwork { ClientNetwork(sourceIp: sourceIp) }
 
         /// Whom the automatic block applies to: the client's network together with its origin when
         /// a widget allows that origin, else with every origin no widget allows. Browsers cannot
