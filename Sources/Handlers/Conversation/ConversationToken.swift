@@ -1,8 +1,8 @@
 import Crypto
 
-/// A client's proof that a conversation is its own (SPEC §3.1: "Conversations belong to their
-/// client"). A conversation id is a name the client chooses and may leak (a URL, a log, a shared
-/// screen, ids like `c1`); the token is what gives access.
+/// A client's proof that a conversation is its own: conversations belong to their client. A
+/// conversation id is a name the client chooses and may leak (a URL, a log, a shared screen, ids
+/// like `c1`); the token is what gives access.
 ///
 /// The token is 128 random bits, written as 22 base64url characters. The server hands it out with a
 /// conversation's first reply (`conversation_token` in the chat POST's answer and in the `message` /
@@ -22,11 +22,20 @@ public struct ConversationToken: Sendable, Equatable, CustomStringConvertible {
     static let characterCount = 22
 
     /// A token sent by a client, or nil unless it is exactly 22 canonical base64url characters
-    /// (the last character carries 2 data bits and 4 zero bits).
+    /// (the last character carries 2 data bits and 4 zero bits: `Base64URL.decode` refuses others).
     public init?(_ text: String) {
-        guard text.utf8.count == Self.characterCount, let bytes = Base64URL.decode(text[...]),
-              Base64URL.encode(bytes) == text else { return nil }
+        guard text.utf8.count == Self.characterCount, Base64URL.decode(text[...]) != nil else { return nil }
         description = text
+    }
+
+    /// The token a turn carries (`conversation_token`), nil when it carries none, or the refusal
+    /// of a malformed one: both entry points, the chat POST and `sendMessage`, answer it alike.
+    static func sent(_ text: String?) -> Result<ConversationToken?, Refusal> {
+        guard let text else { return .success(nil) }
+        guard let token = ConversationToken(text) else {
+            return .failure(.invalidRequest("conversation_token must be the token an earlier reply returned."))
+        }
+        return .success(token)
     }
 
     private init(bytes: some Sequence<UInt8>) {

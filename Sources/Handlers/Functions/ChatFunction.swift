@@ -86,25 +86,23 @@ public struct ChatFunction: LambdaFunction {
         }
         let widgetId = headerWidgetId ?? body.widgetId
 
-        let (widget, origin): (WidgetConfig, Origin?)
+        let admitted: WidgetGate.Admitted
         switch try await WidgetGate(dependencies: dependencies).admit(widgetId: widgetId, client: client) {
-        case .failure(let refusal):
-            return try await failure(refusal, request, client: client, widgetId: widgetId)
-        case .success(let admitted):
-            (widget, origin) = admitted
+        case .failure(let refused):
+            return Self.respond(refused.refusal, cors: refused.readableBy.map { CORS().headers(for: $0) } ?? HTTPHeaders(),
+                                format: request.format)
+        case .success(let gateAdmitted):
+            admitted = gateAdmitted
         }
-        let cors = origin.map { CORS().headers(for: $0) } ?? HTTPHeaders()
+        let widget = admitted.widget
+        let cors = admitted.origin.map { CORS().headers(for: $0) } ?? HTTPHeaders()
 
         switch Self.validate(body) {
         case .failure(let refusal):
             return Self.respond(refusal, cors: cors, format: request.format)
         case .success(let (conversationId, token, message, history)):
-            var eventClient = client
-            eventClient.widgetId = widget.widgetId
-            eventClient.widgetFound = true
-            eventClient.originAllowed = true
             let turn = ChatTurnRequest(widget: widget, conversationId: conversationId, conversationToken: token ?? .random(),
-                                       message: message, clientHistory: history, client: eventClient, perIPLimit: true,
+                                       message: message, clientHistory: history, client: admitted.client, perIPLimit: true,
                                        deadline: context.deadline)
             switch try await ChatService(dependencies: dependencies).respond(to: turn) {
             case .failure(let refusal):
@@ -128,12 +126,10 @@ public struct ChatFunction: LambdaFunction {
         guard Identifiers.isValidConversationId(conversationId) else {
             return .failure(.invalidRequest("conversation_id must be 1-128 letters, digits or _-.:"))
         }
-        var token: ConversationToken?
-        if let text = body.conversationToken {
-            guard let valid = ConversationToken(text) else {
-                return .failure(.invalidRequest("conversation_token must be the token an earlier reply returned."))
-            }
-            token = valid
+        let token: ConversationToken?
+        switch ConversationToken.sent(body.conversationToken) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let sent): token = sent
         }
         let message: String
         var history: [ChatTurn]?
@@ -174,12 +170,12 @@ public struct ChatFunction: LambdaFunction {
         return HTTPResponse(statusCode: 204, headers: CORS().headers(for: origin), format: request.format)
     }
 
-    /// A refusal that happened before the widget was admitted: CORS headers only if the origin is
-    /// allowed anyway — first-party, or a domain of the named or of any active widget — so that a
-    /// widget page can read why its request failed even when its body named no widget (seed 003).
+    /// A refusal of the request itself (method, body), before any widget is looked at: CORS headers
+    /// only if the origin is allowed anyway — first-party, or a domain of the named or of any active
+    /// widget — so that a widget page can read why its request failed even when its body named no
+    /// widget (seed 003). The widget gate's refusals carry the same answer (`WidgetGate.Refused`).
     private func failure(_ refusal: Refusal, _ request: HTTPRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPResponse {
-        let allowed = refusal.code == .domainNotAuthorized
-            ? nil : try await WidgetGate(dependencies: dependencies).allowedOrigin(client: client, widgetId: widgetId)
+        let allowed = try await WidgetGate(dependencies: dependencies).allowedOrigin(client: client, widgetId: widgetId)
         return Self.respond(refusal, cors: allowed.map { CORS().headers(for: $0) } ?? HTTPHeaders(), format: request.format)
     }
 

@@ -27,24 +27,18 @@ public struct ConnectFunction: LambdaFunction {
         let widgetId = query["widget_id"] ?? query["widgetId"]
         let gate = WidgetGate(dependencies: dependencies)
         switch try await gate.admit(widgetId: widgetId, client: client) {
-        case .failure(let refusal):
-            return Self.reject(refusal)
-        case .success(let (widget, origin)):
-            var admitted = client
-            admitted.widgetId = widget.widgetId
-            admitted.widgetFound = true
-            admitted.originAllowed = true
+        case .failure(let refused):
+            return Self.reject(refused.refusal)
+        case .success(let admitted):
             // A blocked client opens no connection.
-            if let blocked = try await gate.blockedRefusal(client: admitted) {
-                try await SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock, configuration: dependencies.configuration)
-                    .refuse(.blocked, client: admitted, details: ["limit_type": "blocked", "route": "$connect"])
+            if let blocked = try await gate.refusalIfBlocked(admitted.client, details: ["limit_type": "blocked", "route": "$connect"]) {
                 return Self.reject(blocked)
             }
             let now = dependencies.clock.now()
             let userId = event.requestContext.authorizer?["principalId"]?.stringValue ?? "anonymous"
             try await dependencies.store.putConnection(ConnectionRecord(
-                connectionId: event.requestContext.connectionId, widgetId: widget.widgetId, sessionId: sessionId,
-                origin: origin?.description, sourceIp: client.sourceIp, userAgent: client.userAgent, userId: userId,
+                connectionId: event.requestContext.connectionId, widgetId: admitted.widget.widgetId, sessionId: sessionId,
+                origin: admitted.origin?.description, sourceIp: client.sourceIp, userAgent: client.userAgent, userId: userId,
                 connectedAt: now, expiresAt: now.addingTimeInterval(Self.recordLifetime)))
             return WebSocketResponse(statusCode: 200)
         }

@@ -51,13 +51,9 @@ public struct SendMessageFunction: LambdaFunction {
         // A frame without a token continues the conversation this connection holds; one with a token
         // continues the conversation it proves (one the page held before it reconnected).
         let token: ConversationToken
-        if let text = body.conversationToken {
-            guard let valid = ConversationToken(text) else {
-                return try await poster.refuse(.invalidRequest("conversation_token must be the token an earlier reply returned."))
-            }
-            token = valid
-        } else {
-            token = .boundTo(connectionId: connectionId, key: dependencies.configuration.conversationKey)
+        switch ConversationToken.sent(body.conversationToken) {
+        case .failure(let refusal): return try await poster.refuse(refusal)
+        case .success(let sent): token = sent ?? .boundTo(connectionId: connectionId, key: dependencies.configuration.conversationKey)
         }
         guard !body.message.trimmed().isEmpty else {
             return try await poster.refuse(.invalidRequest("message must not be empty."))
