@@ -7,7 +7,7 @@ import Crypto
 /// required: an admin token that never expires is a standing credential; and so is one that expires
 /// in a century, so a token may live `ADMIN_TOKEN_MAX_LIFETIME_SECONDS` (24 h) at most.
 ///
-/// Hostile tokens are refused however they are dressed (issue #23): each segment must be canonical
+/// Hostile tokens are refused however they are dressed: each segment must be canonical
 /// base64url (one spelling per token, so that a token denied or logged is the token presented),
 /// `exp`, `nbf` and `iat` must be numbers of seconds between 1970 and 9999, and `iat` may not lie in
 /// the future. `iss` and `aud` are checked when `ADMIN_JWT_ISSUER` / `ADMIN_JWT_AUDIENCE` are set, and

@@ -1,6 +1,6 @@
-/// The headers every HTTP response of the handlers carries (SPEC §4.7, seed 002 §6.1), errors and
-/// preflights included. The responses are JSON for scripts, never pages: nothing may sniff them
-/// into HTML, frame them, leak the widget page's URL onwards or keep them in a shared cache.
+/// The headers every HTTP response of the handlers carries, errors and preflights included. The
+/// responses are JSON for scripts, never pages: nothing may sniff them into HTML, frame them, leak
+/// the widget page's URL onwards or keep them in a shared cache.
 /// CORS is separate (`CORS`) and untouched by these.
 public enum SecurityHeaders {
     static let always: [(String, String)] = [

@@ -168,7 +168,7 @@ public struct Origin: Sendable, Hashable, CustomStringConvertible {
 /// A widget's allowed domain (SPEC §4.2): a host name a customer controls, admitting that host and
 /// its true subdomains; or an IP address or `localhost`, admitting exactly that host.
 ///
-/// Entries that would admit sites of strangers are refused (issue #23): wildcards (`*.customer.com`;
+/// Entries that would admit sites of strangers are refused: wildcards (`*.customer.com`;
 /// `customer.com` admits its subdomains anyway), single labels (`com`), public suffixes (`co.uk`,
 /// `github.io`, where anyone can register a site) and names above one (`amazonaws.com`, above
 /// `s3.amazonaws.com`). Stored entries are read by the same rules, so an entry stored before them

@@ -1,4 +1,4 @@
-/// Public suffixes: names under which anyone may register a site of their own (issue #23). An
+/// Public suffixes: names under which anyone may register a site of their own. An
 /// `allowed_domains` entry may not be one — `co.uk` or `github.io` would admit every site under it —
 /// nor a name above one (`amazonaws.com` holds `s3.amazonaws.com`, and with it every bucket).
 ///

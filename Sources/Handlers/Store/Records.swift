@@ -190,7 +190,7 @@ public enum SecurityEventType: String, Codable, Sendable, CaseIterable {
 
 /// A refusal, recorded with what was actually seen so that it can be investigated later.
 ///
-/// Refusals of one type from one client within a short window are one event (SPEC §4.5): `count`
+/// Refusals of one type from one client within a short window are one event: `count`
 /// says how many there were, `lastSeenAt` when the last came, and the samples keep the first few
 /// distinct widget ids and origins they named, since an attacker varies those. The other fields are
 /// the first refusal's.
