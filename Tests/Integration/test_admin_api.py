@@ -62,15 +62,18 @@ def test_requests_without_a_valid_token_are_401_with_a_bearer_challenge(admin_st
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("claims", [
-    {"exp": int(time.time()) + 86_400 + 60},
-    {"iat": int(time.time()), "exp": int(time.time()) + 30 * 86_400},
-    {"exp": 1e300},
-    {"nbf": "now"},
-    {"iat": str(int(time.time()))},
-    {"iat": int(time.time()) + 3600, "exp": int(time.time()) + 7200},
+# Claims as functions of the time the test runs (not the time pytest collected it): a token's
+# lifetime is measured from `iat`, which `token` sets when it signs.
+@pytest.mark.parametrize("claims_at", [
+    lambda now: {"exp": now + 86_400 + 60},
+    lambda now: {"iat": now, "exp": now + 30 * 86_400},
+    lambda now: {"exp": 1e300},
+    lambda now: {"nbf": "now"},
+    lambda now: {"iat": str(now)},
+    lambda now: {"iat": now + 3600, "exp": now + 7200},
 ], ids=["25-hours", "30-days", "exp-1e300", "string-nbf", "string-iat", "issued-in-an-hour"])
-def test_pyjwt_tokens_beyond_the_maximum_lifetime_or_with_non_numeric_times_are_401(admin_stage, claims):
+def test_pyjwt_tokens_beyond_the_maximum_lifetime_or_with_non_numeric_times_are_401(admin_stage, claims_at):
+    claims = claims_at(int(time.time()))
     response = requests.get(f"{admin_stage.api}/widgets", headers=bearer(token(**claims)), timeout=10)
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "unauthorized"
