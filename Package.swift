@@ -29,9 +29,12 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
     ],
     targets: [
+        // The Lambda contract: a function as payload bytes in and out, its invocation context and
+        // errors. The runtime client and the functions both build on it; it depends on nothing.
+        .target(name: "LambdaCore", swiftSettings: foundationEssentialsOnly),
         // Pure logic shipped in every Lambda: envelopes, handlers, widget policy, I/O protocols.
         // (Crypto for the admin API's HS256 tokens; the bootstrap links it for SigV4 anyway.)
-        .target(name: "Handlers", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: foundationEssentialsOnly),
+        .target(name: "Handlers", dependencies: ["LambdaCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: foundationEssentialsOnly),
         // The system SQLite library (Debian: libsqlite3-dev), called synchronously: no thread hops per query.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "SQLiteStore", dependencies: ["Handlers", "CSQLite"], swiftSettings: foundationEssentialsOnly),
@@ -60,13 +63,13 @@ let package = Package(
             swiftSettings: foundationEssentialsOnly
         ),
         // The Lambda Runtime API client: a blocking HTTP/1.1 loop, small enough for a fast cold start.
-        .target(name: "LambdaRuntime", dependencies: ["Handlers"], swiftSettings: foundationEssentialsOnly),
+        .target(name: "LambdaRuntime", dependencies: ["LambdaCore"], swiftSettings: foundationEssentialsOnly),
         // Keeps `bootstrap` within provided.al2023's glibc when it is built on a newer one.
         .target(name: "CGlibcCompatibility"),
         // The custom runtime executable deployed as `bootstrap` on provided.al2023.
         .executableTarget(
             name: "Bootstrap",
-            dependencies: ["Handlers", "LambdaRuntime", "SQLiteStore", "AWSSigV4", "DynamoDBStore", "ManagementAPIClient", "OpenAIProvider",
+            dependencies: ["LambdaCore", "Handlers", "LambdaRuntime", "SQLiteStore", "AWSSigV4", "DynamoDBStore", "ManagementAPIClient", "OpenAIProvider",
                            "CGlibcCompatibility"],
             swiftSettings: foundationEssentialsOnly,
             // A position-dependent executable in release: the Swift metadata of a PIE needs ~80,000

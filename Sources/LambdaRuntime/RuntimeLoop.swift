@@ -3,7 +3,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Handlers
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import LambdaCore
 
 /// The Lambda Runtime API protocol (2018-06-01): fetch the next invocation, run the function,
 /// report its response or error, forever.
@@ -79,18 +84,22 @@ public struct RuntimeAPIClient {
             var errorType: String
             var stackTrace: [String]
         }
-        return Array(JSONCoding.string(Document(errorMessage: error.errorMessage, errorType: error.errorType, stackTrace: [])).utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding three strings cannot fail; an empty object keeps the contract if it ever did.
+        let document = Document(errorMessage: error.errorMessage, errorType: error.errorType, stackTrace: [])
+        return (try? encoder.encode(document)).map { Array($0) } ?? Array("{}".utf8)
     }
 }
 
 /// Runs a function against the Runtime API until the Runtime API says otherwise.
 public struct RuntimeLoop {
     let client: RuntimeAPIClient
-    let function: AnyLambdaFunction
+    let function: any LambdaPayloadHandler
     let willInvoke: @Sendable (RuntimeAPIClient.Invocation) -> Void
 
     /// `willInvoke` sees each invocation before the function does (e.g. to set a replay clock).
-    public init(client: RuntimeAPIClient, function: AnyLambdaFunction, willInvoke: @escaping @Sendable (RuntimeAPIClient.Invocation) -> Void = { _ in }) {
+    public init(client: RuntimeAPIClient, function: any LambdaPayloadHandler, willInvoke: @escaping @Sendable (RuntimeAPIClient.Invocation) -> Void = { _ in }) {
         self.client = client
         self.function = function
         self.willInvoke = willInvoke

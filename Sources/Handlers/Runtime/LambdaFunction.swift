@@ -1,3 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+// The functions here are written against the Lambda contract; whoever uses them gets the contract
+// with them, as swift-aws-lambda-runtime's AWSLambdaRuntime re-exports its core module.
+@_exported import LambdaCore
+
 /// A Lambda function: a pure mapping from a decoded event to a response, with every piece of I/O
 /// reached through the dependencies it was built with.
 public protocol LambdaFunction: Sendable {
@@ -50,28 +59,9 @@ extension LambdaFunction where Output: JSONBytesEncodable {
     }
 }
 
-/// The failure of a whole invocation, reported to Lambda as an `/error` with `errorType` —
-/// as opposed to a request the function refused, which is an ordinary response.
-public struct InvocationError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var errorType: String
-    public var errorMessage: String
-
-    public init(errorType: String, errorMessage: String) {
-        self.errorType = errorType
-        self.errorMessage = errorMessage
-    }
-
-    public var description: String { "\(errorType): \(errorMessage)" }
-
-    /// The event bytes were not the JSON envelope this function takes.
-    public static func malformedEvent(_ detail: String) -> InvocationError {
-        InvocationError(errorType: "Runtime.MalformedEvent", errorMessage: detail)
-    }
-}
-
 /// A function seen as bytes in, bytes out: the shape the Runtime API, `invoke`, `replay` and the
 /// stage all drive, whichever function sits behind it.
-public struct AnyLambdaFunction: Sendable {
+public struct AnyLambdaFunction: LambdaPayloadHandler {
     public let name: FunctionName
     private let invokeBytes: @Sendable ([UInt8], InvocationContext) async throws -> [UInt8]
 

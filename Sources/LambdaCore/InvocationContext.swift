@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// What Lambda tells a function about one invocation.
 public struct InvocationContext: Sendable {
     public var requestId: String
