@@ -174,7 +174,11 @@ public struct LambdaLogSink: TelemetrySink {
             guard let base = buffer.baseAddress else { return }
             var offset = 0
             while offset < buffer.count {
+                #if canImport(Glibc)
                 let written = Glibc.write(1, base + offset, buffer.count - offset)
+                #else
+                let written = Darwin.write(1, base + offset, buffer.count - offset)
+                #endif
                 if written <= 0 { return }
                 offset += written
             }

@@ -129,7 +129,7 @@ public final class RuntimeHTTPConnection {
     private func open() throws(RuntimeConnectionError) {
         var hints = addrinfo()
         hints.ai_family = AF_INET
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = Socket.stream
         var results: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host == "localhost" ? "127.0.0.1" : host, String(port), &hints, &results) == 0, let first = results else {
             throw .connectFailed("\(host):\(port)", errno)
@@ -144,6 +144,7 @@ public final class RuntimeHTTPConnection {
         }
         var noDelay: Int32 = 1
         setsockopt(socketDescriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
+        Socket.suppressSIGPIPE(socketDescriptor)
         descriptor = socketDescriptor
     }
 
@@ -170,8 +171,8 @@ public final class RuntimeHTTPConnection {
                         pointer.withMemoryRebound(to: iovec.self, capacity: 2) { iov in
                             var message = msghdr()
                             message.msg_iov = iov
-                            message.msg_iovlen = count
-                            return sendmsg(descriptor, &message, Int32(MSG_NOSIGNAL))
+                            message.msg_iovlen = numericCast(count)
+                            return sendmsg(descriptor, &message, Socket.sendFlags)
                         }
                     }
                 }
@@ -295,6 +296,36 @@ public final class RuntimeHTTPConnection {
         guard end - start >= 2 else { return nil }
         for index in start..<(end - 1) where buffer[index] == 13 && buffer[index + 1] == 10 { return index }
         return nil
+    }
+}
+
+/// The socket API's spellings that differ between Glibc and Darwin.
+enum Socket {
+    /// `SOCK_STREAM`: a C enum (`__socket_type`) in Glibc, an `Int32` macro in Darwin.
+    static var stream: Int32 {
+        #if canImport(Glibc)
+        Int32(SOCK_STREAM.rawValue)
+        #else
+        SOCK_STREAM
+        #endif
+    }
+
+    /// A write to a connection the peer closed must fail with `EPIPE`, not kill the process with
+    /// `SIGPIPE`: per call with `MSG_NOSIGNAL` on Linux; Darwin has no such flag, so there the
+    /// socket is marked once with `SO_NOSIGPIPE`.
+    static var sendFlags: Int32 {
+        #if canImport(Glibc)
+        Int32(MSG_NOSIGNAL)
+        #else
+        0
+        #endif
+    }
+
+    static func suppressSIGPIPE(_ descriptor: Int32) {
+        #if canImport(Darwin)
+        var on: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
+        #endif
     }
 }
 

@@ -141,6 +141,15 @@ public struct RuntimeLoop {
 public enum RuntimeLog {
     public static func write(_ line: String) {
         var text = line + "\n"
-        text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
+        text.withUTF8 { bytes in _ = writeToStandardError(bytes) }
+    }
+
+    /// The C library's `write`, named by module because `RuntimeLog.write` hides it inside this type.
+    private static func writeToStandardError(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        #if canImport(Glibc)
+        Glibc.write(2, bytes.baseAddress, bytes.count)
+        #elseif canImport(Darwin)
+        Darwin.write(2, bytes.baseAddress, bytes.count)
+        #endif
     }
 }
