@@ -177,7 +177,7 @@ struct EnvelopeCodingTests {
     func damagedFixturesMatchCodable() async throws {
         let events = Self.fixtureEvents
         await propertyCheck(input: Gen.uint64(in: 0...UInt64.max)) { seed in
-            var random = SplitMix64(seed: seed)
+            var random = Xoshiro(propertySeed: seed)
             let (name, json) = events[random.below(events.count)]
             let damaged = random.damage(json)
             if Self.isWebSocketEvent(json) {
@@ -209,7 +209,7 @@ struct EnvelopeCodingTests {
     }
 }
 
-extension SplitMix64 {
+extension Xoshiro {
     /// `value` with one object member somewhere inside removed or replaced by a value of another
     /// JSON type.
     mutating func damage(_ value: JSONValue) -> JSONValue {

@@ -64,7 +64,7 @@ struct JSONReaderTests {
     func damagedFixturesAgree() async throws {
         let fixtures = Self.fixtureBytes
         await propertyCheck(input: Gen.uint64(in: 0...UInt64.max)) { seed in
-            var random = SplitMix64(seed: seed)
+            var random = Xoshiro(propertySeed: seed)
             let (name, _, json) = fixtures[random.below(fixtures.count)]
             let damaged = random.damage(json)
             if EnvelopeCodingTests.isWebSocketEvent(json) {

@@ -53,7 +53,7 @@ struct JSONValueParsingTests {
     @Test("generated values are written as JSONEncoder writes them and parse back as JSONDecoder reads them")
     func generatedValuesRoundTripLikeFoundation() async {
         await propertyCheck(input: Gen.uint64(in: 0...UInt64.max)) { seed in
-            var random = SplitMix64(seed: seed)
+            var random = Xoshiro(propertySeed: seed)
             let value = random.jsonValue(depth: 0)
             let foundation = try Self.encoded(value)
             #expect(value.jsonBytes == foundation)
@@ -64,7 +64,7 @@ struct JSONValueParsingTests {
     @Test("of mutated documents, none is accepted that JSONDecoder refuses, and both read the same value")
     func mutatedDocumentsMatchJSONDecoder() async {
         await propertyCheck(input: Gen.uint64(in: 0...UInt64.max)) { seed in
-            var random = SplitMix64(seed: seed)
+            var random = Xoshiro(propertySeed: seed)
             var bytes = try Self.encoded(random.jsonValue(depth: 0))
             for _ in 0...random.below(3) { random.mutate(&bytes) }
             // The parser may be stricter (see the tests of trailing commas, NUL bytes and shadowed keys).
@@ -254,7 +254,14 @@ struct JSONValueParsingTests {
 
 
 /// Random inputs for the property checks, from a seeded generator so that a failure is reproducible.
-extension SplitMix64 {
+extension Xoshiro {
+    /// A generator that draws the same values for the same `seed` (a property check's input), so a
+    /// failing case replays from the seed it reports. The constant keeps the state from being all
+    /// zeros, where xoshiro would draw only zeros.
+    init(propertySeed seed: UInt64) {
+        self.init(seed: (seed, 0x9E37_79B9_7F4A_7C15, ~seed, seed &* 0xBF58_476D_1CE4_E5B9))
+    }
+
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 
     static let scalars: [Unicode.Scalar] = ["a", "Z", "0", " ", "\"", "\\", "/", "\u{0}", "\u{8}", "\u{9}", "\u{A}", "\u{C}", "\u{D}", "\u{1F}",

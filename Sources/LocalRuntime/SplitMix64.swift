@@ -1,17 +1,17 @@
 /// A fast, seedable, non-cryptographic generator (SplitMix64) for values that need to be distinct,
-/// not secret: replay's request ids (a `getrandom` system call per draw was a visible part of
-/// replaying an event) and the reproducible random inputs of property tests. Its outputs are a
-/// bijection of its 64-bit state, so no two draws from one generator repeat within 2^64 of them.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+/// not secret: the stage's message ids and replay's request ids, drawn per event, where the
+/// system generator would cost a `getrandom` system call per draw. Its outputs are a bijection of
+/// its 64-bit state, so no two draws from one generator repeat within 2^64 of them.
+struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// Seeded with `seed`, or from the system's generator when it is nil.
-    public init(seed: UInt64? = nil) {
+    init(seed: UInt64? = nil) {
         var system = SystemRandomNumberGenerator()
         state = seed ?? system.next()
     }
 
-    public mutating func next() -> UInt64 {
+    mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var mixed = state
         mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
