@@ -10,7 +10,11 @@ import LambdaRuntime
 import ManagementAPIClient
 import OpenAIProvider
 import SQLiteStore
-import Synchronization
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The custom runtime for `provided.al2023`: one binary for every function, `_HANDLER` picks which.
 /// Everything expensive (store, HTTP client, provider) is built once at init, before the first
@@ -74,11 +78,11 @@ struct FunctionFactory {
     let environment: [String: String]
     /// `CLOCK=event`: the function sees each event's recorded time, so that `local-runtime replay
     /// --runtime bootstrap` replays rate limits exactly as in-process replay does.
-    let eventClock: EventClock?
+    let eventClock: SettableClock?
 
     init(environment: [String: String]) {
         self.environment = environment
-        eventClock = environment["CLOCK"] == "event" ? EventClock() : nil
+        eventClock = environment["CLOCK"] == "event" ? SettableClock() : nil
     }
 
     func make() throws -> AnyLambdaFunction {
@@ -137,15 +141,12 @@ struct DeferredPoster: ConnectionPoster {
     }
 }
 
-/// A clock set from each event's `requestTimeEpoch` (WebSocket, REST) or `timeEpoch` (HTTP API).
-final class EventClock: WallClock {
-    private let current = Mutex(Date())
-
-    func now() -> Date { current.withLock { $0 } }
-
+extension SettableClock {
+    /// Sets the clock to the event's `requestTimeEpoch` (WebSocket, REST) or `timeEpoch` (HTTP API);
+    /// an event without either leaves it as it was.
     func set(fromEvent payload: [UInt8]) {
         guard let event = try? JSONValue(parsing: payload),
               let millis = (event["requestContext"]?["requestTimeEpoch"] ?? event["requestContext"]?["timeEpoch"])?.intValue else { return }
-        current.withLock { $0 = Date(timeIntervalSince1970: Double(millis) / 1000) }
+        set(Date(timeIntervalSince1970: Double(millis) / 1000))
     }
 }

@@ -15,20 +15,12 @@ final class RecordingPoster: ConnectionPoster {
     var frames: [[String: JSONValue]] { posted.withLock { $0.map(\.frame) } }
 }
 
-/// A clock tests move by hand.
-final class TestClock: WallClock {
-    private let current: Mutex<Date>
-    init(_ date: Date = Date(timeIntervalSince1970: 1_764_000_000)) { current = Mutex(date) }
-    func now() -> Date { current.withLock { $0 } }
-    func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
-}
-
 /// Handlers wired to an in-memory SQLite store with the demo widget, the embedded responder, a
 /// recording poster and a test clock.
 struct Harness {
     let store: SQLiteStore
     let poster = RecordingPoster()
-    let clock = TestClock()
+    let clock = SettableClock(Date(timeIntervalSince1970: 1_764_000_000))
     let dependencies: Dependencies
 
     init(environment: [String: String] = [:], widget: WidgetConfig? = nil) async throws {
