@@ -31,7 +31,7 @@ struct AdminAuthenticationTests {
                 var characters = (0..<length).map { _ in alphabet.randomElement(using: &random)! }
                 if round % 4 == 0, length > 0 { characters[Int.random(in: 0..<length, using: &random)] = strays.randomElement(using: &random)! }
                 let text = Substring(String(characters))
-                let decoded = Base64URL.decode(text)
+                let decoded = Base64.decodeURL(text)
                 if decoded != nil { canonical += 1 }
                 #expect(decoded == reference(text), "\(text.debugDescription)")
             }

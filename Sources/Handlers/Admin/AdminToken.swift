@@ -1,4 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Bearer tokens of the admin API: JWTs signed with HS256 under `ADMIN_JWT_SECRET` (RFC 7519).
 ///
@@ -85,8 +90,8 @@ public struct AdminToken: Sendable, Equatable {
         let token = parts[1].trimmed()
         let segments = Self.segments(of: token)
         guard segments.count == 3 else { return .failure(.malformed("expected three dot-separated parts, found \(segments.count)")) }
-        guard let headerBytes = Base64URL.decode(segments[0]), let payloadBytes = Base64URL.decode(segments[1]),
-              let signature = Base64URL.decode(segments[2]) else {
+        guard let headerBytes = Base64.decodeURL(segments[0]), let payloadBytes = Base64.decodeURL(segments[1]),
+              let signature = Base64.decodeURL(segments[2]) else {
             return .failure(.malformed("a part is not canonical base64url (unpadded, its unused low bits zero)"))
         }
         guard case .object(let header)? = try? JSONValue(parsing: headerBytes) else {
@@ -165,88 +170,15 @@ public struct AdminToken: Sendable, Equatable {
     /// A signed token, as `local-runtime admin token` issues for the local secret; deployed stacks
     /// get theirs from whatever identity system holds `ADMIN_JWT_SECRET`.
     public static func sign(subject: String, access: Access, issuedAt: Date, lifetime: TimeInterval, secret: String) -> String {
-        let header = Base64URL.encode(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let header = Base64.encodeURL(Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
         let claims: JSONValue = .object([
             "sub": .string(subject),
             "scope": .string(access == .write ? "admin" : "admin:read"),
             "iat": .number(issuedAt.timeIntervalSince1970.rounded(.down)),
             "exp": .number((issuedAt.timeIntervalSince1970 + lifetime).rounded(.down)),
         ])
-        let payload = Base64URL.encode(Data(JSONCoding.string(claims).utf8))
+        let payload = Base64.encodeURL(Data(JSONCoding.string(claims).utf8))
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(header).\(payload)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return "\(header).\(payload).\(Base64URL.encode(Data(mac)))"
-    }
-}
-
-/// base64url without padding (RFC 7515 §2), as JWTs use it.
-enum Base64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    /// `bytes` in unpadded base64url, written straight from the bytes (every chat turn writes a
-    /// conversation token and a storage key this way).
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
-        let input = Array(bytes)
-        return String(unsafeUninitializedCapacity: (input.count * 4 + 2) / 3) { output in
-            var written = 0
-            var index = 0
-            while index < input.count {
-                let count = min(3, input.count - index)
-                var bits = UInt32(input[index]) << 16
-                if count > 1 { bits |= UInt32(input[index + 1]) << 8 }
-                if count > 2 { bits |= UInt32(input[index + 2]) }
-                for position in 0...count {
-                    output[written] = alphabet[Int((bits >> (18 - 6 * UInt32(position))) & 63)]
-                    written += 1
-                }
-                index += 3
-            }
-            return written
-        }
-    }
-
-    /// The bytes of canonical unpadded base64url `text`, or nil: what `Data(base64Encoded:)` makes of
-    /// the text with `-`/`_` turned into `+`/`/` and `=` padding added (`+`, `/` and `=` themselves
-    /// are refused), when the text is the one `encode` writes for those bytes. Read straight off the
-    /// text's bytes: the string replacements and the copy into a padded string were four tenths of
-    /// verifying a token.
-    static func decode(_ text: Substring) -> Data? {
-        var output: [UInt8] = []
-        output.reserveCapacity(text.utf8.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var count = 0
-        for byte in text.utf8 {
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "-"): value = 62
-            case UInt8(ascii: "_"): value = 63
-            default: return nil
-            }
-            accumulator = accumulator << 6 | UInt32(value)
-            count += 1
-            if count % 4 == 0 {
-                output.append(UInt8(truncatingIfNeeded: accumulator >> 16))
-                output.append(UInt8(truncatingIfNeeded: accumulator >> 8))
-                output.append(UInt8(truncatingIfNeeded: accumulator))
-                accumulator = 0
-            }
-        }
-        // A last group of two or three characters holds one or two bytes, and four or two spare low
-        // bits that must be zero (RFC 4648 §3.5): Foundation ignores them, which gives every token up
-        // to sixteen spellings. A lone character cannot be base64, as Foundation says.
-        switch count % 4 {
-        case 1: return nil
-        case 2:
-            guard accumulator & 0xF == 0 else { return nil }
-            output.append(UInt8(truncatingIfNeeded: accumulator >> 4))
-        case 3:
-            guard accumulator & 0x3 == 0 else { return nil }
-            output.append(UInt8(truncatingIfNeeded: accumulator >> 10))
-            output.append(UInt8(truncatingIfNeeded: accumulator >> 2))
-        default: break
-        }
-        return Data(output)
+        return "\(header).\(payload).\(Base64.encodeURL(Data(mac)))"
     }
 }

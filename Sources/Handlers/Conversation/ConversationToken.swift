@@ -22,9 +22,9 @@ public struct ConversationToken: Sendable, Equatable, CustomStringConvertible {
     static let characterCount = 22
 
     /// A token sent by a client, or nil unless it is exactly 22 canonical base64url characters
-    /// (the last character carries 2 data bits and 4 zero bits: `Base64URL.decode` refuses others).
+    /// (the last character carries 2 data bits and 4 zero bits: `Base64.decodeURL` refuses others).
     public init?(_ text: String) {
-        guard text.utf8.count == Self.characterCount, Base64URL.decode(text[...]) != nil else { return nil }
+        guard text.utf8.count == Self.characterCount, Base64.decodeURL(text[...]) != nil else { return nil }
         description = text
     }
 
@@ -39,7 +39,7 @@ public struct ConversationToken: Sendable, Equatable, CustomStringConvertible {
     }
 
     private init(bytes: some Sequence<UInt8>) {
-        description = Base64URL.encode(Array(bytes.prefix(Self.byteCount)))
+        description = Base64.encodeURL(Array(bytes.prefix(Self.byteCount)))
     }
 
     /// A new conversation's token, from the system's random generator (two draws of 64 bits, not
@@ -66,7 +66,7 @@ public struct ConversationToken: Sendable, Equatable, CustomStringConvertible {
             hasher.update(data: Array(part.utf8))
             hasher.update(data: [0])
         }
-        return conversationId + "~" + Base64URL.encode(Array(hasher.finalize()).prefix(Self.byteCount))
+        return conversationId + "~" + Base64.encodeURL(Array(hasher.finalize()).prefix(Self.byteCount))
     }
 
     /// The conversation id a client named, of a key `storageKey` made (conversation ids have no `~`):
