@@ -47,7 +47,7 @@ struct CanonicalRequest {
         var normalized = path.hasPrefix("/") ? "/" : ""
         normalized += segments.joined(separator: "/")
         if path.hasSuffix("/"), !segments.isEmpty { normalized += "/" }
-        return uriEncode(Array(normalized.utf8), keepingSlash: true)
+        return PercentEncoding.encode(normalized.utf8, keepingSlash: true)
     }
 
     /// Each `name=value` pair decoded from the URL, re-encoded with RFC 3986's unreserved set and
@@ -57,45 +57,12 @@ struct CanonicalRequest {
         let pairs = query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> (String, String) in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let value = parts.count > 1 ? parts[1] : ""
-            return (uriEncode(percentDecode(parts[0]), keepingSlash: false), uriEncode(percentDecode(value), keepingSlash: false))
+            return (PercentEncoding.encode(PercentEncoding.decode(parts[0])), PercentEncoding.encode(PercentEncoding.decode(value)))
         }
         return pairs
             .sorted { $0.0 == $1.0 ? byteOrder($0.1, $1.1) : byteOrder($0.0, $1.0) }
             .map { "\($0.0)=\($0.1)" }
             .joined(separator: "&")
-    }
-
-    /// Percent-encodes every byte outside RFC 3986's unreserved set, in upper-case hex.
-    static func uriEncode(_ bytes: [UInt8], keepingSlash: Bool) -> String {
-        var encoded = ""
-        encoded.reserveCapacity(bytes.count)
-        for byte in bytes {
-            if isUnreserved(byte) || (keepingSlash && byte == UInt8(ascii: "/")) {
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                encoded += "%" + hex([byte]).uppercased()
-            }
-        }
-        return encoded
-    }
-
-    /// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it is.
-    static func percentDecode(_ text: Substring) -> [UInt8] {
-        let bytes = Array(text.utf8)
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
-               let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
-                decoded.append(high << 4 | low)
-                index += 3
-            } else {
-                decoded.append(bytes[index])
-                index += 1
-            }
-        }
-        return decoded
     }
 
     /// SigV4's Trimall: no leading or trailing white space, and each inner run of it as one space.
@@ -106,25 +73,6 @@ struct CanonicalRequest {
     /// Sorting by code point, as SigV4 requires, not by Swift's Unicode-aware string order.
     static func byteOrder(_ a: String, _ b: String) -> Bool {
         a.utf8.lexicographicallyPrecedes(b.utf8)
-    }
-
-    private static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-            true
-        default:
-            false
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import AWSSigV4
 import AsyncHTTPClient
 // FoundationEssentials only: the full Foundation would link ICU's data into the `bootstrap` binary.
 #if canImport(FoundationEssentials)
@@ -54,28 +55,8 @@ public struct HTTPConnectionPoster: ConnectionPoster {
 
     /// `{endpoint}/@connections/{id}` with the id percent-encoded: ids end in `=` and may hold `/` or `+`.
     static func url(endpoint: String, connectionId: String) -> String {
-        let id = percentEncoded(connectionId)
+        let id = PercentEncoding.encode(connectionId.utf8)
         let base = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         return "\(base)/@connections/\(id)"
-    }
-
-    /// RFC 3986 percent-encoding of every UTF-8 byte outside the unreserved set (ASCII letters and
-    /// digits, `-._~`), as `addingPercentEncoding(withAllowedCharacters:)` does for connection ids.
-    static func percentEncoded(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                bytes.append(byte)
-            default:
-                bytes.append(UInt8(ascii: "%"))
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
