@@ -4,6 +4,11 @@ import Glibc
 import Darwin
 #endif
 import Handlers
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Lambda's log levels, least to most severe (`AWS_LAMBDA_LOG_LEVEL`).
 public enum LambdaLogLevel: Int, Comparable, Sendable, CaseIterable {

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// One value in DynamoDB's JSON wire format: `{"S": "..."}` or `{"N": "12"}`, the two types this
 /// store writes. Numbers stay strings, as DynamoDB sends them, so that no precision is lost. Values
 /// of other types (someone else's attributes on an item) are read as `.other` and never written.

@@ -3,6 +3,11 @@ import AsyncHTTPClient
 import Handlers
 import NIOCore
 import NIOHTTP1
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// DynamoDB's JSON API (`X-Amz-Target: DynamoDB_20120810.<Operation>`) over HTTP, signed with SigV4,
 /// with throttled requests sent again after a jittered exponential backoff.

@@ -1,4 +1,9 @@
 import Handlers
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// DynamoDB refused a request: its error type (`ResourceNotFoundException`, ...) and message, as
 /// DynamoDB wrote them, with the operation that failed.

@@ -2,6 +2,11 @@ import AWSSigV4
 import AsyncHTTPClient
 import Handlers
 import NIOCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The deployed store: one DynamoDB table (`ChatStateTable` in template.json), so that stateless
 /// Lambda handlers share connections, conversations, widgets, counters and security events.

@@ -1,4 +1,9 @@
 import Handlers
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Where each record lives in the single table. Every item has string keys `pk` and `sk`; records
 /// are kept whole as JSON in `record`, with the attributes that conditions, counters and TTL act on

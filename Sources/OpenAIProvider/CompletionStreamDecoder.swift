@@ -1,4 +1,9 @@
 import Handlers
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Turns the bytes of a streamed chat completion into the reply's text pieces, and knows whether the
 /// reply is complete: a stream that ends before `[DONE]` or a `finish_reason` was cut off, and its

@@ -4,6 +4,11 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Replies from an OpenAI-compatible chat-completions API (OpenAI, Groq, a local llama.cpp or vLLM…),
 /// streamed as the model writes them so that WebSocket clients see `delta` frames at once.

@@ -1,5 +1,10 @@
 import AsyncHTTPClient
 import Handlers
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension OpenAIProvider {
     /// A setting that cannot work; reported at start-up (Lambda init, `local-runtime` start) rather

@@ -1,5 +1,10 @@
 import CSQLite
 import Synchronization
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Runs the store's calls on its one SQLite connection one at a time, and commits the writes that
 /// arrive while another call is running together, in one transaction (a group commit).

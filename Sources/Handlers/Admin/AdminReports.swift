@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// What the admin API reads back: usage analytics, security events, the GDPR export of a domain,
 /// and the retention purge.
 struct AdminReports {

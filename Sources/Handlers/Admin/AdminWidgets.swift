@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Widget configurations through the admin API: create, list (paged by cursor), read, change and
 /// deactivate. Deactivating keeps the record, so that analytics and exports still name the widget.
 struct AdminWidgets {

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// One chat turn as both entry points (the HTTP `chat` POST and the WebSocket `sendMessage`) see it.
 public struct ChatTurnRequest: Sendable {
     public var widget: WidgetConfig

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// The widget the local runtime seeds on first run, so that a page on `localhost` can chat at once.
 public enum DemoWidget {
     public static let id = "widget_demo_localhost"

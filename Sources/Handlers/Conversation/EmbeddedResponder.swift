@@ -2,6 +2,11 @@
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 #endif
 
 /// The offline AI provider: deterministic replies from the widget's greeting and knowledge entries,

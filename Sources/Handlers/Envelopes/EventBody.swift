@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Why a request body could not be read; handlers turn these into `invalid_request` or `payload_too_large`.
 public enum BodyError: Error, Equatable, Sendable {
     case invalidBase64

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Why a JSON value is not the shape a type expects, located like JSONDecoder's `DecodingError`
 /// so that a refusal reads the same whichever path decoded the event.
 public struct JSONShapeError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// `chat`: the public HTTP endpoint `POST /api/chat` (and its `OPTIONS` preflight). It needs no
 /// CSRF token — it is a cross-origin API protected by the widget's domain allowlist and server-side
 /// limits, not a cookie-authenticated form (seed 000).

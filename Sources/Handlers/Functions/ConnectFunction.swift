@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// `$connect`: admits a widget page's WebSocket and remembers who it is. A non-2xx answer makes API
 /// Gateway reject the handshake with that status.
 public struct ConnectFunction: LambdaFunction {

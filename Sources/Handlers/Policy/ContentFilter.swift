@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Refuses messages that carry markup, links or noise (SPEC §4.4).
 ///
 /// Hand-written scans rather than regular expressions: each rule is one linear pass, costs

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// The origin a request claims: the Origin header, or the origin part of the Referer when a client
 /// sends no Origin. `raw` keeps exactly what was seen for security events.
 public struct RequestOrigin: Sendable, Equatable {

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// What a client may still do today, returned with every admitted chat message.
 public struct Usage: Sendable, Equatable, Codable, JSONValueEncodable {
     public var messagesRemainingToday: Int

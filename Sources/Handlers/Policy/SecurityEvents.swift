@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Records refusals as security events (SPEC §4.5) with what the request actually showed: the raw
 /// origin, the client IP and user agent. Seed 001's outage took hours to diagnose because refusals
 /// were logged without the origin that was seen.

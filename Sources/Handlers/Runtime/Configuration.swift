@@ -1,4 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Settings read from the environment, the way Lambda passes them. Every value has a safe default,
 /// so a function starts with no configuration at all.

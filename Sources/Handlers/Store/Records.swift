@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Per-widget limits (SPEC §4.1); the defaults are the contract's.
 public struct WidgetLimits: Codable, Sendable, Equatable {
     public var maxMessagesPerMinute: Int = 10

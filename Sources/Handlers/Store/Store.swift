@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Everything the handlers keep between invocations. Lambda handlers are stateless: connections,
 /// conversations, widgets, counters and security events live here, in SQLite locally and in
 /// DynamoDB when deployed. Both pass one conformance suite.

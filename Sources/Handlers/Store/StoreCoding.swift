@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// How stores serialise records they keep whole (SQLite's `json` columns, DynamoDB's `record`
 /// attribute): dates as epoch milliseconds, so that stored records round-trip exactly and both
 /// stores read each other's exports the same way.

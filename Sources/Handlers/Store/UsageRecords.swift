@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// One UTC day of traffic for one widget from one domain: what usage analytics add up. Counting
 /// into day buckets as requests happen keeps analytics a read of at most 30 small partitions, where
 /// counting stored messages would read every conversation of the period.
