@@ -35,11 +35,9 @@ public final class SQLiteStore: Store {
             try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
         }
         calls = GroupCommitQueue(database)
-        try clusterTablesByKey()
-        try addSecurityEventDomainColumn()
+        try SchemaMigrations.migrate(database)
         try database.execute(Self.schema)
         try fillSecurityEventDomains()
-        try addConnectionColumns()
     }
 
     /// Tables read on every chat message are stored in their key's order (`WITHOUT ROWID`): a
@@ -51,7 +49,7 @@ public final class SQLiteStore: Store {
     /// export (one domain's range) and the retention purge (each domain's oldest range, found by
     /// skipping from domain to domain: `purgeMessages`). Every chat turn inserts two messages, and each
     /// index costs a B-tree insert and a WAL page per insert; the index by time alone that the purge
-    /// used to have is dropped from files that earlier versions indexed.
+    /// once had is dropped at every open, from files that earlier versions indexed (and may index again).
     static let clusteredTables: [(name: String, definition: String, columns: String)] = [
         ("messages", """
             (widget_id TEXT NOT NULL, conversation_id TEXT NOT NULL, id INTEGER NOT NULL, role TEXT NOT NULL,
@@ -66,7 +64,8 @@ public final class SQLiteStore: Store {
     static let schema = clusteredTables.map { "CREATE TABLE IF NOT EXISTS \($0.name) \($0.definition);\n" }.joined() + """
         CREATE TABLE IF NOT EXISTS widgets (widget_id TEXT PRIMARY KEY, is_active INTEGER NOT NULL, json TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS widget_domains (domain TEXT NOT NULL, widget_id TEXT NOT NULL, PRIMARY KEY (domain, widget_id));
-        CREATE TABLE IF NOT EXISTS connections (connection_id TEXT PRIMARY KEY, expires_at REAL NOT NULL, json TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS connections (
+            connection_id TEXT PRIMARY KEY, expires_at REAL NOT NULL, json TEXT NOT NULL, \(connectionColumns.joined(separator: ", ")));
         DROP INDEX IF EXISTS messages_by_time;
         CREATE INDEX IF NOT EXISTS messages_by_domain_and_time ON messages (domain, created_at);
         CREATE TABLE IF NOT EXISTS security_events (
@@ -142,78 +141,19 @@ public final class SQLiteStore: Store {
     /// A connection's fields as columns, read on every `sendMessage` without decoding JSON. The
     /// `json` column is still written, so that a previous version sharing the file can read the
     /// record; rows that only have it (written before these columns, or by that version) are decoded.
-    private static let connectionColumns = [
+    static let connectionColumns = [
         "widget_id TEXT", "session_id TEXT", "origin TEXT", "source_ip TEXT", "user_agent TEXT", "user_id TEXT", "connected_at REAL",
     ]
-
-    /// Rewrites each of `clusteredTables` that a state file created before them stores by rowid,
-    /// keeping every row (a message keeps its old id: ids were unique and increasing, so they still
-    /// order each conversation), once, whichever of the processes sharing the file opens it first.
-    /// A process of an earlier version still reads the rewritten tables, but cannot add messages.
-    private func clusterTablesByKey() throws {
-        try database.migrate(ifNeeded: { db in try !Self.tablesStoredByRowid(in: &db).isEmpty }) { db in
-            for table in try Self.tablesStoredByRowid(in: &db) {
-                try db.query("CREATE TABLE \(table.name)_clustered \(table.definition)")
-                try db.query("INSERT INTO \(table.name)_clustered (\(table.columns)) SELECT \(table.columns) FROM \(table.name)")
-                try db.query("DROP TABLE \(table.name)")
-                try db.query("ALTER TABLE \(table.name)_clustered RENAME TO \(table.name)")
-            }
-        }
-    }
-
-    /// The tables of `clusteredTables` that exist and are stored by rowid.
-    private static func tablesStoredByRowid(in db: inout SQLiteDatabase.Connection) throws
-        -> [(name: String, definition: String, columns: String)] {
-        try clusteredTables.filter { table in
-            guard let definition = try db.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
-                                                [.text(table.name)]).first?[0].text else { return false }
-            return !definition.uppercased().contains("WITHOUT ROWID")
-        }
-    }
-
-    /// Gives the security events of a state file created before it their `domain` column, replacing
-    /// the index on `json_extract(json, '$.domain')` that the domain listing used: that index parsed
-    /// every event's JSON again as it was inserted (7% of `replay`). An event without a domain holds ''.
-    private func addSecurityEventDomainColumn() throws {
-        try database.migrate(ifNeeded: { db in
-            let columns = try Self.columns(of: "security_events", in: &db)
-            return !columns.isEmpty && !columns.contains("domain")
-        }) { db in
-            try db.query("DROP INDEX IF EXISTS security_events_by_domain")
-            try db.query("ALTER TABLE security_events ADD COLUMN domain TEXT")
-        }
-    }
 
     /// Fills the `domain` of every event that lacks it: those of a file this version opens for the
     /// first time, and those an earlier version sharing the file recorded since (it leaves the column
     /// NULL). Finding none is one seek on `security_events_by_domain`, where NULLs sort first.
-    private func fillSecurityEventDomains() throws {
+    func fillSecurityEventDomains() throws {
         try database.migrate(ifNeeded: { db in
             try db.firstRow("SELECT 1 FROM security_events WHERE domain IS NULL LIMIT 1", [], { _ in true }) != nil
         }) { db in
             try db.query("UPDATE security_events SET domain = coalesce(json_extract(json, '$.domain'), '') WHERE domain IS NULL")
         }
-    }
-
-    /// Adds the connection columns to a state file created before them, once, whichever of the
-    /// processes sharing the file opens it first.
-    private func addConnectionColumns() throws {
-        try database.migrate(ifNeeded: { db in try !Self.missingConnectionColumns(in: &db).isEmpty }) { db in
-            for column in try Self.missingConnectionColumns(in: &db) {
-                try db.query("ALTER TABLE connections ADD COLUMN \(column)")
-            }
-        }
-    }
-
-    /// The definitions of `connectionColumns` that the connections table lacks.
-    private static func missingConnectionColumns(in db: inout SQLiteDatabase.Connection) throws -> [String] {
-        let existing = try columns(of: "connections", in: &db)
-        return connectionColumns.filter { !existing.contains(String($0.prefix { $0 != " " })) }
-    }
-
-    /// The names of `table`'s columns; none when there is no such table.
-    private static func columns(of table: String, in db: inout SQLiteDatabase.Connection) throws -> Set<String> {
-        Set(try db.query("SELECT name FROM pragma_table_info(?)", [.text(table)]).compactMap { $0[0].text })
     }
 
     public func putConnection(_ connection: ConnectionRecord) async throws {
