@@ -9,12 +9,12 @@ import Foundation
 /// Runs the store's calls on its one SQLite connection one at a time, and commits the writes that
 /// arrive while another call is running together, in one transaction (a group commit).
 ///
-/// The connection used to sit behind a mutex that each call held for its statements and its commit.
-/// With the stage answering many connections at once, the cooperative pool's threads took turns
-/// blocking on that lock (a priority-inheritance futex in the kernel) while the holder wrote WAL
-/// frames for a commit of one or two rows: lock waits, context switches and commits were most of a
-/// message's CPU. Here a call that finds the connection busy is queued and its task suspended, so its
-/// thread goes on with other work; whoever drains the queue runs everything queued as one batch:
+/// Why not a mutex around the connection: with the stage answering many connections at once, the
+/// cooperative pool's threads would take turns blocking on it (a priority-inheritance futex in the
+/// kernel) while the holder writes WAL frames for a commit of one or two rows, and lock waits,
+/// context switches and commits become most of a message's CPU (BENCHMARKS.md). Here a call that
+/// finds the connection busy is queued and its task suspended, so its thread goes on with other
+/// work; whoever drains the queue runs everything queued as one batch:
 /// - a batch with any write runs in one `BEGIN IMMEDIATE` transaction, each call in a savepoint of its
 ///   own, so a call that fails undoes only its own statements and the others still commit;
 /// - no call returns before the batch's commit: a result is never seen that a failed commit undid;

@@ -1,4 +1,4 @@
-/// `admin`: the operators' API on `ANY /api/admin/{proxy+}` (SPEC §4.6) — widget configurations,
+/// `admin`: the operators' API on `ANY /api/admin/{proxy+}` (docs/openapi.yaml) — widget configurations,
 /// usage analytics, security events, GDPR export and retention.
 ///
 /// Every request needs a bearer JWT (HS256 under `ADMIN_JWT_SECRET`, `AdminToken`): 401 when it is

@@ -149,7 +149,7 @@ public struct AdminToken: Sendable, Equatable {
 
     /// The dot-separated parts of `token`, as `split(separator: ".", omittingEmptySubsequences: false)`
     /// cuts them. An ASCII token (every real one) is cut at its dot bytes: in ASCII a dot is always a
-    /// `Character` of its own, and walking the token's `Character`s was a tenth of verifying it.
+    /// `Character` of its own, and walking the token's `Character`s costs a tenth of verifying it.
     static func segments(of token: String) -> [Substring] {
         let utf8 = token.utf8
         guard utf8.allSatisfy({ $0 < 0x80 }) else { return token.split(separator: ".", omittingEmptySubsequences: false) }

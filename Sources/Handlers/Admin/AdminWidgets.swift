@@ -43,8 +43,8 @@ struct AdminWidgets {
         var widget: WidgetConfig
     }
 
-    /// A created widget, and beside it the fields seed 002 documents its create response with, so
-    /// that a client written from the seed finds `widget_id`, `allowed_domains` and `created_at`.
+    /// A created widget, and beside it the fields the legacy create response has (`SeedWidgetBody`),
+    /// so that a client written for that body finds `widget_id`, `allowed_domains` and `created_at`.
     struct Created: Encodable {
         var widget: WidgetConfig
 
@@ -213,8 +213,8 @@ struct AdminWidgets {
         return number
     }
 
-    /// Refuses an agent id other than seed 002 stores (`VARCHAR(64)`): 1 to 64 characters, or null to
-    /// remove it; `field` is the name the body used.
+    /// Refuses an agent id the legacy body's store could not hold (`VARCHAR(64)`): 1 to 64
+    /// characters, or null to remove it; `field` is the name the body used.
     static func checkAgentId(_ value: JSONValue, field: String) throws(AdminError) {
         if case .null = value { return }
         guard let text = value.stringValue, (1...64).contains(text.count), text.trimmed() == text else {

@@ -1,25 +1,26 @@
-/// Seed 002's widget body — its "Create Widget Configuration" request — read alongside the
-/// widget's own (SPEC §4.1): its names are moved onto the widget's before the body is applied.
+/// The legacy widget body ("seed 002's body" in README and in the API's error messages; its fields
+/// are in docs/openapi.yaml's `WidgetInput`), read alongside the widget's own: its names are moved
+/// onto the widget's before the body is applied.
 ///
-/// | seed 002                                          | the widget's                            |
+/// | legacy                                            | the widget's                            |
 /// |---------------------------------------------------|-----------------------------------------|
 /// | `widget_name`                                     | `name`                                  |
 /// | `agent_id`                                        | `settings.agent_id`                     |
 /// | `settings.maxMessagesPerHour`, `…PerDay`, `…PerMinute`, `maxMessageLength`, `minMessageInterval` (ms), `maxConversationLength`, `sessionTimeoutMinutes` | `limits.max_messages_per_hour`, … (`limitNames`) |
 /// | `settings.<name>Color` (`primaryColor`)           | `settings.colors.<name>` (`primary`)    |
 ///
-/// `greeting` and `allowed_domains` are spelled alike. A seed colour is one key of `colors`: it
+/// `greeting` and `allowed_domains` are spelled alike. A legacy colour is one key of `colors`: it
 /// changes that colour and keeps the others, unless the body sets `settings.colors` itself.
 ///
 /// A body may mix both vocabularies. When it names one field both ways the values must agree:
 /// differing values are a 400 that names both, never a silent choice — a client that sent either
-/// meant it. Seed values are checked here, so that a refusal names the field as it was sent
+/// meant it. Legacy values are checked here, so that a refusal names the field as it was sent
 /// (`settings.maxMessagesPerHour`, not `limits.max_messages_per_hour`).
 enum SeedWidgetBody {
-    /// Top-level fields only seed 002's body has.
+    /// Top-level fields only the legacy body has.
     static let fields: Set<String> = ["widget_name", "agent_id"]
 
-    /// Seed 002's limits, which its body carries in `settings`, by the widget's name for each.
+    /// The legacy body's limits, which it carries in `settings`, by the widget's name for each.
     static let limitNames: [String: String] = [
         "maxMessagesPerMinute": "max_messages_per_minute", "maxMessagesPerHour": "max_messages_per_hour",
         "maxMessagesPerDay": "max_messages_per_day", "maxMessageLength": "max_message_length",
@@ -27,7 +28,7 @@ enum SeedWidgetBody {
         "sessionTimeoutMinutes": "session_timeout_minutes",
     ]
 
-    /// `body` with seed 002's names replaced by the widget's; `colors` are the widget's colours now.
+    /// `body` with the legacy names replaced by the widget's; `colors` are the widget's colours now.
     static func translated(_ body: [String: JSONValue], colors: [String: String]) throws(AdminError) -> [String: JSONValue] {
         var body = body
         if let name = body.removeValue(forKey: "widget_name") {

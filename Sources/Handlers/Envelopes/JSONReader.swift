@@ -1,7 +1,7 @@
 /// Reads a JSON document in one pass straight into a type's fields, without the tree of
 /// `JSONValue`s that `JSONValueDecodable` reads from: no dictionary per object, no key strings for
 /// the fields, no tree to walk and free. Every invocation decodes its event, and building and
-/// reading the tree was most of that (13% of `replay`'s CPU time).
+/// reading the tree is most of that cost (BENCHMARKS.md).
 ///
 /// A reader never refuses a document: whatever it cannot read as the type — invalid JSON, a member
 /// of another JSON type, a key written with escapes or outside ASCII — it declines, and the caller

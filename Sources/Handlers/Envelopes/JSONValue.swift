@@ -12,7 +12,7 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
         let container = try decoder.singleValueContainer()
         // JSON's types are disjoint, so the order of the attempts changes nothing but their cost:
         // each failed attempt throws a DecodingError, so the commonest kinds in events (strings, then
-        // objects) go first. A value that is none of them fails as an object, as it always did.
+        // objects) go first. A value that is none of them fails as an object.
         if container.decodeNil() {
             self = .null
         } else if let value = try? container.decode(String.self) {

@@ -1,6 +1,7 @@
 /// CORS for the public chat endpoint. The allowlist is per widget, so the handler answers CORS
 /// itself (the HTTP API declares no CorsConfiguration): headers go on every response to an allowed
-/// origin, errors included (seed 003), and on none to a refused origin.
+/// origin, errors included, so that a widget page can read why it was refused (docs/protocol.md),
+/// and on none to a refused origin.
 public struct CORS: Sendable {
     public var allowMethods = "POST, OPTIONS"
     public var allowHeaders = "Content-Type, X-Widget-ID"

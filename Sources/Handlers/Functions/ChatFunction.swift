@@ -6,7 +6,7 @@ import Foundation
 
 /// `chat`: the public HTTP endpoint `POST /api/chat` (and its `OPTIONS` preflight). It needs no
 /// CSRF token — it is a cross-origin API protected by the widget's domain allowlist and server-side
-/// limits, not a cookie-authenticated form (seed 000).
+/// limits, not a cookie-authenticated form (README, “Security model”).
 public struct ChatFunction: LambdaFunction {
     public let dependencies: Dependencies
 
@@ -179,7 +179,7 @@ public struct ChatFunction: LambdaFunction {
     /// A refusal of the request itself (method, body), before any widget is looked at: CORS headers
     /// only if the origin is allowed anyway — first-party, or a domain of the named or of any active
     /// widget — so that a widget page can read why its request failed even when its body named no
-    /// widget (seed 003). The widget gate's refusals carry the same answer (`WidgetGate.Refused`).
+    /// widget (docs/protocol.md). The widget gate's refusals carry the same answer (`WidgetGate.Refused`).
     private func failure(_ refusal: Refusal, _ request: HTTPRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPResponse {
         let allowed = try await WidgetGate(dependencies: dependencies).allowedOrigin(client: client, widgetId: widgetId)
         return Self.respond(refusal, cors: allowed.map { CORS().headers(for: $0) } ?? HTTPHeaders(), format: request.format)

@@ -1,6 +1,6 @@
 /// Validation of the ids clients send; anything else is `invalid_request` before it reaches the store.
 public enum Identifiers {
-    /// `^widget_[a-z0-9_]{12,64}$` (SPEC §4.1).
+    /// `^widget_[a-z0-9_]{12,64}$`, the pattern of `widget_id` in docs/openapi.yaml.
     public static func isValidWidgetId(_ id: String) -> Bool {
         guard id.hasPrefix("widget_") else { return false }
         let rest = id.utf8.dropFirst(7)

@@ -1,4 +1,4 @@
-/// The JSON text frames the server sends a widget over WebSocket (SPEC §3.1).
+/// The JSON text frames the server sends a widget over WebSocket (docs/protocol.md, “WebSocket”).
 ///
 /// A reply's last frame (`message`, or `done` after `delta`s) carries the conversation's token, which
 /// the client sends back with later turns, e.g. after reconnecting (`ConversationToken`).

@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Refuses messages that carry markup, links or noise (SPEC §4.4).
+/// Refuses messages that carry markup, links or noise (README, “Security model”).
 ///
 /// Hand-written scans rather than regular expressions: each rule is one linear pass, costs
 /// microseconds on the hot path, and cannot backtrack on hostile input. ASCII messages — most of

@@ -1,5 +1,5 @@
-/// A web origin normalised for comparison (SPEC §4.2): lower-case scheme and host, the port only
-/// when it is not the scheme's default, no path, no trailing slash.
+/// A web origin normalised for comparison (README, “Security model”): lower-case scheme and host,
+/// the port only when it is not the scheme's default, no path, no trailing slash.
 ///
 /// Parsing is deliberately strict. Anything a browser would not send as an Origin — userinfo
 /// (`https://customer.com@evil.net`), non-ASCII hosts (browsers send punycode), other schemes,
@@ -165,8 +165,9 @@ public struct Origin: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A widget's allowed domain (SPEC §4.2): a host name a customer controls, admitting that host and
-/// its true subdomains; or an IP address or `localhost`, admitting exactly that host.
+/// A widget's allowed domain (README, “Security model”): a host name a customer controls,
+/// admitting that host and its true subdomains; or an IP address or `localhost`, admitting exactly
+/// that host.
 ///
 /// Entries that would admit sites of strangers are refused: wildcards (`*.customer.com`;
 /// `customer.com` admits its subdomains anyway), single labels (`com`), public suffixes (`co.uk`,

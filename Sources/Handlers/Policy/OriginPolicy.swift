@@ -17,7 +17,8 @@ public struct RequestOrigin: Sendable, Equatable {
     }
 }
 
-/// Decides whether a page may use a widget (SPEC §4.2).
+/// Decides whether a page may use a widget: its origin is one of the widget's domains (exactly or
+/// a true subdomain; IPs exactly), or first-party (README, “Security model”).
 public struct OriginPolicy: Sendable {
     public enum Verdict: Sendable, Equatable {
         /// Allowed; the origin is nil only when missing origins are allowed by configuration.

@@ -1,6 +1,6 @@
 /// Replaces e-mail addresses, IBANs, card numbers and phone numbers before text is stored, logged
-/// or sent to an AI provider (SPEC §4.4), whatever the separators, the script of the digits or the
-/// letters touching them.
+/// or sent to an AI provider (README, “Security model”), whatever the separators, the script of the
+/// digits or the letters touching them.
 ///
 /// - An e-mail address is a local part of RFC 5322 atext (`o'brien`, `a+tag`; letters and digits
 ///   of any script too), `@`, and a domain of two or more labels whose last is two or more letters.

@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The error codes of the public chat contract (SPEC §3.2), with their HTTP statuses.
+/// The error codes of the public chat contract (the table in docs/protocol.md), with their HTTP statuses.
 public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case invalidRequest = "invalid_request"
     case messageTooLong = "message_too_long"

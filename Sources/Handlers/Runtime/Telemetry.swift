@@ -1,7 +1,8 @@
 import Synchronization
 
-/// A count operators watch (SPEC §5.6, seed 002 §6.3). The raw value is the metric's name in
-/// CloudWatch (Embedded Metric Format) and, in snake case, on the local stage's `/metrics`.
+/// A count operators watch (docs/operations.md, “Metrics” and “Alarms”). The raw value is the
+/// metric's name in CloudWatch (Embedded Metric Format) and, in snake case, on the local stage's
+/// `/metrics`.
 public enum CountedMetric: String, CaseIterable, Sendable {
     /// A user message reached the chat policy (chat POST or `sendMessage`), refused or not.
     case messages = "Messages"
