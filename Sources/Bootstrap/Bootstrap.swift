@@ -10,11 +10,6 @@ import LambdaRuntime
 import ManagementAPIClient
 import OpenAIProvider
 import SQLiteStore
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The custom runtime for `provided.al2023`: one binary for every function, `_HANDLER` picks which.
 /// Everything expensive (store, HTTP client, provider) is built once at init, before the first
@@ -138,15 +133,5 @@ struct DeferredPoster: ConnectionPoster {
 
     func post(_ data: [UInt8], to connectionId: String, endpoint: String) async throws {
         try await make().post(data, to: connectionId, endpoint: endpoint)
-    }
-}
-
-extension SettableClock {
-    /// Sets the clock to the event's `requestTimeEpoch` (WebSocket, REST) or `timeEpoch` (HTTP API);
-    /// an event without either leaves it as it was.
-    func set(fromEvent payload: [UInt8]) {
-        guard let event = try? JSONValue(parsing: payload),
-              let millis = (event["requestContext"]?["requestTimeEpoch"] ?? event["requestContext"]?["timeEpoch"])?.intValue else { return }
-        set(Date(timeIntervalSince1970: Double(millis) / 1000))
     }
 }

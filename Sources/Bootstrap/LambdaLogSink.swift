@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Handlers
+import LambdaRuntime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -176,14 +172,9 @@ public struct LambdaLogSink: TelemetrySink {
     /// Writes to file descriptor 1 in full, retrying short writes.
     public static let standardOutput: @Sendable ([UInt8]) -> Void = { bytes in
         bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return }
             var offset = 0
             while offset < buffer.count {
-                #if canImport(Glibc)
-                let written = Glibc.write(1, base + offset, buffer.count - offset)
-                #else
-                let written = Darwin.write(1, base + offset, buffer.count - offset)
-                #endif
+                let written = FileDescriptorWrite.write(1, UnsafeRawBufferPointer(rebasing: buffer[offset...]))
                 if written <= 0 { return }
                 offset += written
             }

@@ -141,15 +141,20 @@ public struct RuntimeLoop {
 public enum RuntimeLog {
     public static func write(_ line: String) {
         var text = line + "\n"
-        text.withUTF8 { bytes in _ = writeToStandardError(bytes) }
+        text.withUTF8 { bytes in _ = FileDescriptorWrite.write(2, UnsafeRawBufferPointer(bytes)) }
     }
+}
 
-    /// The C library's `write`, named by module because `RuntimeLog.write` hides it inside this type.
-    private static func writeToStandardError(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+/// The C library's `write(2)`, spelled per platform: Lambda's log streams (standard output and
+/// error) are written with it, unbuffered. Called by module name, because types with a `write`
+/// method of their own (`RuntimeLog`, `LambdaLogSink`) hide the C function inside them.
+public enum FileDescriptorWrite {
+    /// One `write` of `bytes` to `descriptor`: the count written, or -1 with `errno` set.
+    public static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
         #if canImport(Glibc)
-        Glibc.write(2, bytes.baseAddress, bytes.count)
+        Glibc.write(descriptor, bytes.baseAddress, bytes.count)
         #elseif canImport(Darwin)
-        Darwin.write(2, bytes.baseAddress, bytes.count)
+        Darwin.write(descriptor, bytes.baseAddress, bytes.count)
         #endif
     }
 }
