@@ -61,6 +61,9 @@ public struct RateLimiter: Sendable {
                       historyLimit: Int = 0) async throws -> Result<Admitted, Denial> {
         let network = client.network.description
         let subject = "\(widget.widgetId):\(network)"
+        // The client's windows on this widget and its interval are one scope: a store may check and
+        // count them in one write. The per-IP limit across widgets is a subject of its own.
+        let scope = "limits:\(subject)"
         var windows: [(key: String, window: Window)] = []
         if perIPLimit {
             windows.append((key: "ip:\(network)", window: Window(name: "ip_per_minute", seconds: 60, limit: configuration.ipRateLimitPerMinute)))
@@ -75,12 +78,14 @@ public struct RateLimiter: Sendable {
             let (start, end) = Self.window(containing: now, seconds: window.seconds)
             return (window: window, end: end,
                     increment: CounterIncrement(key: "\(prefix):\(window.name):\(start)", limit: window.limit,
-                                                expiresAt: Date(timeIntervalSince1970: TimeInterval(end + 60))))
+                                                expiresAt: Date(timeIntervalSince1970: TimeInterval(end + 60)),
+                                                scope: window.name == "ip_per_minute" ? nil : scope))
         }
         var interval: IntervalClaim?
         if limits.minMessageIntervalMs > 0 {
             let seconds = TimeInterval(limits.minMessageIntervalMs) / 1000
-            interval = IntervalClaim(key: "interval:\(subject)", interval: seconds, expiresAt: now.addingTimeInterval(seconds + 60))
+            interval = IntervalClaim(key: "interval:\(subject)", interval: seconds, expiresAt: now.addingTimeInterval(seconds + 60),
+                                     scope: scope)
         }
         let admission = MessageAdmission(blockKey: client.blockKey, now: now, counters: counters.map(\.increment), interval: interval,
                                          message: message, reply: reply, historyLimit: historyLimit)

@@ -44,11 +44,17 @@ public struct CounterIncrement: Sendable, Equatable {
     public var key: String
     public var limit: Int
     public var expiresAt: Date
+    /// The counters (and interval) of an admission that name one scope belong to one subject, and
+    /// a store may keep them together as one record, checked and counted in one write. Within a
+    /// scope a counter is known by its `key` alone; a key the scope's admissions no longer name
+    /// (a window that has ended) may be forgotten. Nil keeps the counter on its own.
+    public var scope: String?
 
-    public init(key: String, limit: Int, expiresAt: Date) {
+    public init(key: String, limit: Int, expiresAt: Date, scope: String? = nil) {
         self.key = key
         self.limit = limit
         self.expiresAt = expiresAt
+        self.scope = scope
     }
 }
 
@@ -57,11 +63,14 @@ public struct IntervalClaim: Sendable, Equatable {
     public var key: String
     public var interval: TimeInterval
     public var expiresAt: Date
+    /// As `CounterIncrement.scope`: the record the interval may share with its subject's counters.
+    public var scope: String?
 
-    public init(key: String, interval: TimeInterval, expiresAt: Date) {
+    public init(key: String, interval: TimeInterval, expiresAt: Date, scope: String? = nil) {
         self.key = key
         self.interval = interval
         self.expiresAt = expiresAt
+        self.scope = scope
     }
 }
 

@@ -65,6 +65,12 @@ public protocol Store: Sendable {
 extension Store {
     /// The steps one after another, each atomic on its own.
     public func admit(_ admission: MessageAdmission) async throws -> AdmissionOutcome {
+        try await admitStepByStep(admission)
+    }
+
+    /// `admit(_:)` as separate store calls, one after another, each atomic on its own: what a store
+    /// that has no faster way for some admission falls back to.
+    public func admitStepByStep(_ admission: MessageAdmission) async throws -> AdmissionOutcome {
         if let until = try await blockedUntil(admission.blockKey, now: admission.now) { return .blocked(until: until) }
         var outcomes: [CounterOutcome] = []
         for counter in admission.counters {
@@ -89,4 +95,11 @@ extension Store {
         if let reply = admission.reply { try await appendMessage(reply) }
         return .admitted(counters: outcomes, history: history)
     }
+}
+
+/// When the invocation that a store call serves must have answered: a store retrying a throttled
+/// or failed request gives up rather than retry past it, since nobody waits for the answer then
+/// and the retries only add load to a store that is already refusing it. Nil: no deadline.
+public enum StoreDeadline {
+    @TaskLocal public static var current: Date?
 }
