@@ -11,6 +11,7 @@ import uuid
 
 import boto3
 import pytest
+import requests
 from websockets.sync.client import connect
 
 import dynamodb_meter
@@ -20,6 +21,7 @@ from test_serve_dynamodb import put_widget
 
 ORIGIN = "http://localhost:5173"
 WIDGET = "widget_capacity_0001"
+HTTP_WIDGET = "widget_capacity_0002"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
 # Partition keys every message of the whole system would write to: one item or index partition that
 # takes a write per message caps the system at ~1,000 writes/s.
@@ -39,6 +41,7 @@ def session(local_runtime, root, tmp_path_factory, moto):
     dynamodb = boto3.client("dynamodb", endpoint_url=moto, region_name="us-east-1",
                             aws_access_key_id="testing", aws_secret_access_key="testing")
     put_widget(dynamodb, table, WIDGET, ["localhost"], min_interval_ms=3_600_000)
+    put_widget(dynamodb, table, HTTP_WIDGET, ["localhost"], min_interval_ms=0)
     counts = {}
     try:
         def finished_sends():
@@ -65,6 +68,15 @@ def session(local_runtime, root, tmp_path_factory, moto):
             counts["admitted"]["frames"] = [frame["type"] for frame in frames]
             counts["admitted"]["reply_pieces"] = 200
             counts["admitted"]["reply"] = frames[-1].get("content", "")
+            # The same message over the HTTP endpoint, to another widget (this one now allows no more
+            # from this client): the first of a conversation, then one that continues it.
+            for phase in ("http_first", "http_admitted"):
+                mark = meter.mark()
+                response = requests.post(f"{stage.http_url}/api/chat", headers={"Origin": ORIGIN}, timeout=30, json={
+                    "widget_id": HTTP_WIDGET, "conversation_id": "h-capacity", "message": "Tell me everything about shipping.",
+                    "conversation_token": "T2MEWOR5ZqlYhKZaFqkHaA"})
+                counts[phase] = meter.since(mark)
+                counts[phase]["status"] = response.status_code
             # Refused for the interval, again and again, until the refusals block the client.
             refusals = []
             for attempt in range(10):
@@ -101,6 +113,7 @@ def test_the_session_runs_as_scripted(session):
     assert session["admitted"]["reply"] == "".join(f"w{i} " for i in range(200))
     assert session["refused"]["error"] == "rate_limit_exceeded"
     assert session["blocked"]["error"] == "temporarily_blocked"
+    assert session["http_admitted"]["status"] == 200
 
 
 def test_a_200_piece_reply_takes_at_most_12_posts(session):
