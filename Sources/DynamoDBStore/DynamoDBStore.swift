@@ -469,15 +469,32 @@ public struct DynamoDBStore: Store {
         }
         let expiresAt = (scoped.map(\.expiresAt) + [admission.interval?.expiresAt].compactMap { $0 }).max() ?? admission.now
         var record = LimitsRecord(item: read[1])
+        // The message counted in its day's usage within the widget's budget, before the limits are
+        // written, so that a message the budget refuses writes no more than that try.
+        var countedUsage = false
+        func takeBack() async throws {
+            for taken in unscoped { try await decrement(taken.key) }
+            if countedUsage, let message = admission.message {
+                try await recordUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
+                                      messages: -1, blocked: 0)
+            }
+        }
         for _ in 0..<Self.limitsAttempts {
             switch record.deciding(scoped, interval: admission.interval, now: admission.now) {
             case .refusedByCounter(let scopedOutcomes):
-                for taken in unscoped { try await decrement(taken.key) }
+                try await takeBack()
                 return .refusedByCounter(outcomes + scopedOutcomes)
             case .refusedByInterval(let remaining, let scopedOutcomes):
-                for taken in unscoped { try await decrement(taken.key) }
+                try await takeBack()
                 return .refusedByInterval(remaining: remaining, counters: outcomes + scopedOutcomes)
             case .admitted(let scopedOutcomes, let next):
+                if !countedUsage, let budget = admission.budget, let message = admission.message {
+                    guard try await countWithinBudget(message, budget: budget) else {
+                        try await takeBack()
+                        return .refusedByBudget(count: budget)
+                    }
+                    countedUsage = true
+                }
                 var put = request().with(names: ["#v": "version"], values: next.version.map { [":v": AttributeValue($0)] } ?? [:])
                 put.item = try next.item(key: limitsKey, expiresAt: expiresAt)
                 put.conditionExpression = next.version == nil ? "attribute_not_exists(#v)" : "#v = :v"
@@ -490,10 +507,10 @@ public struct DynamoDBStore: Store {
                     record = LimitsRecord(item: current)
                     continue
                 }
-                return .admitted(counters: outcomes + scopedOutcomes, history: try await storeAdmitted(admission))
+                return .admitted(counters: outcomes + scopedOutcomes, history: try await storeAdmitted(admission, countingUsage: !countedUsage))
             }
         }
-        for taken in unscoped { try await decrement(taken.key) }
+        try await takeBack()
         if let first = scoped.first {
             return .refusedByCounter(outcomes + [.refused(count: record.counts[first.key] ?? first.limit)])
         }
@@ -501,11 +518,12 @@ public struct DynamoDBStore: Store {
     }
 
     /// An admitted message's writes: the message and reply (`storeMessages`, which also reads the
-    /// history) and its usage, concurrently.
-    private func storeAdmitted(_ admission: MessageAdmission) async throws -> [StoredMessage] {
+    /// history) and, unless the budget counted it already, its usage, concurrently.
+    private func storeAdmitted(_ admission: MessageAdmission, countingUsage: Bool) async throws -> [StoredMessage] {
         guard let message = admission.message else { return [] }
-        async let usage: Void = recordUsage(at: message.createdAt, widgetId: message.widgetId,
-                                            domain: message.domain ?? DailyUsage.unknown, messages: 1, blocked: 0)
+        async let usage: Void = countingUsage
+            ? recordUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown, messages: 1, blocked: 0)
+            : ()
         let history = try await storeMessages([message] + [admission.reply].compactMap { $0 }, historyLimit: admission.historyLimit)
         try await usage
         return history
@@ -693,24 +711,48 @@ public struct DynamoDBStore: Store {
 
     // MARK: Usage and retention
 
-    /// One UpdateItem adding to the counters of the bucket in a random one of the day's
+    /// One UpdateItem adding to the widget's item in a random one of the day's
     /// `ItemLayout.usageShards`; kept for the retention period past its day, which covers the
     /// longest analytics period (30 days).
     public func recordUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int) async throws {
+        _ = try await addUsage(at: date, widgetId: widgetId, domain: domain, messages: messages, blocked: blocked,
+                               shard: Int.random(in: 0..<ItemLayout.usageShards), cap: nil)
+    }
+
+    /// Adds to the widget's usage item of `date`'s day in `shard`: its domain's `messages#` and
+    /// `blocked#` counts, and its `total` of messages, unless that has reached `cap` (then false).
+    private func addUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int, shard: Int, cap: Int?) async throws -> Bool {
         let day = DailyUsage.day(of: date)
-        let shard = Int.random(in: 0..<ItemLayout.usageShards)
+        var values: Item = [":m": AttributeValue(messages), ":b": AttributeValue(blocked), ":day": .string(day), ":w": .string(widgetId),
+                            ":ttl": ItemLayout.epochSeconds(date.addingTimeInterval(retention + 86_400))]
+        if let cap { values[":cap"] = AttributeValue(cap) }
         var update = request().with(
-            names: ["#m": "messages", "#b": "blocked", "#day": "day", "#w": "widget_id", "#d": "domain", "#ttl": ItemLayout.expiresAt],
-            values: [":m": AttributeValue(messages), ":b": AttributeValue(blocked), ":day": .string(day), ":w": .string(widgetId),
-                     ":d": .string(domain), ":ttl": ItemLayout.epochSeconds(date.addingTimeInterval(retention + 86_400))])
-        update.key = ItemLayout.usageBucket(day: day, shard: shard, widget: widgetId, domain: domain)
-        update.updateExpression = "ADD #m :m, #b :b SET #day = :day, #w = :w, #d = :d, #ttl = if_not_exists(#ttl, :ttl)"
+            names: ["#m": ItemLayout.usageMessages + domain, "#b": ItemLayout.usageBlocked + domain, "#total": ItemLayout.usageTotal,
+                    "#day": "day", "#w": "widget_id", "#ttl": ItemLayout.expiresAt],
+            values: values)
+        update.key = ItemLayout.usageBucket(day: day, shard: shard, widget: widgetId)
+        update.updateExpression = "ADD #m :m, #b :b, #total :m SET #day = :day, #w = :w, #ttl = if_not_exists(#ttl, :ttl)"
+        if cap != nil { update.conditionExpression = "attribute_not_exists(#total) OR #total < :cap" }
         // Never retried after an ambiguous failure: a doubled ADD would over-count.
-        _ = try await self.update(update, idempotent: false)
+        if case .failure = try await self.update(update, idempotent: false) { return false }
+        return true
+    }
+
+    /// Counts `message` in its day's usage within `budget`, which the day's shards hold in equal
+    /// parts: a shard that is full refuses, and one other is tried. So the widget never gets more
+    /// than `budget` plus `MessageAdmission.budgetSlack`, and is refused only near it.
+    private func countWithinBudget(_ message: StoredMessage, budget: Int) async throws -> Bool {
+        let cap = (budget + ItemLayout.usageShards - 1) / ItemLayout.usageShards
+        let first = Int.random(in: 0..<ItemLayout.usageShards)
+        for shard in [first, (first + Int.random(in: 1..<ItemLayout.usageShards)) % ItemLayout.usageShards] {
+            if try await addUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
+                                  messages: 1, blocked: 0, shard: shard, cap: cap) { return true }
+        }
+        return false
     }
 
     /// One Query per shard of each day (and its bucket partition from before the shards), run
-    /// concurrently, and the shards' buckets of a widget and domain summed.
+    /// concurrently, and each widget's counts by domain summed over the shards.
     public func usage(days: [String]) async throws -> [DailyUsage] {
         let partitions = Set(days).flatMap { day in
             ((0..<ItemLayout.usageShards).map { ItemLayout.usageDay(day, shard: $0) } + [ItemLayout.usageDay(day)]).map { (day, $0) }
@@ -721,11 +763,7 @@ public struct DynamoDBStore: Store {
                     var query = request().with(names: ["#pk": ItemLayout.partitionKey], values: [":pk": .string(partition)])
                     query.keyConditionExpression = "#pk = :pk"
                     query.consistentRead = true
-                    return try await self.query(query).map { item in
-                        DailyUsage(day: day, widgetId: item["widget_id"]?.stringValue ?? DailyUsage.unknown,
-                                   domain: item["domain"]?.stringValue ?? DailyUsage.unknown,
-                                   messages: Int(item["messages"]?.int64Value ?? 0), blocked: Int(item["blocked"]?.int64Value ?? 0))
-                    }
+                    return try await self.query(query).flatMap { item in ItemLayout.usageBuckets(in: item, day: day) }
                 }
             }
             var buckets: [String: DailyUsage] = [:]

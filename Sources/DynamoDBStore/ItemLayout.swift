@@ -14,13 +14,13 @@ import Handlers
 /// | counter, interval, block | `COUNTER#<key>`, `INTERVAL#<key>`, `BLOCK#<key>` | same as the kind |
 /// | an admission scope's counters and interval (`LimitsRecord`) | `LIMITS#<scope>` | `LIMITS` |
 /// | security event | `SECURITY_EVENT#<id>` | `SECURITY_EVENT`; in `gsi2` under `SECURITY_EVENTS#<shard>`, by time |
-/// | usage bucket, one of `usageShards` a day | `USAGE#<day>#<shard>` | `USAGE#<widget>#<domain>` |
+/// | a widget's usage, one of `usageShards` items a day | `USAGE#<day>#<shard>` | `USAGE#<widget>` (counts by domain: `usageBuckets`) |
 ///
 /// Items of earlier layouts are still read until their TTL removes them: conversation heads
 /// (`HEAD`) and messages under `MESSAGE#<sequence>` (which sort before every later key), messages
 /// copied to `gsi1` under `DOMAIN_MESSAGES#<domain>`, security events in `gsi1` (which copies
-/// whole items, so that every count into an event wrote the index too), and usage buckets under
-/// `USAGE#<day>`.
+/// whole items, so that every count into an event wrote the index too), and usage buckets of a
+/// widget and domain under `USAGE#<day>`.
 enum ItemLayout {
     static let partitionKey = "pk"
     static let sortKey = "sk"
@@ -101,8 +101,34 @@ enum ItemLayout {
     /// Where a day's buckets were kept before they were spread.
     static func usageDay(_ day: String) -> String { partition("USAGE", day) }
     static func usageDay(_ day: String, shard: Int) -> String { partition("USAGE", day, String(shard)) }
-    static func usageBucket(day: String, shard: Int, widget: String, domain: String) -> Item {
-        key(usageDay(day, shard: shard), partition("USAGE", widget, domain))
+    static func usageBucket(day: String, shard: Int, widget: String) -> Item {
+        key(usageDay(day, shard: shard), partition("USAGE", widget))
+    }
+
+    /// A usage item's attributes: `total` messages, and per domain `messages#<domain>` and
+    /// `blocked#<domain>` (a widget's domains are few: those it allows, and the unknown one).
+    static let usageTotal = "total"
+    static let usageMessages = "messages#"
+    static let usageBlocked = "blocked#"
+
+    /// The buckets a usage item holds: one per domain of a widget's item, or the one bucket of an
+    /// item of the earlier layout.
+    static func usageBuckets(in item: Item, day: String) -> [DailyUsage] {
+        let widget = item["widget_id"]?.stringValue ?? DailyUsage.unknown
+        if let domain = item["domain"]?.stringValue {
+            return [DailyUsage(day: day, widgetId: widget, domain: domain, messages: Int(item["messages"]?.int64Value ?? 0),
+                               blocked: Int(item["blocked"]?.int64Value ?? 0))]
+        }
+        var byDomain: [String: (messages: Int, blocked: Int)] = [:]
+        for (name, value) in item {
+            guard let count = value.int64Value else { continue }
+            if name.hasPrefix(usageMessages) {
+                byDomain[String(name.dropFirst(usageMessages.count)), default: (0, 0)].messages += Int(count)
+            } else if name.hasPrefix(usageBlocked) {
+                byDomain[String(name.dropFirst(usageBlocked.count)), default: (0, 0)].blocked += Int(count)
+            }
+        }
+        return byDomain.map { DailyUsage(day: day, widgetId: widget, domain: $0.key, messages: $0.value.messages, blocked: $0.value.blocked) }
     }
 
     /// Fixed-width and zero-padded, so that string order is numeric order.

@@ -86,3 +86,43 @@ struct ScopedAdmissionConformanceTests {
         }
     }
 }
+
+@Suite("Store conformance: a widget's daily budget")
+struct DailyBudgetConformanceTests {
+    static func admission(client: Int, budget: Int) -> MessageAdmission {
+        let scope = "limits:w:client\(client)"
+        return MessageAdmission(blockKey: "block:client\(client)", now: epoch,
+                                counters: [CounterIncrement(key: "count:w:client\(client):per_day:0", limit: 10, expiresAt: expiry, scope: scope)],
+                                message: StoredMessage(widgetId: "w", conversationId: "c\(client)", role: .user, content: "m\(client)",
+                                                       domain: client.isMultiple(of: 2) ? "a.example" : "b.example", sourceIp: "203.0.113.1",
+                                                       createdAt: epoch),
+                                budget: budget)
+    }
+
+    @Test("a widget's budget holds across clients and domains: never more than it (and a store's slack), and what it refuses is neither stored nor counted",
+          arguments: StoreKind.allCases)
+    func budgetHoldsAcrossClients(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            var admitted: [Int] = []
+            var refused: [Int] = []
+            for client in 0..<80 {
+                switch try await store.admit(Self.admission(client: client, budget: 16)) {
+                case .admitted: admitted.append(client)
+                case .refusedByBudget: refused.append(client)
+                case let other: Issue.record("client \(client) ended \(other)")
+                }
+            }
+            #expect(admitted.count <= 16 + MessageAdmission.budgetSlack && admitted.count >= 16 - MessageAdmission.budgetSlack)
+            let usage = try await store.usage(days: [DailyUsage.day(of: epoch)])
+            #expect(usage.reduce(0) { $0 + $1.messages } == admitted.count)
+            #expect(Set(usage.map(\.domain)) == ["a.example", "b.example"])
+            for client in refused.prefix(3) {
+                #expect(try await store.messages(widgetId: "w", conversationId: "c\(client)", limit: 10).isEmpty)
+                // Its counter was taken back: without the budget, it counts 1.
+                var again = Self.admission(client: client, budget: 16)
+                again.budget = nil
+                #expect(try await store.admit(again) == .admitted(counters: [.admitted(count: 1)], history: []))
+            }
+        }
+    }
+}

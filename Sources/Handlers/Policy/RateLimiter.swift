@@ -53,9 +53,10 @@ public struct RateLimiter: Sendable {
     }
 
     /// Admits one message from `client` (keyed by its network) to `widget` at `now`, or says why not
-    /// (a block on the client's `blockKey` included). An admitted `message`
-    /// is stored in the same store call (with the conversation's last `historyLimit` messages
-    /// returned), followed by `reply` when the answer is already known; nil checks the limits only.
+    /// (a block on the client's `blockKey` included, and the widget's daily budget for a `message`).
+    /// An admitted `message` is stored in the same store call (with the conversation's last
+    /// `historyLimit` messages returned), followed by `reply` when the answer is already known; nil
+    /// checks the limits only.
     public func admit(widget: WidgetConfig, client: SecurityEventRecorder.Client, now: Date, perIPLimit: Bool,
                       message: StoredMessage? = nil, reply: StoredMessage? = nil,
                       historyLimit: Int = 0) async throws -> Result<Admitted, Denial> {
@@ -88,7 +89,7 @@ public struct RateLimiter: Sendable {
                                      scope: scope)
         }
         let admission = MessageAdmission(blockKey: client.blockKey, now: now, counters: counters.map(\.increment), interval: interval,
-                                         message: message, reply: reply, historyLimit: historyLimit)
+                                         message: message, reply: reply, historyLimit: historyLimit, budget: budget(of: widget))
 
         func refuse(_ limitType: String, _ message: String, retryAfter: Int) -> Result<Admitted, Denial> {
             let refusal = Refusal(.rateLimitExceeded, message, retryAfter: max(1, retryAfter))
@@ -106,6 +107,10 @@ public struct RateLimiter: Sendable {
         case .refusedByInterval(let remaining, _):
             return refuse("interval", "Please wait a moment before sending another message.",
                                     retryAfter: Int(remaining.rounded(.up)))
+        case .refusedByBudget:
+            let dayEnd = Self.window(containing: now, seconds: 86400).end
+            return refuse("widget_daily_budget", "This chat has answered all the messages it can today. Please come back tomorrow.",
+                          retryAfter: Int(dayEnd - Int64(now.timeIntervalSince1970.rounded(.down))))
         case .admitted(let outcomes, let history):
             var dayCount = 0
             for (counter, outcome) in zip(counters, outcomes) where counter.window.name == "per_day" {
@@ -116,6 +121,12 @@ public struct RateLimiter: Sendable {
                               resetAt: Date(timeIntervalSince1970: TimeInterval(dayEnd)))
             return .success(Admitted(usage: usage, history: history))
         }
+    }
+
+    /// The widget's daily message budget: its own, else the deployment's; nil when that is 0 or less.
+    func budget(of widget: WidgetConfig) -> Int? {
+        let budget = widget.limits.dailyMessageBudget ?? configuration.widgetDailyMessageBudget
+        return budget > 0 ? budget : nil
     }
 
     static func window(containing date: Date, seconds: Int64) -> (start: Int64, end: Int64) {

@@ -87,6 +87,15 @@ extension Store {
             return .refusedByInterval(remaining: remaining, counters: outcomes)
         }
         guard let message = admission.message else { return .admitted(counters: outcomes, history: []) }
+        if let budget = admission.budget {
+            // A counter of its own beside the usage, so that concurrent admissions stay within it.
+            let day = DailyUsage.day(of: message.createdAt)
+            let key = "budget:\(message.widgetId):\(day)"
+            if case .refused(let count) = try await increment(key, limit: budget, expiresAt: message.createdAt.addingTimeInterval(2 * 86_400)) {
+                for taken in admission.counters { try await decrement(taken.key) }
+                return .refusedByBudget(count: count)
+            }
+        }
         let history = admission.historyLimit > 0
             ? try await messages(widgetId: message.widgetId, conversationId: message.conversationId, limit: admission.historyLimit) : []
         try await appendMessage(message)
