@@ -8,7 +8,9 @@ import Handlers
 /// one writes it back, on the condition that the version is still the one read. When another
 /// admission wrote first, DynamoDB returns the item as it now is and the admission is decided again
 /// on that: every write that succeeds counts exactly once, so N concurrent admissions against a
-/// limit L still admit exactly min(N, L). A refusal writes nothing.
+/// limit L still admit exactly min(N, L). A refusal writes nothing. A lost race costs its write
+/// unit, but means that another admission was counted, so a client's concurrent requests cannot
+/// lose more races than its limits admit messages.
 struct LimitsRecord: Equatable {
     /// Count by counter key; keys the scope's admissions no longer name (ended windows) are dropped.
     var counts: [String: Int] = [:]
