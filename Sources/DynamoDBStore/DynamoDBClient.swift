@@ -50,10 +50,19 @@ struct DynamoDBClient: Sendable {
                 }
             } catch {
                 guard attempt < retry.maxAttempts, Self.isRetryable(error, idempotent: idempotent) else { throw error }
-                try await Task.sleep(for: retry.delay(beforeRetry: attempt))
+                let delay = retry.delay(beforeRetry: attempt)
+                // No retry that could not answer before the invocation's deadline.
+                if let deadline = StoreDeadline.current,
+                   Date().addingTimeInterval(Self.seconds(delay + retry.minimumAttempt)) > deadline { throw error }
+                try await Task.sleep(for: delay)
                 attempt += 1
             }
         }
+    }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 
     private static func isRetryable(_ error: any Error, idempotent: Bool) -> Bool {
@@ -86,6 +95,8 @@ struct RetryPolicy: Sendable {
     var maxAttempts = 8
     var baseDelay: Duration = .milliseconds(25)
     var maxDelay: Duration = .seconds(2)
+    /// The least time a retry needs to be worth sending: none is sent closer to the deadline.
+    var minimumAttempt: Duration = .milliseconds(100)
 
     /// A random delay up to `baseDelay * 2^(retry-1)`, capped at `maxDelay`: clients throttled
     /// together spread out instead of retrying in lockstep.

@@ -83,3 +83,37 @@ struct TransactWriteRequest: Encodable, Sendable {
 
 /// A response whose content does not matter, only that the call succeeded.
 struct EmptyResponse: Decodable, Sendable {}
+
+/// BatchGetItem's request: keys of one table, read with one consistency.
+struct BatchGetRequest: Encodable, Sendable {
+    struct Keys: Codable, Sendable {
+        var keys: [Item]
+        var consistentRead: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case keys = "Keys", consistentRead = "ConsistentRead"
+        }
+    }
+
+    var requestItems: [String: Keys]
+
+    enum CodingKeys: String, CodingKey {
+        case requestItems = "RequestItems"
+    }
+}
+
+/// BatchGetItem's answer: the items found, by table, and the keys left for another request.
+struct BatchGetResponse: Decodable, Sendable {
+    var responses: [String: [Item]]
+    var unprocessedKeys: [String: BatchGetRequest.Keys]
+
+    enum CodingKeys: String, CodingKey {
+        case responses = "Responses", unprocessedKeys = "UnprocessedKeys"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        responses = try container.decodeIfPresent([String: [Item]].self, forKey: .responses) ?? [:]
+        unprocessedKeys = try container.decodeIfPresent([String: BatchGetRequest.Keys].self, forKey: .unprocessedKeys) ?? [:]
+    }
+}

@@ -21,6 +21,11 @@ public struct DynamoDBStore: Store {
     /// deletes them (`RETENTION_DAYS`, 30 by default: SPEC §4.5, §4.6).
     public let retention: TimeInterval
     let client: DynamoDBClient
+    /// Widgets read in the last few seconds, shared by the invocations of this execution environment.
+    let widgetCache = WidgetCache()
+    /// Where this store's message order begins: appends at one wall-clock millisecond keep their
+    /// order by the time since then (`ItemLayout.messageSortKey`).
+    let appendOrigin = ContinuousClock.now
 
     /// A store on `endpoint` (`https://dynamodb.<region>.amazonaws.com`, or a local server's URL)
     /// signing with `signer` (service `dynamodb`).
@@ -113,11 +118,28 @@ public struct DynamoDBStore: Store {
 
     private func request() -> ItemRequest { ItemRequest(table: tableName) }
 
-    private func get(_ key: Item) async throws -> Item? {
+    private func get(_ key: Item, consistent: Bool = true) async throws -> Item? {
         var get = request()
         get.key = key
-        get.consistentRead = true
+        get.consistentRead = consistent
         return try await client.call("GetItem", get, idempotent: true, as: ItemResponse.self).item
+    }
+
+    /// The items at `keys` (at most 100), in their order, nil where there is none: one BatchGetItem,
+    /// repeated for any keys DynamoDB leaves unprocessed.
+    private func batchGet(_ keys: [Item], consistent: Bool) async throws -> [Item?] {
+        var found: [Item] = []
+        var remaining = keys
+        while !remaining.isEmpty {
+            let batch = BatchGetRequest(requestItems: [tableName: .init(keys: remaining, consistentRead: consistent)])
+            let response = try await client.call("BatchGetItem", batch, idempotent: true, as: BatchGetResponse.self)
+            found += response.responses[tableName] ?? []
+            remaining = response.unprocessedKeys[tableName]?.keys ?? []
+            if !remaining.isEmpty { try await Task.sleep(for: client.retry.delay(beforeRetry: 1)) }
+        }
+        return keys.map { key in
+            found.first { $0[ItemLayout.partitionKey] == key[ItemLayout.partitionKey] && $0[ItemLayout.sortKey] == key[ItemLayout.sortKey] }
+        }
     }
 
     private func put(_ item: Item) async throws {
@@ -178,8 +200,14 @@ public struct DynamoDBStore: Store {
         public var description: String { "widget \(widgetId) changes \(changes) allowed domains at once; at most 99 can change in one write" }
     }
 
+    /// From `widgetCache` when read within its lifetime, else an eventually consistent read: a
+    /// widget changed elsewhere is seen within seconds everywhere (at once by this store), and a
+    /// popular widget is not one item read on every message by every client.
     public func widget(id: String) async throws -> WidgetConfig? {
-        try await get(ItemLayout.widget(id)).map { try decodeRecord(WidgetConfig.self, from: $0) }
+        if let cached = widgetCache.widget(id: id) { return cached }
+        let widget = try await get(ItemLayout.widget(id), consistent: false).map { try decodeRecord(WidgetConfig.self, from: $0) }
+        if let widget { widgetCache.keep(widget) }
+        return widget
     }
 
     /// Writes the widget and its allowed-domain items in one transaction. The widget item carries a
@@ -211,7 +239,9 @@ public struct DynamoDBStore: Store {
             }
             guard actions.count <= 100 else { throw TooManyDomainChanges(widgetId: widget.widgetId, changes: actions.count - 1) }
             do {
+                widgetCache.forget(id: widget.widgetId)
                 let _: EmptyResponse = try await client.call("TransactWriteItems", TransactWriteRequest(transactItems: actions), idempotent: true)
+                widgetCache.forget(id: widget.widgetId)
                 return
             } catch let error as DynamoDBError where error.type == "TransactionCanceledException"
                 && (error.cancellationReasons.contains("ConditionalCheckFailed") || error.cancellationReasons.contains("TransactionConflict")) {
@@ -238,7 +268,7 @@ public struct DynamoDBStore: Store {
     public func activeWidgetAllows(domain: String) async throws -> Bool {
         var query = request().with(names: ["#pk": ItemLayout.partitionKey], values: [":pk": .string(ItemLayout.partition("DOMAIN", domain))])
         query.keyConditionExpression = "#pk = :pk"
-        query.consistentRead = true
+        // Eventually consistent: a domain just added is allowed within a second or so.
         return try await !self.query(query, limit: 1).isEmpty
     }
 
@@ -264,36 +294,116 @@ public struct DynamoDBStore: Store {
 
     // MARK: Conversations
 
-    /// Takes the next number of the conversation's sequence, then writes the message under it: the
-    /// order of messages is the order of appends, even when their timestamps are equal. A retried
-    /// sequence update leaves a gap, which ordering does not mind.
+    /// One PutItem under a sort key of its time (`ItemLayout.messageSortKey`), with no index copy.
+    /// The domain export finds it through its conversation (`storeMessages`).
     public func appendMessage(_ message: StoredMessage) async throws {
-        let partition = ItemLayout.conversation(widget: message.widgetId, conversation: message.conversationId)
-        let expiry = ItemLayout.epochSeconds(message.createdAt.addingTimeInterval(retention))
-        var head = request().with(names: ["#seq": "sequence", "#ttl": ItemLayout.expiresAt], values: [":one": AttributeValue(1), ":ttl": expiry])
-        head.key = ItemLayout.key(partition, "HEAD")
-        head.updateExpression = "ADD #seq :one SET #ttl = :ttl"
-        guard case .success(let updated) = try await update(head, idempotent: true),
-              let sequence = updated["sequence"]?.int64Value else {
-            throw DynamoDBResponseError(operation: "UpdateItem", detail: "no message sequence number returned")
-        }
-        let sequenceKey = ItemLayout.padded(sequence, width: 12)
-        var item = ItemLayout.key(partition, ItemLayout.messagePrefix + sequenceKey).merging([
-            ItemLayout.record: try encodeRecord(message), ItemLayout.expiresAt: expiry,
-        ]) { $1 }
-        if let domain = message.domain {
-            item[ItemLayout.indexPartitionKey] = .string(ItemLayout.domainMessages(domain))
-            item[ItemLayout.indexSortKey] = .string(ItemLayout.padded(ItemLayout.milliseconds(message.createdAt), width: 15) + "#" + sequenceKey)
-        }
-        try await put(item)
+        _ = try await storeMessages([message], historyLimit: 0)
     }
 
-    /// From `gsi1`, where each message with a domain is also filed under that domain, oldest first.
+    /// Writes `messages` (of one conversation, in order) concurrently, and returns the last
+    /// `historyLimit` messages stored before them, oldest first, from an eventually consistent read.
+    ///
+    /// The export of a domain's messages reads the conversations listed for it
+    /// (`ItemLayout.domainConversation`). A conversation is listed for a domain when one of its
+    /// messages from that domain follows none, or one from another domain or an earlier UTC day; the
+    /// listing outlives that message by a day, so it outlives every message of that day in the run
+    /// it starts. A conversation is thus written to the listing about once a day per domain instead
+    /// of an index copy of every message, and a read that misses the latest messages only lists it
+    /// again, never not at all.
+    private func storeMessages(_ messages: [StoredMessage], historyLimit: Int) async throws -> [StoredMessage] {
+        guard let first = messages.first else { return [] }
+        let partition = ItemLayout.conversation(widget: first.widgetId, conversation: first.conversationId)
+        let since = appendOrigin.duration(to: .now).components
+        let tick = since.seconds * 1_000_000_000 + since.attoseconds / 1_000_000_000
+        let nonce = UInt32.random(in: .min ... .max)
+        let sortKeys = messages.indices.map { ItemLayout.messageSortKey(at: messages[$0].createdAt, tick: tick + Int64($0), nonce: nonce) }
+        async let earlierItems = latestMessageItems(partition: partition, before: sortKeys[0], limit: max(historyLimit, 1))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (message, sortKey) in zip(messages, sortKeys) {
+                let item = ItemLayout.key(partition, sortKey).merging([
+                    ItemLayout.record: try encodeRecord(message),
+                    ItemLayout.expiresAt: ItemLayout.epochSeconds(message.createdAt.addingTimeInterval(retention)),
+                ]) { $1 }
+                group.addTask { try await self.put(item) }
+            }
+            try await group.waitForAll()
+        }
+        let earlier = try await earlierItems.map { try decodeRecord(StoredMessage.self, from: $0) }
+        var listings: [String: Date] = [:]
+        var previous = earlier.last
+        for message in messages {
+            if let domain = message.domain, previous.map({ $0.domain != domain || DailyUsage.day(of: $0.createdAt) != DailyUsage.day(of: message.createdAt) }) ?? true {
+                listings[domain] = max(listings[domain] ?? message.createdAt, message.createdAt)
+            }
+            previous = message
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (domain, date) in listings {
+                let item = ItemLayout.domainConversation(domain, conversation: partition).merging([
+                    ItemLayout.expiresAt: ItemLayout.epochSeconds(date.addingTimeInterval(retention + 86_400)),
+                ]) { $1 }
+                group.addTask { try await self.put(item) }
+            }
+            try await group.waitForAll()
+        }
+        return Array(earlier.suffix(historyLimit))
+    }
+
+    /// The conversation's last `limit` message items with sort keys before `sortKey`, oldest first.
+    private func latestMessageItems(partition: String, before sortKey: String, limit: Int, consistent: Bool = false) async throws -> [Item] {
+        var query = request().with(names: ["#pk": ItemLayout.partitionKey, "#sk": ItemLayout.sortKey], values: [
+            ":pk": .string(partition), ":lowest": .string(ItemLayout.messagePrefix), ":before": .string(sortKey),
+        ])
+        query.keyConditionExpression = "#pk = :pk AND #sk BETWEEN :lowest AND :before"
+        query.scanIndexForward = false
+        query.consistentRead = consistent
+        return try await self.query(query, limit: limit + 1).filter { $0[ItemLayout.sortKey] != .string(sortKey) }.prefix(limit).reversed()
+    }
+
+    /// The messages of the conversations listed for `domain`, filtered to that domain, together with
+    /// those still in the index every message used to be copied to, oldest first.
     public func messages(domain: String) async throws -> [StoredMessage] {
-        var query = request().with(names: ["#pk": ItemLayout.indexPartitionKey], values: [":pk": .string(ItemLayout.domainMessages(domain))])
-        query.indexName = ItemLayout.index
-        query.keyConditionExpression = "#pk = :pk"
-        return try await self.query(query).map { try decodeRecord(StoredMessage.self, from: $0) }
+        var legacyIndex = request().with(names: ["#pk": ItemLayout.indexPartitionKey], values: [":pk": .string(ItemLayout.domainMessages(domain))])
+        legacyIndex.indexName = ItemLayout.index
+        legacyIndex.keyConditionExpression = "#pk = :pk"
+        let legacy = legacyIndex
+        let listings = (0..<ItemLayout.domainConversationShards).map { shard in
+            var listing = request().with(names: ["#pk": ItemLayout.partitionKey],
+                                         values: [":pk": .string(ItemLayout.domainConversations(domain, shard: shard))])
+            listing.keyConditionExpression = "#pk = :pk"
+            listing.consistentRead = true
+            return listing
+        }
+        var found = try await withThrowingTaskGroup(of: [Item].self) { group in
+            group.addTask { try await self.query(legacy) }
+            for listing in listings {
+                group.addTask {
+                    let conversations = try await self.query(listing).compactMap { $0[ItemLayout.sortKey]?.stringValue }
+                    var items: [Item] = []
+                    for conversation in conversations {
+                        var messages = self.request().with(names: ["#pk": ItemLayout.partitionKey, "#sk": ItemLayout.sortKey], values: [
+                            ":pk": .string(conversation), ":prefix": .string(ItemLayout.messagePrefix),
+                        ])
+                        messages.keyConditionExpression = "#pk = :pk AND begins_with(#sk, :prefix)"
+                        messages.consistentRead = true
+                        items += try await self.query(messages)
+                    }
+                    return items
+                }
+            }
+            var byKey: [String: (sortKey: String, message: StoredMessage)] = [:]
+            for try await items in group {
+                for item in items {
+                    let message = try decodeRecord(StoredMessage.self, from: item)
+                    guard message.domain == domain, case .string(let pk)? = item[ItemLayout.partitionKey],
+                          case .string(let sk)? = item[ItemLayout.sortKey] else { continue }
+                    byKey[pk + "\u{0}" + sk] = (sk, message)
+                }
+            }
+            return Array(byKey.values)
+        }
+        found.sort { ($0.message.createdAt, $0.sortKey) < ($1.message.createdAt, $1.sortKey) }
+        return found.map(\.message)
     }
 
     public func messages(widgetId: String, conversationId: String, limit: Int) async throws -> [StoredMessage] {
@@ -328,6 +438,100 @@ public struct DynamoDBStore: Store {
             let item = if let item = refused.item { item } else { try await get(update.key ?? [:]) }
             return .refused(count: Int(item?["count"]?.int64Value ?? 0))
         }
+    }
+
+    /// How many times an admission is decided again after other admissions of its subject wrote
+    /// its `LimitsRecord` first. Each lost race means another admission was counted, so a subject
+    /// that exhausts them is sending far beyond any limit and is refused as too fast.
+    static let limitsAttempts = 64
+
+    /// When the admission's counters after any unscoped ones share one scope with its interval (as
+    /// `RateLimiter`'s do): the block and the scope's `LimitsRecord` in one BatchGetItem, the
+    /// decision made on them, and one conditional PutItem for an admitted message — no write for a
+    /// refused or blocked one. Then the message, its reply and usage are written concurrently with
+    /// the history read. Unscoped counters before the scope are incremented one by one first, as
+    /// `admitStepByStep` does, which every other admission falls back to.
+    public func admit(_ admission: MessageAdmission) async throws -> AdmissionOutcome {
+        let unscoped = admission.counters.prefix { $0.scope == nil }
+        let scoped = Array(admission.counters.dropFirst(unscoped.count))
+        guard let scope = scoped.first?.scope ?? admission.interval?.scope, scoped.allSatisfy({ $0.scope == scope }),
+              admission.interval.map({ $0.scope == scope }) ?? true else {
+            return try await admitStepByStep(admission)
+        }
+        let limitsKey = ItemLayout.single("LIMITS", scope)
+        let read = try await batchGet([ItemLayout.single("BLOCK", admission.blockKey), limitsKey], consistent: true)
+        if let until = read[0]?["until_ms"]?.int64Value, until > ItemLayout.milliseconds(admission.now) {
+            return .blocked(until: Date(timeIntervalSince1970: TimeInterval(until) / 1000))
+        }
+        var outcomes: [CounterOutcome] = []
+        for counter in unscoped {
+            let outcome = try await increment(counter.key, limit: counter.limit, expiresAt: counter.expiresAt)
+            outcomes.append(outcome)
+            if case .refused = outcome {
+                for taken in unscoped.prefix(outcomes.count - 1) { try await decrement(taken.key) }
+                return .refusedByCounter(outcomes)
+            }
+        }
+        let expiresAt = (scoped.map(\.expiresAt) + [admission.interval?.expiresAt].compactMap { $0 }).max() ?? admission.now
+        var record = LimitsRecord(item: read[1])
+        // The message counted in its day's usage within the widget's budget, before the limits are
+        // written, so that a message the budget refuses writes no more than that try.
+        var countedUsage = false
+        func takeBack() async throws {
+            for taken in unscoped { try await decrement(taken.key) }
+            if countedUsage, let message = admission.message {
+                try await recordUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
+                                      messages: -1, blocked: 0)
+            }
+        }
+        for _ in 0..<Self.limitsAttempts {
+            switch record.deciding(scoped, interval: admission.interval, now: admission.now) {
+            case .refusedByCounter(let scopedOutcomes):
+                try await takeBack()
+                return .refusedByCounter(outcomes + scopedOutcomes)
+            case .refusedByInterval(let remaining, let scopedOutcomes):
+                try await takeBack()
+                return .refusedByInterval(remaining: remaining, counters: outcomes + scopedOutcomes)
+            case .admitted(let scopedOutcomes, let next):
+                if !countedUsage, let budget = admission.budget, let message = admission.message {
+                    guard try await countWithinBudget(message, budget: budget) else {
+                        try await takeBack()
+                        return .refusedByBudget(count: budget)
+                    }
+                    countedUsage = true
+                }
+                var put = request().with(names: ["#v": "version"], values: next.version.map { [":v": AttributeValue($0)] } ?? [:])
+                put.item = try next.item(key: limitsKey, expiresAt: expiresAt)
+                put.conditionExpression = next.version == nil ? "attribute_not_exists(#v)" : "#v = :v"
+                put.returnValuesOnConditionCheckFailure = "ALL_OLD"
+                do {
+                    // Not sent again after an ambiguous failure: had it been applied, it would count twice.
+                    let _: EmptyResponse = try await client.call("PutItem", put, idempotent: false)
+                } catch let error as DynamoDBError where error.isConditionalCheckFailed {
+                    let current = if let item = error.item { item } else { try await get(limitsKey) }
+                    record = LimitsRecord(item: current)
+                    continue
+                }
+                return .admitted(counters: outcomes + scopedOutcomes, history: try await storeAdmitted(admission, countingUsage: !countedUsage))
+            }
+        }
+        try await takeBack()
+        if let first = scoped.first {
+            return .refusedByCounter(outcomes + [.refused(count: record.counts[first.key] ?? first.limit)])
+        }
+        return .refusedByInterval(remaining: admission.interval?.interval ?? 1, counters: outcomes)
+    }
+
+    /// An admitted message's writes: the message and reply (`storeMessages`, which also reads the
+    /// history) and, unless the budget counted it already, its usage, concurrently.
+    private func storeAdmitted(_ admission: MessageAdmission, countingUsage: Bool) async throws -> [StoredMessage] {
+        guard let message = admission.message else { return [] }
+        async let usage: Void = countingUsage
+            ? recordUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown, messages: 1, blocked: 0)
+            : ()
+        let history = try await storeMessages([message] + [admission.reply].compactMap { $0 }, historyLimit: admission.historyLimit)
+        try await usage
+        return history
     }
 
     public func decrement(_ key: String) async throws {
@@ -383,7 +587,7 @@ public struct DynamoDBStore: Store {
     /// while they have room, rewrites the record once more — at most `sampleLimit` times a sample —
     /// on the condition that nobody else did meanwhile (if somebody did, their sample is kept).
     public func recordSecurityEvent(_ event: SecurityEvent) async throws {
-        var names = ["#record": ItemLayout.record, "#gpk": ItemLayout.indexPartitionKey, "#gsk": ItemLayout.indexSortKey,
+        var names = ["#record": ItemLayout.record, "#gpk": ItemLayout.eventIndexPartitionKey, "#gsk": ItemLayout.eventIndexSortKey,
                      "#ttl": ItemLayout.expiresAt, "#type": "type", "#count": ItemLayout.eventCount, "#last": ItemLayout.eventLastSeen]
         var values: Item = [
             ":record": .string(StoreCoding.json(event)),
@@ -395,7 +599,7 @@ public struct DynamoDBStore: Store {
             ":last": AttributeValue(ItemLayout.milliseconds(event.lastSeenAt)),
         ]
         var sets = ["#record = if_not_exists(#record, :record)", "#gpk = if_not_exists(#gpk, :gpk)", "#gsk = if_not_exists(#gsk, :gsk)",
-                    "#ttl = if_not_exists(#ttl, :ttl)", "#type = :type", "#last = :last"]
+                    "#ttl = if_not_exists(#ttl, :ttl)", "#type = if_not_exists(#type, :type)", "#last = :last"]
         for (attribute, value) in [("widget_id", event.widgetId), ("domain", event.domain)] {
             guard let value else { continue }
             names["#\(attribute)"] = attribute
@@ -432,9 +636,11 @@ public struct DynamoDBStore: Store {
         return event
     }
 
-    /// Newest first from `gsi1`, from `since` on (to `until`'s millisecond, when set): each of the
-    /// events' index partitions is read newest first, in parallel, and the pages merged. Type, widget
-    /// and domain are filters, so pages are read until `limit` events match or none are left.
+    /// Newest first from `gsi2` (and `gsi1` for events of earlier layouts), from `since` on (to
+    /// `until`'s millisecond, when set): each of the events' index partitions is read newest first,
+    /// in parallel, and the pages merged; the newest `limit` are then read from the table, in
+    /// batches, since `gsi2` holds only what the filters need. Type, widget and domain are filters,
+    /// so pages are read until `limit` events match or none are left.
     public func securityEvents(_ query: SecurityEventQuery) async throws -> [SecurityEvent] {
         // DynamoDB refuses a BETWEEN whose bounds are reversed; such a window holds nothing.
         guard query.limit > 0, query.until.map({ $0 >= query.since }) ?? true else { return [] }
@@ -461,60 +667,124 @@ public struct DynamoDBStore: Store {
             // Sort keys are the padded millisecond, "#", the id: "$" sorts after every id of that millisecond.
             values[":until"] = .string(ItemLayout.padded(ItemLayout.milliseconds(until), width: 15) + "$")
         }
-        let shardRequests = ItemLayout.securityEventsPartitions.map { partition in
-            var valuesForShard = values
-            valuesForShard[":pk"] = .string(partition)
-            var request = request().with(names: names, values: valuesForShard)
-            request.indexName = ItemLayout.index
-            request.keyConditionExpression = query.until == nil ? "#pk = :pk AND #sk >= :since" : "#pk = :pk AND #sk BETWEEN :since AND :until"
-            request.filterExpression = filters.isEmpty ? nil : filters.joined(separator: " AND ")
-            request.scanIndexForward = false
-            return request
+        let indexes = [(ItemLayout.eventIndex, ItemLayout.eventIndexPartitionKey, ItemLayout.eventIndexSortKey, ItemLayout.securityEventsPartitions),
+                       (ItemLayout.index, ItemLayout.indexPartitionKey, ItemLayout.indexSortKey, ItemLayout.legacySecurityEventsPartitions)]
+        let shardRequests = indexes.flatMap { index, partitionKey, sortKey, partitions in
+            partitions.map { partition in
+                var valuesForShard = values
+                valuesForShard[":pk"] = .string(partition)
+                var namesForIndex = names
+                namesForIndex["#pk"] = partitionKey
+                namesForIndex["#sk"] = sortKey
+                var request = request().with(names: namesForIndex, values: valuesForShard)
+                request.indexName = index
+                request.keyConditionExpression = query.until == nil ? "#pk = :pk AND #sk >= :since" : "#pk = :pk AND #sk BETWEEN :since AND :until"
+                request.filterExpression = filters.isEmpty ? nil : filters.joined(separator: " AND ")
+                request.scanIndexForward = false
+                return (sortKey, request)
+            }
         }
-        let items = try await withThrowingTaskGroup(of: [Item].self) { group in
-            for request in shardRequests { group.addTask { try await self.query(request, limit: query.limit) } }
-            var items: [Item] = []
-            for try await page in group { items += page }
-            return items
+        // The newest entry of each event (an event of an earlier layout may be in both indexes).
+        let entries = try await withThrowingTaskGroup(of: [(sortKey: String, pk: String, item: Item)].self) { group in
+            for (sortKey, request) in shardRequests {
+                group.addTask {
+                    try await self.query(request, limit: query.limit).map { item in
+                        (item[sortKey]?.stringValue ?? "", item[ItemLayout.partitionKey]?.stringValue ?? "", item)
+                    }
+                }
+            }
+            var newest: [String: (sortKey: String, pk: String, item: Item)] = [:]
+            for try await page in group {
+                for entry in page where entry.sortKey > newest[entry.pk]?.sortKey ?? "" { newest[entry.pk] = entry }
+            }
+            return newest.values.sorted { $0.sortKey > $1.sortKey }.prefix(query.limit)
         }
-        let newestFirst = items.sorted { ($0[ItemLayout.indexSortKey]?.stringValue ?? "") > ($1[ItemLayout.indexSortKey]?.stringValue ?? "") }
-        return try newestFirst.prefix(query.limit).map(securityEvent(from:))
+        // `gsi1` entries are whole items; `gsi2` entries are read from the table.
+        let partial = entries.filter { $0.item[ItemLayout.record] == nil }.map(\.pk)
+        var read: [String: Item] = [:]
+        for start in stride(from: 0, to: partial.count, by: 100) {
+            let keys = partial[start..<min(start + 100, partial.count)].map { ItemLayout.key($0, "SECURITY_EVENT") }
+            for item in try await batchGet(keys, consistent: false).compactMap({ $0 }) {
+                if let pk = item[ItemLayout.partitionKey]?.stringValue { read[pk] = item }
+            }
+        }
+        return try entries.compactMap { entry in
+            guard let item = entry.item[ItemLayout.record] == nil ? read[entry.pk] : entry.item else { return nil }
+            return try securityEvent(from: item)
+        }
     }
 
     // MARK: Usage and retention
 
-    /// One UpdateItem adding to the bucket's counters; kept for the retention period past its day,
-    /// which covers the longest analytics period (30 days).
+    /// One UpdateItem adding to the widget's item in a random one of the day's
+    /// `ItemLayout.usageShards`; kept for the retention period past its day, which covers the
+    /// longest analytics period (30 days).
     public func recordUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int) async throws {
-        let day = DailyUsage.day(of: date)
-        var update = request().with(
-            names: ["#m": "messages", "#b": "blocked", "#day": "day", "#w": "widget_id", "#d": "domain", "#ttl": ItemLayout.expiresAt],
-            values: [":m": AttributeValue(messages), ":b": AttributeValue(blocked), ":day": .string(day), ":w": .string(widgetId),
-                     ":d": .string(domain), ":ttl": ItemLayout.epochSeconds(date.addingTimeInterval(retention + 86_400))])
-        update.key = ItemLayout.usageBucket(day: day, widget: widgetId, domain: domain)
-        update.updateExpression = "ADD #m :m, #b :b SET #day = :day, #w = :w, #d = :d, #ttl = if_not_exists(#ttl, :ttl)"
-        // Never retried after an ambiguous failure: a doubled ADD would over-count.
-        _ = try await self.update(update, idempotent: false)
+        _ = try await addUsage(at: date, widgetId: widgetId, domain: domain, messages: messages, blocked: blocked,
+                               shard: Int.random(in: 0..<ItemLayout.usageShards), cap: nil)
     }
 
-    /// One Query per day, run concurrently: at most 30 small partitions for the longest period.
+    /// Adds to the widget's usage item of `date`'s day in `shard`: its domain's `messages#` and
+    /// `blocked#` counts, and its `total` of messages, unless that has reached `cap` (then false).
+    private func addUsage(at date: Date, widgetId: String, domain: String, messages: Int, blocked: Int, shard: Int, cap: Int?) async throws -> Bool {
+        let day = DailyUsage.day(of: date)
+        var values: Item = [":m": AttributeValue(messages), ":b": AttributeValue(blocked), ":day": .string(day), ":w": .string(widgetId),
+                            ":ttl": ItemLayout.epochSeconds(date.addingTimeInterval(retention + 86_400))]
+        if let cap { values[":cap"] = AttributeValue(cap) }
+        var update = request().with(
+            names: ["#m": ItemLayout.usageMessages + domain, "#b": ItemLayout.usageBlocked + domain, "#total": ItemLayout.usageTotal,
+                    "#day": "day", "#w": "widget_id", "#ttl": ItemLayout.expiresAt],
+            values: values)
+        update.key = ItemLayout.usageBucket(day: day, shard: shard, widget: widgetId)
+        update.updateExpression = "ADD #m :m, #b :b, #total :m SET #day = :day, #w = :w, #ttl = if_not_exists(#ttl, :ttl)"
+        if cap != nil { update.conditionExpression = "attribute_not_exists(#total) OR #total < :cap" }
+        // Never retried after an ambiguous failure: a doubled ADD would over-count.
+        if case .failure = try await self.update(update, idempotent: false) { return false }
+        return true
+    }
+
+    /// Counts `message` in its day's usage within `budget`, which the day's shards hold in equal
+    /// parts: a shard that is full refuses, and one other is tried. So the widget never gets more
+    /// than `budget` plus `MessageAdmission.budgetSlack`, and is refused only near it.
+    private func countWithinBudget(_ message: StoredMessage, budget: Int) async throws -> Bool {
+        let cap = (budget + ItemLayout.usageShards - 1) / ItemLayout.usageShards
+        let first = Int.random(in: 0..<ItemLayout.usageShards)
+        for shard in [first, (first + Int.random(in: 1..<ItemLayout.usageShards)) % ItemLayout.usageShards] {
+            if try await addUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
+                                  messages: 1, blocked: 0, shard: shard, cap: cap) { return true }
+        }
+        return false
+    }
+
+    /// One Query per shard of each day (and its bucket partition from before the shards), run
+    /// concurrently, and each widget's counts by domain summed over the shards.
     public func usage(days: [String]) async throws -> [DailyUsage] {
-        try await withThrowingTaskGroup(of: [DailyUsage].self) { group in
-            for day in Set(days) {
+        let partitions = Set(days).flatMap { day in
+            ((0..<ItemLayout.usageShards).map { ItemLayout.usageDay(day, shard: $0) } + [ItemLayout.usageDay(day)]).map { (day, $0) }
+        }
+        return try await withThrowingTaskGroup(of: [DailyUsage].self) { group in
+            for (day, partition) in partitions {
                 group.addTask {
-                    var query = request().with(names: ["#pk": ItemLayout.partitionKey], values: [":pk": .string(ItemLayout.usageDay(day))])
+                    var query = request().with(names: ["#pk": ItemLayout.partitionKey], values: [":pk": .string(partition)])
                     query.keyConditionExpression = "#pk = :pk"
                     query.consistentRead = true
-                    return try await self.query(query).map { item in
-                        DailyUsage(day: day, widgetId: item["widget_id"]?.stringValue ?? DailyUsage.unknown,
-                                   domain: item["domain"]?.stringValue ?? DailyUsage.unknown,
-                                   messages: Int(item["messages"]?.int64Value ?? 0), blocked: Int(item["blocked"]?.int64Value ?? 0))
+                    return try await self.query(query).flatMap { item in ItemLayout.usageBuckets(in: item, day: day) }
+                }
+            }
+            var buckets: [String: DailyUsage] = [:]
+            for try await shard in group {
+                for bucket in shard {
+                    let key = [bucket.day, bucket.widgetId, bucket.domain].joined(separator: "\u{0}")
+                    if var sum = buckets[key] {
+                        sum.messages += bucket.messages
+                        sum.blocked += bucket.blocked
+                        buckets[key] = sum
+                    } else {
+                        buckets[key] = bucket
                     }
                 }
             }
-            var result: [DailyUsage] = []
-            for try await buckets in group { result += buckets }
-            return result.sorted { ($0.day, $0.widgetId, $0.domain) < ($1.day, $1.widgetId, $1.domain) }
+            return buckets.values.sorted { ($0.day, $0.widgetId, $0.domain) < ($1.day, $1.widgetId, $1.domain) }
         }
     }
 

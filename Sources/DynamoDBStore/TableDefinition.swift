@@ -21,9 +21,10 @@ public struct TableDefinition: Codable, Sendable, Equatable {
 
     public struct Projection: Codable, Sendable, Equatable {
         public var projectionType: String
+        public var nonKeyAttributes: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case projectionType = "ProjectionType"
+            case projectionType = "ProjectionType", nonKeyAttributes = "NonKeyAttributes"
         }
     }
 
@@ -46,18 +47,28 @@ public struct TableDefinition: Codable, Sendable, Equatable {
         case globalSecondaryIndexes = "GlobalSecondaryIndexes"
     }
 
-    /// `pk`/`sk` strings for every item, and `gsi1` over `gsi1pk`/`gsi1sk` for reading security
-    /// events newest first across all widgets.
+    /// `pk`/`sk` strings for every item; `gsi2` over `gsi2pk`/`gsi2sk` for reading security events
+    /// newest first across all widgets, holding only what listings filter on, so that counting
+    /// into an event writes the table alone; and `gsi1`, the index of earlier layouts
+    /// (`ItemLayout`), still read until TTL has removed what it holds.
     public static let chatState = TableDefinition(
-        attributeDefinitions: [ItemLayout.partitionKey, ItemLayout.sortKey, ItemLayout.indexPartitionKey, ItemLayout.indexSortKey]
+        attributeDefinitions: [ItemLayout.partitionKey, ItemLayout.sortKey, ItemLayout.indexPartitionKey, ItemLayout.indexSortKey,
+                               ItemLayout.eventIndexPartitionKey, ItemLayout.eventIndexSortKey]
             .map { Attribute(attributeName: $0, attributeType: "S") },
         keySchema: [KeyElement(attributeName: ItemLayout.partitionKey, keyType: "HASH"),
                     KeyElement(attributeName: ItemLayout.sortKey, keyType: "RANGE")],
-        globalSecondaryIndexes: [GlobalSecondaryIndex(
-            indexName: ItemLayout.index,
-            keySchema: [KeyElement(attributeName: ItemLayout.indexPartitionKey, keyType: "HASH"),
-                        KeyElement(attributeName: ItemLayout.indexSortKey, keyType: "RANGE")],
-            projection: Projection(projectionType: "ALL"))]
+        globalSecondaryIndexes: [
+            GlobalSecondaryIndex(
+                indexName: ItemLayout.index,
+                keySchema: [KeyElement(attributeName: ItemLayout.indexPartitionKey, keyType: "HASH"),
+                            KeyElement(attributeName: ItemLayout.indexSortKey, keyType: "RANGE")],
+                projection: Projection(projectionType: "ALL")),
+            GlobalSecondaryIndex(
+                indexName: ItemLayout.eventIndex,
+                keySchema: [KeyElement(attributeName: ItemLayout.eventIndexPartitionKey, keyType: "HASH"),
+                            KeyElement(attributeName: ItemLayout.eventIndexSortKey, keyType: "RANGE")],
+                projection: Projection(projectionType: "INCLUDE", nonKeyAttributes: ItemLayout.eventIndexAttributes)),
+        ]
     )
 
     /// The TTL attribute: epoch seconds after which DynamoDB deletes the item.

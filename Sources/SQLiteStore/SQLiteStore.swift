@@ -301,6 +301,17 @@ public final class SQLiteStore: Store {
             if let until = try Self.blockedUntil(admission.blockKey, now: admission.now, in: &db) { return .blocked(until: until) }
             let outcomes = try Self.outcomes(of: admission.counters, in: &db)
             if case .refused? = outcomes.last { return .refusedByCounter(outcomes) }
+            if let budget = admission.budget, let message = admission.message {
+                let count = try Self.messagesOfTheDay(widgetId: message.widgetId, at: message.createdAt, in: &db)
+                if count >= budget {
+                    // The interval refuses first: it is read without being claimed.
+                    if let claim = admission.interval,
+                       let remaining = try Self.intervalRemaining(claim.key, now: admission.now, interval: claim.interval, in: &db) {
+                        return .refusedByInterval(remaining: remaining, counters: outcomes)
+                    }
+                    return .refusedByBudget(count: count)
+                }
+            }
             if let claim = admission.interval,
                let remaining = try Self.claimInterval(claim.key, now: admission.now, interval: claim.interval, expiresAt: claim.expiresAt, in: &db) {
                 return .refusedByInterval(remaining: remaining, counters: outcomes)
@@ -422,6 +433,20 @@ public final class SQLiteStore: Store {
 
     public func claimInterval(_ key: String, now: Date, interval: TimeInterval, expiresAt: Date) async throws -> TimeInterval? {
         try await calls.write { db in try Self.claimInterval(key, now: now, interval: interval, expiresAt: expiresAt, in: &db) }
+    }
+
+    /// The messages of the widget counted in the usage of `date`'s UTC day, every domain together.
+    private static func messagesOfTheDay(widgetId: String, at date: Date, in db: inout SQLiteDatabase.Connection) throws -> Int {
+        try db.firstRow("SELECT COALESCE(SUM(messages), 0) FROM usage_daily WHERE day = ? AND widget_id = ?",
+                        [.text(DailyUsage.day(of: date)), .text(widgetId)]) { Int($0.integer(0) ?? 0) } ?? 0
+    }
+
+    /// How much of the interval at `key` is left at `now`, without claiming it; nil when none is.
+    private static func intervalRemaining(_ key: String, now: Date, interval: TimeInterval, in db: inout SQLiteDatabase.Connection) throws -> TimeInterval? {
+        let nowSeconds = now.timeIntervalSince1970
+        guard let last = try db.firstRow("SELECT last_at FROM intervals WHERE key = ?", [.text(key)], { $0.real(0) }) ?? nil,
+              last > nowSeconds - interval else { return nil }
+        return max(0, last + interval - nowSeconds)
     }
 
     private static func claimInterval(_ key: String, now: Date, interval: TimeInterval, expiresAt: Date,

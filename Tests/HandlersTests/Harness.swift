@@ -6,8 +6,15 @@ import Synchronization
 /// Frames posted to connections during a test.
 final class RecordingPoster: ConnectionPoster {
     private let posted = Mutex<[(connectionId: String, frame: [String: JSONValue])]>([])
+    /// How long each POST takes, as the `@connections` round trip does.
+    let latency: Duration
+
+    init(latency: Duration = .zero) {
+        self.latency = latency
+    }
 
     func post(_ data: [UInt8], to connectionId: String, endpoint: String) async throws {
+        if latency > .zero { try await Task.sleep(for: latency) }
         guard case .object(let frame) = try JSONDecoder().decode(JSONValue.self, from: Data(data)) else { return }
         posted.withLock { $0.append((connectionId, frame)) }
     }
@@ -19,14 +26,16 @@ final class RecordingPoster: ConnectionPoster {
 /// recording poster and a test clock.
 struct Harness {
     let store: SQLiteStore
-    let poster = RecordingPoster()
+    let poster: RecordingPoster
     let clock = SettableClock(Date(timeIntervalSince1970: 1_764_000_000))
     let dependencies: Dependencies
 
-    init(environment: [String: String] = [:], widget: WidgetConfig? = nil) async throws {
+    init(environment: [String: String] = [:], widget: WidgetConfig? = nil, ai: any AIProvider = EmbeddedResponder(),
+         poster: RecordingPoster = RecordingPoster()) async throws {
         store = try SQLiteStore(.inMemory)
+        self.poster = poster
         try await store.putWidget(widget ?? DemoWidget.make(createdAt: clock.now()))
-        dependencies = Dependencies(store: store, ai: EmbeddedResponder(), poster: poster, clock: clock,
+        dependencies = Dependencies(store: store, ai: ai, poster: poster, clock: clock,
                                     configuration: Configuration(environment: ["DEFAULT_WIDGET_ID": DemoWidget.id].merging(environment) { $1 }))
     }
 

@@ -22,6 +22,7 @@ API_KEY = "test-key"
 SCENARIOS = {
     "plain": "a whole JSON completion (stream requested but ignored)",
     "stream": "server-sent events, one word per event, 50 ms apart",
+    "stream-200": "a 200-piece reply (\"w0 w1 ... w199 \"), one piece per event, 2 ms apart",
     "stream-quirks": "events with comments, CRLF, id/event fields, a usage chunk, every byte sent on its own",
     "slow": "waits 5 s before the response head",
     "stall": "sends the head and one event, then goes silent for 5 s",
@@ -102,6 +103,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def scenario_stream(self, body, count):
         self._stream(body, delay=0.05)
+
+    def scenario_stream_200(self, body, count):
+        self._start_stream()
+        for index in range(200):
+            self._event(chunk(f"w{index} "))
+            time.sleep(0.002)
+        self._event(chunk(finish="stop"))
+        self._chunk(b"data: [DONE]\n\n")
+        self._end_chunks()
 
     def scenario_stream_quirks(self, body, count):
         self._start_stream()

@@ -70,9 +70,11 @@ def test_a_whole_session_keeps_its_state_in_dynamodb(dynamodb_stage, dynamodb, t
                               ExpressionAttributeValues={":pk": {"S": f"CONVERSATION#{WIDGET}#{conversation}"},
                                                          ":m": {"S": "MESSAGE#"}}, ConsistentRead=True)["Items"]
     assert [json.loads(m["record"]["S"])["role"] for m in messages] == ["user", "assistant"]
-    counters = dynamodb.scan(TableName=table_name, FilterExpression="begins_with(pk, :c)",
-                             ExpressionAttributeValues={":c": {"S": "COUNTER#count:"}})["Items"]
-    assert sorted(int(c["count"]["N"]) for c in counters) == [1, 1, 1], "minute, hour and day windows counted once"
+    limits = dynamodb.scan(TableName=table_name, FilterExpression="begins_with(pk, :c)",
+                           ExpressionAttributeValues={":c": {"S": "LIMITS#limits:"}})["Items"]
+    assert len(limits) == 1, "the client's windows and interval on the widget are one item"
+    counts = json.loads(limits[0]["limits"]["S"])["counts"]
+    assert sorted(counts.values()) == [1, 1, 1], "minute, hour and day windows counted once"
 
 
 def put_widget(dynamodb, table, widget_id, domains, min_interval_ms):

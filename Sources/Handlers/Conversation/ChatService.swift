@@ -57,10 +57,17 @@ public struct ChatService: Sendable {
         self.dependencies = dependencies
     }
 
-    /// Runs one turn. `onPiece` receives each piece of the reply as the provider produces it.
+    /// Runs one turn. `onPiece` receives each piece of the reply as the provider produces it. Store
+    /// calls give up retrying at the request's deadline (`StoreDeadline`).
     public func respond(
         to request: ChatTurnRequest, onPiece: @Sendable (String) async throws -> Void = { _ in }
     ) async throws -> Result<ChatTurnResult, Refusal> {
+        try await StoreDeadline.$current.withValue(request.deadline) {
+            try await turn(request, onPiece: onPiece)
+        }
+    }
+
+    private func turn(_ request: ChatTurnRequest, onPiece: @Sendable (String) async throws -> Void) async throws -> Result<ChatTurnResult, Refusal> {
         let store = dependencies.store
         let recorder = SecurityEventRecorder(store: store, clock: dependencies.clock, configuration: dependencies.configuration)
         let widget = request.widget

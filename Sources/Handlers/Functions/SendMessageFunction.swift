@@ -73,8 +73,9 @@ public struct SendMessageFunction: LambdaFunction {
         let request = ChatTurnRequest(widget: widget, conversationId: conversationId, conversationToken: token, message: body.message,
                                       clientHistory: nil, client: client, perIPLimit: false, deadline: context.deadline)
         let stream = StreamRelay(poster: poster, conversationId: conversationId, conversationToken: token)
+        let service = ChatService(dependencies: dependencies)
         do {
-            switch try await ChatService(dependencies: dependencies).respond(to: request, onPiece: stream.relay) {
+            switch try await stream.relaying({ onPiece in try await service.respond(to: request, onPiece: onPiece) }) {
             case .failure(let refusal):
                 return try await poster.refuse(refusal)
             case .success(let result):
@@ -110,41 +111,131 @@ struct FramePoster: Sendable {
 }
 
 /// Turns the provider's pieces into frames: a reply that arrives in one piece is one `message`
-/// frame; a streamed reply is `delta` frames as they arrive and one `done` frame with the whole text.
+/// frame; a streamed reply is `delta` frames and one `done` frame with the whole text.
+///
+/// Deltas are coalesced, since every `@connections` POST is a billed WebSocket message and a round
+/// trip: pieces that arrive while a POST is in flight, or soon after one, wait and go out together.
+/// The first delta goes out as soon as the reply shows that it streams; after it, one goes out when
+/// `Cadence.interval` has passed and `Cadence.minimumBytes` wait, or when `Cadence.longestWait` has
+/// passed whatever waits; the rest goes out when the reply ends, before `done`. So a reply costs
+/// about one POST per `minimumBytes` of text however finely the provider splits it, and a slow
+/// stream still shows progress every `longestWait`. The deltas of a reply concatenate to its
+/// `done` text, in order. What waits is never more than the reply itself, which the turn holds anyway.
 final class StreamRelay: Sendable {
+    /// When deltas go out.
+    struct Cadence: Sendable {
+        var interval: Duration = .milliseconds(150)
+        var minimumBytes = 200
+        var longestWait: Duration = .seconds(1)
+    }
+
     private let poster: FramePoster
     private let conversationId: String
     private let conversationToken: ConversationToken
-    private let pending = Mutex<PendingPiece>(PendingPiece())
+    private let cadence: Cadence
+    private let state = Mutex<State>(State())
+    /// Wakes the sender: a piece arrived, a pause ended, or (finished) the turn ended.
+    private let wakeUps: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
 
-    private struct PendingPiece {
-        var held: String?
-        var streaming = false
+    private struct State {
+        var pending = ""
+        var pieces = 0
+        /// Why a delta could not be sent; the turn's next piece fails with it.
+        var failure: (any Error)?
+        var streaming: Bool { pieces > 1 }
     }
 
-    init(poster: FramePoster, conversationId: String, conversationToken: ConversationToken) {
+    init(poster: FramePoster, conversationId: String, conversationToken: ConversationToken, cadence: Cadence = Cadence()) {
         self.poster = poster
         self.conversationId = conversationId
         self.conversationToken = conversationToken
+        self.cadence = cadence
+        (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    @Sendable func relay(_ piece: String) async throws {
-        // The first piece is held back until a second one shows that the reply is streaming.
-        let toSend: [String] = pending.withLock { state in
-            if state.streaming { return [piece] }
-            if let held = state.held {
-                state.streaming = true
-                state.held = nil
-                return [held, piece]
+    /// Runs `turn`, handing it the callback for the reply's pieces, and sends the deltas while it
+    /// runs; returns once the turn has ended and every delta has gone out. Runs once per relay.
+    func relaying<Outcome: Sendable>(
+        _ turn: @escaping @Sendable (_ onPiece: @escaping @Sendable (String) async throws -> Void) async throws -> Outcome
+    ) async throws -> Outcome {
+        try await withThrowingTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                defer { self.wake.finish() }
+                return try await turn(self.relay)
             }
-            state.held = piece
-            return []
+            var lastSent: ContinuousClock.Instant?
+            var pauseEnds: ContinuousClock.Instant?
+            for await _ in wakeUps {
+                let now = ContinuousClock.now
+                if let end = pauseEnds, end <= now { pauseEnds = nil }
+                // When what waits may go out: at once for the first delta, then after the interval
+                // once enough waits, and after the longest wait whatever waits.
+                let sendableAt: (Int) -> ContinuousClock.Instant = { waiting in
+                    guard let lastSent else { return now }
+                    return lastSent.advanced(by: waiting >= self.cadence.minimumBytes ? self.cadence.interval : self.cadence.longestWait)
+                }
+                let (text, waiting): (String?, Int) = state.withLock { state in
+                    guard state.failure == nil, state.streaming, !state.pending.isEmpty else { return (nil, 0) }
+                    let waiting = state.pending.utf8.count
+                    guard sendableAt(waiting) <= now else { return (nil, waiting) }
+                    defer { state.pending = "" }
+                    return (state.pending, waiting)
+                }
+                if let text {
+                    await sendDelta(text)
+                    lastSent = .now
+                } else if waiting > 0, pauseEnds == nil || sendableAt(waiting) < pauseEnds ?? now {
+                    // Pieces wait: wake up when they may go out, to send them even if no more come.
+                    let end = sendableAt(waiting)
+                    pauseEnds = end
+                    group.addTask {
+                        try? await Task.sleep(until: end, clock: .continuous)
+                        self.wake.yield()
+                        return nil
+                    }
+                }
+            }
+            // The turn has ended (its outcome or error is next): what still waits goes out now,
+            // without waiting for the interval. A delta that failed while the turn ran failed its
+            // next piece, and the turn has answered for it.
+            let rest: String = state.withLock { state in
+                defer { state.pending = "" }
+                return state.streaming && state.failure == nil ? state.pending : ""
+            }
+            if !rest.isEmpty { try await poster.send(.delta(content: rest, conversationId: conversationId)) }
+            while let finished = try await group.next() {
+                guard let outcome = finished else { continue }
+                group.cancelAll()
+                return outcome
+            }
+            throw CancellationError()
         }
-        for text in toSend { try await poster.send(.delta(content: text, conversationId: conversationId)) }
+    }
+
+    private func sendDelta(_ text: String) async {
+        do {
+            try await poster.send(.delta(content: text, conversationId: conversationId))
+        } catch {
+            state.withLock { $0.failure = error }
+        }
+    }
+
+    /// Takes one piece of the reply; fails once a delta could not be sent, so that the turn stops.
+    @Sendable func relay(_ piece: String) async throws {
+        let failure: (any Error)? = state.withLock { state in
+            if state.failure == nil {
+                state.pending += piece
+                state.pieces += 1
+            }
+            return state.failure
+        }
+        if let failure { throw failure }
+        wake.yield()
     }
 
     func finish(reply: String) async throws {
-        let streaming = pending.withLock { $0.streaming }
+        let streaming = state.withLock { $0.streaming }
         try await poster.send(streaming ? .done(content: reply, conversationId: conversationId, conversationToken: conversationToken)
                                         : .message(content: reply, conversationId: conversationId, conversationToken: conversationToken))
     }

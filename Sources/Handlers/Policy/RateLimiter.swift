@@ -59,14 +59,18 @@ public struct RateLimiter: Sendable {
     }
 
     /// Admits one message from `client` (keyed by its network) to `widget` at `now`, or says why not
-    /// (a block on the client's `blockKey` included). An admitted `message`
-    /// is stored in the same store call (with the conversation's last `historyLimit` messages
-    /// returned), followed by `reply` when the answer is already known; nil checks the limits only.
+    /// (a block on the client's `blockKey` included, and the widget's daily budget for a `message`).
+    /// An admitted `message` is stored in the same store call (with the conversation's last
+    /// `historyLimit` messages returned), followed by `reply` when the answer is already known; nil
+    /// checks the limits only.
     public func admit(widget: WidgetConfig, client: SecurityEventRecorder.Client, now: Date, perIPLimit: Bool,
                       message: StoredMessage? = nil, reply: StoredMessage? = nil,
                       historyLimit: Int = 0) async throws -> Result<Admitted, Denial> {
         let network = client.network.description
         let subject = "\(widget.widgetId):\(network)"
+        // The client's windows on this widget and its interval are one scope: a store may check and
+        // count them in one write. The per-IP limit across widgets is a subject of its own.
+        let scope = "limits:\(subject)"
         var windows: [(key: String, window: Window)] = []
         if perIPLimit {
             windows.append((key: "ip:\(network)", window: Window(name: "ip_per_minute", seconds: 60, limit: configuration.ipRateLimitPerMinute)))
@@ -81,15 +85,17 @@ public struct RateLimiter: Sendable {
             let (start, end) = Self.window(containing: now, seconds: window.seconds)
             return (window: window, end: end,
                     increment: CounterIncrement(key: "\(prefix):\(window.name):\(start)", limit: window.limit,
-                                                expiresAt: Date(timeIntervalSince1970: TimeInterval(end + 60))))
+                                                expiresAt: Date(timeIntervalSince1970: TimeInterval(end + 60)),
+                                                scope: window.name == "ip_per_minute" ? nil : scope))
         }
         var interval: IntervalClaim?
         if limits.minMessageIntervalMs > 0 {
             let seconds = TimeInterval(limits.minMessageIntervalMs) / 1000
-            interval = IntervalClaim(key: "interval:\(subject)", interval: seconds, expiresAt: now.addingTimeInterval(seconds + 60))
+            interval = IntervalClaim(key: "interval:\(subject)", interval: seconds, expiresAt: now.addingTimeInterval(seconds + 60),
+                                     scope: scope)
         }
         let admission = MessageAdmission(blockKey: client.blockKey, now: now, counters: counters.map(\.increment), interval: interval,
-                                         message: message, reply: reply, historyLimit: historyLimit)
+                                         message: message, reply: reply, historyLimit: historyLimit, budget: budget(of: widget))
 
         func refuse(_ limitType: String, _ message: String, retryAfter: Int) -> Result<Admitted, Denial> {
             let refusal = Refusal(.rateLimitExceeded, message, retryAfter: max(1, retryAfter))
@@ -107,6 +113,10 @@ public struct RateLimiter: Sendable {
         case .refusedByInterval(let remaining, _):
             return refuse("interval", "Please wait a moment before sending another message.",
                                     retryAfter: Int(remaining.rounded(.up)))
+        case .refusedByBudget:
+            let dayEnd = Self.window(containing: now, seconds: 86400).end
+            return refuse("widget_daily_budget", "This chat has answered all the messages it can today. Please come back tomorrow.",
+                          retryAfter: Int(dayEnd - Int64(now.timeIntervalSince1970.rounded(.down))))
         case .admitted(let outcomes, let history):
             var dayCount = 0
             for (counter, outcome) in zip(counters, outcomes) where counter.window.name == "per_day" {
@@ -117,6 +127,12 @@ public struct RateLimiter: Sendable {
                               resetAt: Date(timeIntervalSince1970: TimeInterval(dayEnd)))
             return .success(Admitted(usage: usage, history: history))
         }
+    }
+
+    /// The widget's daily message budget: its own, else the deployment's; nil when that is 0 or less.
+    func budget(of widget: WidgetConfig) -> Int? {
+        let budget = widget.limits.dailyMessageBudget ?? configuration.widgetDailyMessageBudget
+        return budget > 0 ? budget : nil
     }
 
     static func window(containing date: Date, seconds: Int64) -> (start: Int64, end: Int64) {

@@ -38,6 +38,9 @@ public struct Configuration: Sendable, Equatable {
     public var adminOrigin: Origin?
     /// Days conversations and security events are kept (`RETENTION_DAYS`).
     public var retentionDays: Int
+    /// The daily message budget of a widget that sets none (`WIDGET_DAILY_MESSAGE_BUDGET`; 0, the
+    /// default, sets none): see `WidgetLimits.dailyMessageBudget`.
+    public var widgetDailyMessageBudget: Int
     /// Keys the conversation a WebSocket connection holds when its frames carry no token
     /// (`ConversationToken.boundTo`): `CONVERSATION_TOKEN_SECRET`, else derived from `ADMIN_JWT_SECRET`,
     /// else a key of this process's own. Every instance of a function must share it for a connection's
@@ -78,6 +81,7 @@ public struct Configuration: Sendable, Equatable {
         adminJWTAudience = nonEmpty("ADMIN_JWT_AUDIENCE")
         adminOrigin = nonEmpty("ADMIN_ORIGIN").flatMap(Origin.init)
         retentionDays = int("RETENTION_DAYS", 30, minimum: 1)
+        widgetDailyMessageBudget = int("WIDGET_DAILY_MESSAGE_BUDGET", 0)
         if let secret = nonEmpty("CONVERSATION_TOKEN_SECRET") {
             conversationKey = Array(SHA256.hash(data: Array(secret.utf8)))
         } else if let admin = adminJWTSecret {

@@ -11,11 +11,15 @@ import Foundation
 ///    first that refuses ends the admission, and the increments before it are taken back;
 /// 3. `interval` claimed as `Store.claimInterval` does; if it is too soon, every increment is taken
 ///    back, so a refused message never uses up quota;
-/// 4. `message`, if any, stored and counted in its usage bucket (UTC day of `createdAt`, widget,
+/// 4. with a `message` and a `budget`: refused when the message's widget has `budget` messages
+///    counted in the usage of the message's UTC day already (all domains together); the counters'
+///    increments are taken back (the interval may stay claimed). A store may count the budget
+///    approximately: it never admits more than `budget` plus `MessageAdmission.budgetSlack`;
+/// 5. `message`, if any, stored and counted in its usage bucket (UTC day of `createdAt`, widget,
 ///    `domain` or `DailyUsage.unknown`), and the conversation's last `historyLimit` messages from
 ///    before it returned, oldest first. Without a message the checks alone run: a message the
 ///    content filter refuses still counts against the limits, but is not stored;
-/// 5. `reply`, if any, stored right after `message` (and not counted): the assistant's answer when
+/// 6. `reply`, if any, stored right after `message` (and not counted): the assistant's answer when
 ///    the provider gave it before the admission, so that a whole turn is one store call.
 public struct MessageAdmission: Sendable, Equatable {
     public var blockKey: String
@@ -26,9 +30,15 @@ public struct MessageAdmission: Sendable, Equatable {
     /// Stored only with `message`.
     public var reply: StoredMessage?
     public var historyLimit: Int
+    /// The most messages of the message's widget a UTC day; nil for no budget.
+    public var budget: Int?
+
+    /// How far past `budget` a store that counts it approximately may admit (`DynamoDBStore`
+    /// spreads the count over the shards of the day's usage).
+    public static let budgetSlack = 8
 
     public init(blockKey: String, now: Date, counters: [CounterIncrement], interval: IntervalClaim? = nil,
-                message: StoredMessage? = nil, reply: StoredMessage? = nil, historyLimit: Int = 0) {
+                message: StoredMessage? = nil, reply: StoredMessage? = nil, historyLimit: Int = 0, budget: Int? = nil) {
         self.blockKey = blockKey
         self.now = now
         self.counters = counters
@@ -36,6 +46,7 @@ public struct MessageAdmission: Sendable, Equatable {
         self.message = message
         self.reply = reply
         self.historyLimit = historyLimit
+        self.budget = budget
     }
 }
 
@@ -44,11 +55,17 @@ public struct CounterIncrement: Sendable, Equatable {
     public var key: String
     public var limit: Int
     public var expiresAt: Date
+    /// The counters (and interval) of an admission that name one scope belong to one subject, and
+    /// a store may keep them together as one record, checked and counted in one write. Within a
+    /// scope a counter is known by its `key` alone; a key the scope's admissions no longer name
+    /// (a window that has ended) may be forgotten. Nil keeps the counter on its own.
+    public var scope: String?
 
-    public init(key: String, limit: Int, expiresAt: Date) {
+    public init(key: String, limit: Int, expiresAt: Date, scope: String? = nil) {
         self.key = key
         self.limit = limit
         self.expiresAt = expiresAt
+        self.scope = scope
     }
 }
 
@@ -57,11 +74,14 @@ public struct IntervalClaim: Sendable, Equatable {
     public var key: String
     public var interval: TimeInterval
     public var expiresAt: Date
+    /// As `CounterIncrement.scope`: the record the interval may share with its subject's counters.
+    public var scope: String?
 
-    public init(key: String, interval: TimeInterval, expiresAt: Date) {
+    public init(key: String, interval: TimeInterval, expiresAt: Date, scope: String? = nil) {
         self.key = key
         self.interval = interval
         self.expiresAt = expiresAt
+        self.scope = scope
     }
 }
 
@@ -74,6 +94,9 @@ public enum AdmissionOutcome: Sendable, Equatable {
     /// Every counter admitted the message (`counters`), but the interval had `remaining` seconds to
     /// run; every increment was taken back.
     case refusedByInterval(remaining: TimeInterval, counters: [CounterOutcome])
+    /// Every counter and the interval admitted the message, but its widget had `count` messages of
+    /// the day, its budget; every increment was taken back.
+    case refusedByBudget(count: Int)
     /// Every check passed; the message and reply, if any, are stored, and `history` is what came
     /// before them.
     case admitted(counters: [CounterOutcome], history: [StoredMessage])

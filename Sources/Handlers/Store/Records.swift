@@ -13,6 +13,10 @@ public struct WidgetLimits: Codable, Sendable, Equatable {
     public var minMessageIntervalMs: Int = 2000
     public var maxConversationLength: Int = 100
     public var sessionTimeoutMinutes: Int = 30
+    /// The most messages the widget answers in a UTC day, from every client together: a cap on
+    /// what it can spend, whoever sends. Nil takes the deployment's `WIDGET_DAILY_MESSAGE_BUDGET`;
+    /// 0 (or less) sets none.
+    public var dailyMessageBudget: Int?
 
     public init() {}
 
@@ -24,6 +28,7 @@ public struct WidgetLimits: Codable, Sendable, Equatable {
         case minMessageIntervalMs = "min_message_interval_ms"
         case maxConversationLength = "max_conversation_length"
         case sessionTimeoutMinutes = "session_timeout_minutes"
+        case dailyMessageBudget = "daily_message_budget"
     }
 
     /// Missing keys keep their defaults, so a partial `limits` object in an admin request is valid.
@@ -37,6 +42,7 @@ public struct WidgetLimits: Codable, Sendable, Equatable {
         minMessageIntervalMs = try c.decodeIfPresent(Int.self, forKey: .minMessageIntervalMs) ?? d.minMessageIntervalMs
         maxConversationLength = try c.decodeIfPresent(Int.self, forKey: .maxConversationLength) ?? d.maxConversationLength
         sessionTimeoutMinutes = try c.decodeIfPresent(Int.self, forKey: .sessionTimeoutMinutes) ?? d.sessionTimeoutMinutes
+        dailyMessageBudget = try c.decodeIfPresent(Int.self, forKey: .dailyMessageBudget)
     }
 }
 

@@ -71,6 +71,12 @@ public protocol Store: Sendable {
 extension Store {
     /// The steps one after another, each atomic on its own.
     public func admit(_ admission: MessageAdmission) async throws -> AdmissionOutcome {
+        try await admitStepByStep(admission)
+    }
+
+    /// `admit(_:)` as separate store calls, one after another, each atomic on its own: what a store
+    /// that has no faster way for some admission falls back to.
+    public func admitStepByStep(_ admission: MessageAdmission) async throws -> AdmissionOutcome {
         if let until = try await blockedUntil(admission.blockKey, now: admission.now) { return .blocked(until: until) }
         var outcomes: [CounterOutcome] = []
         for counter in admission.counters {
@@ -87,6 +93,15 @@ extension Store {
             return .refusedByInterval(remaining: remaining, counters: outcomes)
         }
         guard let message = admission.message else { return .admitted(counters: outcomes, history: []) }
+        if let budget = admission.budget {
+            // A counter of its own beside the usage, so that concurrent admissions stay within it.
+            let day = DailyUsage.day(of: message.createdAt)
+            let key = "budget:\(message.widgetId):\(day)"
+            if case .refused(let count) = try await increment(key, limit: budget, expiresAt: message.createdAt.addingTimeInterval(2 * 86_400)) {
+                for taken in admission.counters { try await decrement(taken.key) }
+                return .refusedByBudget(count: count)
+            }
+        }
         let history = admission.historyLimit > 0
             ? try await messages(widgetId: message.widgetId, conversationId: message.conversationId, limit: admission.historyLimit) : []
         try await appendMessage(message)
@@ -95,4 +110,11 @@ extension Store {
         if let reply = admission.reply { try await appendMessage(reply) }
         return .admitted(counters: outcomes, history: history)
     }
+}
+
+/// When the invocation that a store call serves must have answered: a store retrying a throttled
+/// or failed request gives up rather than retry past it, since nobody waits for the answer then
+/// and the retries only add load to a store that is already refusing it. Nil: no deadline.
+public enum StoreDeadline {
+    @TaskLocal public static var current: Date?
 }
