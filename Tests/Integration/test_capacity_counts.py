@@ -20,6 +20,7 @@ from stage import RunningStage
 from test_serve_dynamodb import put_widget
 
 ORIGIN = "http://localhost:5173"
+OTHER_ORIGIN = "http://localhost:5174"
 WIDGET = "widget_capacity_0001"
 HTTP_WIDGET = "widget_capacity_0002"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
@@ -94,6 +95,14 @@ def session(local_runtime, root, tmp_path_factory, moto):
                     break
                 refusals.append((frames[-1], cost))
             counts["refusals_before_block"] = len(refusals)
+            # A chat POST refused by the limits: the interval this client took on the first widget over
+            # the socket, from another allowed origin, which the socket's block does not cover.
+            mark = meter.mark()
+            response = requests.post(f"{stage.http_url}/api/chat", headers={"Origin": OTHER_ORIGIN}, timeout=30, json={
+                "widget_id": WIDGET, "conversation_id": "h-refused", "message": "And over HTTP?"})
+            counts["http_refused"] = meter.since(mark)
+            counts["http_refused"]["status"] = response.status_code
+            counts["http_refused"]["error"] = response.json().get("error")
         counts["refused"] = refusals[0][1]
         counts["refused"]["error"] = refusals[0][0].get("error")
         counts["refused_blocking"] = refusals[-1][1]
@@ -141,6 +150,12 @@ def test_a_refused_message_costs_at_most_2_write_units(session):
 
 def test_a_refused_message_costs_at_most_4_write_units(session):
     assert session["refused"]["wru"] <= 4, session["refused"]["keys"]
+
+
+def test_a_refused_chat_post_takes_no_per_ip_increment_to_take_back(session):
+    assert session["http_refused"]["error"] == "rate_limit_exceeded"
+    written = [key for key in session["http_refused"]["keys"] if not key.startswith(("GetItem", "Query", "BatchGetItem"))]
+    assert [key for key in written if key.split(" ", 1)[1].startswith("COUNTER#ip:")] == [], written
 
 
 def test_a_blocked_client_costs_at_most_2_write_units_a_request(session):
