@@ -446,11 +446,14 @@ public struct DynamoDBStore: Store {
     static let limitsAttempts = 64
 
     /// When the admission's counters after any unscoped ones share one scope with its interval (as
-    /// `RateLimiter`'s do): the block and the scope's `LimitsRecord` in one BatchGetItem, the
-    /// decision made on them, and one conditional PutItem for an admitted message — no write for a
-    /// refused or blocked one. Then the message, its reply and usage are written concurrently with
-    /// the history read. Unscoped counters before the scope are incremented one by one first, as
-    /// `admitStepByStep` does, which every other admission falls back to.
+    /// `RateLimiter`'s do): the block, the scope's `LimitsRecord` and the unscoped counters in one
+    /// BatchGetItem, the decision made on them, and one conditional PutItem for an admitted message —
+    /// no write for a refused or blocked one. Then the message, its reply and usage are written
+    /// concurrently with the history read. Unscoped counters before the scope are incremented one by
+    /// one, as `admitStepByStep` does (which every other admission falls back to), only once the
+    /// counts as read admit the message: a refusal that the reads decide takes no increment it would
+    /// have to take back, since a refusal is what an attacker chooses to send. The conditional
+    /// increments still decide what is admitted, so concurrent admissions stay exact.
     public func admit(_ admission: MessageAdmission) async throws -> AdmissionOutcome {
         let unscoped = admission.counters.prefix { $0.scope == nil }
         let scoped = Array(admission.counters.dropFirst(unscoped.count))
@@ -459,9 +462,14 @@ public struct DynamoDBStore: Store {
             return try await admitStepByStep(admission)
         }
         let limitsKey = ItemLayout.single("LIMITS", scope)
-        let read = try await batchGet([ItemLayout.single("BLOCK", admission.blockKey), limitsKey], consistent: true)
+        let read = try await batchGet([ItemLayout.single("BLOCK", admission.blockKey), limitsKey]
+                                      + unscoped.map { ItemLayout.single("COUNTER", $0.key) }, consistent: true)
         if let until = read[0]?["until_ms"]?.int64Value, until > ItemLayout.milliseconds(admission.now) {
             return .blocked(until: Date(timeIntervalSince1970: TimeInterval(until) / 1000))
+        }
+        if let refusal = Self.refusalAsRead(unscoped: Array(unscoped), counts: read.dropFirst(2).map { Int($0?["count"]?.int64Value ?? 0) },
+                                            record: LimitsRecord(item: read[1]), scoped: scoped, admission: admission) {
+            return refusal
         }
         var outcomes: [CounterOutcome] = []
         for counter in unscoped {
@@ -520,6 +528,25 @@ public struct DynamoDBStore: Store {
             return .refusedByCounter(outcomes + [.refused(count: record.counts[first.key] ?? first.limit)])
         }
         return .refusedByInterval(remaining: admission.interval?.interval ?? 1, counters: outcomes)
+    }
+
+    /// The refusal that `admit(_:)` would come to on the counts and record as read, writing nothing,
+    /// or nil when they admit the message (which the writes then decide). The unscoped counters that
+    /// come before the one that refuses are reported with the count they would have taken.
+    static func refusalAsRead(unscoped: [CounterIncrement], counts: [Int], record: LimitsRecord, scoped: [CounterIncrement],
+                              admission: MessageAdmission) -> AdmissionOutcome? {
+        var outcomes: [CounterOutcome] = []
+        for (counter, count) in zip(unscoped, counts) {
+            guard counter.limit > 0, count < counter.limit else {
+                return .refusedByCounter(outcomes + [.refused(count: counter.limit > 0 ? count : 0)])
+            }
+            outcomes.append(.admitted(count: count + 1))
+        }
+        switch record.deciding(scoped, interval: admission.interval, now: admission.now) {
+        case .refusedByCounter(let scopedOutcomes): return .refusedByCounter(outcomes + scopedOutcomes)
+        case .refusedByInterval(let remaining, let scopedOutcomes): return .refusedByInterval(remaining: remaining, counters: outcomes + scopedOutcomes)
+        case .admitted: return nil
+        }
     }
 
     /// An admitted message's writes: the message and reply (`storeMessages`, which also reads the

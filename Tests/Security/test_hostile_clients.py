@@ -190,6 +190,17 @@ def test_refusals_of_every_kind_count_towards_the_automatic_block(stage, refused
     assert int(blocked.headers["Retry-After"]) > 0
 
 
+def test_a_blocked_client_is_answered_as_blocked_for_an_over_long_message_too(stage):
+    """Else every over-long message of a blocked client would count a warning and write an event of
+    its own, where a blocked client's other requests write only their `blocked` event."""
+    for _ in range(3):
+        assert post_chat(stage, {"widget_id": "widget_no_such_widget_000", "conversation_id": "b1", "message": "hi"}).status_code == 404
+    refused = post_chat(stage, {"conversation_id": "b1", "message": "x" * 2001})
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "temporarily_blocked"
+    assert int(refused.headers["Retry-After"]) > 0
+
+
 def test_a_blocked_client_cannot_open_a_websocket(stage):
     for _ in range(3):
         assert post_chat(stage, {"widget_id": "widget_no_such_widget_000", "conversation_id": "b1", "message": "hi"}).status_code == 404

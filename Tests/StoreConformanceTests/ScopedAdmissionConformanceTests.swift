@@ -74,6 +74,22 @@ struct ScopedAdmissionConformanceTests {
         }
     }
 
+    @Test("a counter of its own before the scope refuses first, and is left as it was when the scope refuses", arguments: StoreKind.allCases)
+    func unscopedCounterBeforeTheScope(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            let perIP = CounterIncrement(key: "ip:ip:ip_per_minute:0", limit: 2, expiresAt: expiry)
+            func admission(scope: String) -> MessageAdmission {
+                MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: [perIP] + Self.windows(limits: [1, 10], scope: scope))
+            }
+            #expect(try await store.admit(admission(scope: "limits:w:ip"))
+                == .admitted(counters: [.admitted(count: 1), .admitted(count: 1), .admitted(count: 1)], history: []))
+            #expect(try await store.admit(admission(scope: "limits:w:ip")) == .refusedByCounter([.admitted(count: 2), .refused(count: 1)]))
+            #expect(try await store.increment(perIP.key, limit: perIP.limit, expiresAt: expiry) == .admitted(count: 2))
+            #expect(try await store.admit(admission(scope: "limits:w:ip")) == .refusedByCounter([.refused(count: 2)]))
+            #expect(try await store.admit(admission(scope: "limits:v:ip")) == .refusedByCounter([.refused(count: 2)]))
+        }
+    }
+
     @Test("a block in force refuses a scoped admission before anything is counted", arguments: StoreKind.allCases)
     func blockRefusesScopedAdmission(_ kind: StoreKind) async throws {
         try await kind.withStore { store throws in

@@ -76,6 +76,12 @@ public struct ChatService: Sendable {
         InvocationTelemetry.count(.messages)
 
         if let (refusal, details) = Self.lengthViolation(in: request) {
+            // Refused before the admission reads the block: a blocked client is answered as blocked,
+            // as for every other refusal, so that its over-long messages count no further warning.
+            if let blocked = try await WidgetGate(dependencies: dependencies).refusalIfBlocked(
+                request.client, details: ["limit_type": "blocked", "instead_of": SecurityEventType.messageTooLong.rawValue]) {
+                return .failure(blocked)
+            }
             try await recorder.refuse(.messageTooLong, client: request.client, details: details)
             return .failure(refusal)
         }
