@@ -4,9 +4,9 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Records refusals as security events (SPEC §4.5) with what the request actually showed: the raw
-/// origin, the client IP and user agent. Seed 001's outage took hours to diagnose because refusals
-/// were logged without the origin that was seen.
+/// Records refusals as security events with what the request actually showed: the raw origin, the
+/// client IP and user agent, since a refusal logged without the origin that was seen cannot be told
+/// apart from a misconfigured allowlist.
 ///
 /// Refusals must cost an attacker more than they cost us, so every refusal
 /// - counts towards the automatic block (`AUTO_BLOCK_AFTER_WARNINGS` within
@@ -106,16 +106,22 @@ public struct SecurityEventRecorder: Sendable {
 
     private func event(_ type: SecurityEventType, client: Client, details: [String: String], at now: Date) -> SecurityEvent {
         let (windowStart, _) = RateLimiter.window(containing: now, seconds: Self.aggregationWindow)
+        let limits = SecurityEvent.TextLimits.self
+        let widgetId = client.widgetId.map { String($0.prefix(limits.widgetId)) }
+        let origin = client.origin.raw.map { String($0.prefix(limits.origin)) }
         return SecurityEvent(
             id: "\(windowStart * 1000)-\(type.rawValue)-\(client.network)",
             type: type,
-            widgetId: client.widgetId.map { String($0.prefix(100)) },
-            origin: client.origin.raw.map { String($0.prefix(512)) },
-            domain: client.origin.origin?.host,
+            widgetId: widgetId,
+            origin: origin,
+            domain: client.origin.origin.map { String($0.host.prefix(limits.origin)) },
             sourceIp: String(client.sourceIp.prefix(64)),
-            userAgent: client.userAgent.map { String($0.prefix(512)) },
-            details: details,
-            createdAt: now
+            userAgent: client.userAgent.map { String($0.prefix(limits.userAgent)) },
+            details: details.mapValues { String($0.prefix(limits.detail)) },
+            createdAt: now,
+            sampleWidgetIds: widgetId.map { [String($0.prefix(limits.sample))] } ?? [],
+            sampleOrigins: origin.map { [String($0.prefix(limits.sample))] } ?? []
         )
     }
+
 }

@@ -211,6 +211,18 @@ public struct SecurityEvent: Codable, Sendable, Equatable {
     /// flood naming a new one each time cannot grow the event.
     public static let sampleLimit = 5
 
+    /// How much of each client-controlled text an event keeps, in characters. Counting into an event
+    /// rewrites the whole item, and a write costs one unit per KB of it: with these bounds an event
+    /// stays under 2 KB (two write units a count) whatever a client sends, where whole headers and
+    /// five long sampled origins would make every count of a flood cost five.
+    public enum TextLimits {
+        public static let origin = 128
+        public static let userAgent = 160
+        public static let widgetId = 100
+        public static let detail = 100
+        public static let sample = 64
+    }
+
     public var id: String
     public var type: SecurityEventType
     public var widgetId: String?
@@ -250,7 +262,8 @@ public struct SecurityEvent: Codable, Sendable, Equatable {
     public func merging(_ later: SecurityEvent) -> SecurityEvent {
         func merged(_ kept: [String], _ added: [String]) -> [String] {
             var result = kept
-            for value in added where result.count < Self.sampleLimit && !result.contains(value) { result.append(value) }
+            for value in added.lazy.map({ String($0.prefix(TextLimits.sample)) })
+            where result.count < Self.sampleLimit && !result.contains(value) { result.append(value) }
             return result
         }
         var event = self
