@@ -18,7 +18,7 @@ import Foundation
 public struct DynamoDBStore: Store {
     public let tableName: String
     /// How long conversations, security events and usage buckets live before DynamoDB's TTL
-    /// deletes them (`RETENTION_DAYS`, 30 by default: SPEC §4.5, §4.6).
+    /// deletes them (`RETENTION_DAYS`, 30 by default, as docs/operations.md says).
     public let retention: TimeInterval
     let client: DynamoDBClient
     /// Widgets read in the last few seconds, shared by the invocations of this execution environment.

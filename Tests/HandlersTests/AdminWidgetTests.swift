@@ -144,7 +144,7 @@ struct AdminWidgetTests {
         #expect(try await harness.admin("GET", "retention/purge").status == 405)
     }
 
-    /// Seed 002's "Create Widget Configuration" request, as documented (less its `// ... other widget
+    /// The legacy "Create Widget Configuration" request, as earlier integration guides documented it (less its `// ... other widget
     /// settings` comment, which JSON does not allow).
     static let seedBody = """
         {
@@ -161,7 +161,7 @@ struct AdminWidgetTests {
         }
         """
 
-    @Test("seed 002's create body is accepted and answered with what the seed says it returns")
+    @Test("the legacy create body is accepted and answered with the legacy response's fields")
     func seedBody() async throws {
         let harness = try await Harness.admin()
         let created = try await harness.admin("POST", "widgets", body: Self.seedBody)
@@ -180,7 +180,7 @@ struct AdminWidgetTests {
         #expect(try await harness.store.activeWidgetAllows(domain: "customer-website.com"))
     }
 
-    @Test("seed 002's names map onto the widget's: limits from settings, colours, agent_id; on create and on PATCH")
+    @Test("the legacy body's names map onto the widget's: limits from settings, colours, agent_id; on create and on PATCH")
     func seedNamesMap() async throws {
         let harness = try await Harness.admin()
         let created = try await harness.admin("POST", "widgets", body: """

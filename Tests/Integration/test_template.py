@@ -214,7 +214,7 @@ def alarms(template):
 
 
 def test_seed_002_security_thresholds_are_alarms_on_the_functions_metrics(root):
-    """Seed 002 §6.3: rate_limit_exceeded > 100/min, domain_not_allowed > 50/min, suspicious_content > 10/min,
+    """The security policy's alarm thresholds: rate_limit_exceeded > 100/min, domain_not_allowed > 50/min, suspicious_content > 10/min,
     widget_not_found > 200/min, message_too_long > 50/min, on the metrics the functions emit (EMF)."""
     template = template_json(root)
     namespace = template["Globals"]["Function"]["Environment"]["Variables"]["METRICS_NAMESPACE"]

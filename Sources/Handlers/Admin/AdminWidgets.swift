@@ -86,7 +86,7 @@ struct AdminWidgets {
         } else {
             id = Self.newWidgetId()
         }
-        guard body["name"] != nil || body["widget_name"] != nil else { throw AdminError.invalid("name is required (widget_name in seed 002's body).") }
+        guard body["name"] != nil || body["widget_name"] != nil else { throw AdminError.invalid("name is required (widget_name in the legacy body).") }
         guard body["allowed_domains"] != nil else { throw AdminError.invalid("allowed_domains is required: the domains the widget may be embedded on.") }
         if try await store.widget(id: id) != nil {
             throw AdminError(.widgetExists, "A widget with id \(id) exists; change it with PATCH /api/admin/widgets/\(id).")
@@ -130,12 +130,12 @@ struct AdminWidgets {
     }
 
     /// `widget` with the fields of `body` applied: limits merge key by key, settings replace the
-    /// keys given, the rest replace the field. Seed 002's names are read as the widget's own
+    /// keys given, the rest replace the field. The legacy body's names are read as the widget's own
     /// (`SeedWidgetBody`). Every value is checked before anything changes.
     static func apply(_ body: [String: JSONValue], to widget: WidgetConfig, at now: Date) throws(AdminError) -> WidgetConfig {
         if let unknown = body.keys.filter({ !fields.contains($0) && !SeedWidgetBody.fields.contains($0) }).sorted().first {
             throw .invalid("Unknown field \(unknown.prefix(60)); a widget has \(fields.sorted().joined(separator: ", "))"
-                + " (or seed 002's \(SeedWidgetBody.fields.sorted().joined(separator: ", "))).")
+                + " (or the legacy body's \(SeedWidgetBody.fields.sorted().joined(separator: ", "))).")
         }
         let body = try SeedWidgetBody.translated(body, colors: widget.settings.colors)
         var widget = widget
@@ -226,7 +226,7 @@ struct AdminWidgets {
         guard case .object(let given) = value else { throw .invalid("settings must be an object.") }
         if let unknown = given.keys.filter({ !settingsFields.contains($0) }).sorted().first {
             throw .invalid("Unknown setting \(unknown.prefix(60)); settings are \(settingsFields.sorted().joined(separator: ", "))"
-                + " (or seed 002's \(SeedWidgetBody.limitNames.keys.sorted().joined(separator: ", ")), <name>Color).")
+                + " (or the legacy body's \(SeedWidgetBody.limitNames.keys.sorted().joined(separator: ", ")), <name>Color).")
         }
         if let agent = given["agent_id"] { try checkAgentId(agent, field: "settings.agent_id") }
         guard case .object(var merged)? = try? JSONValue(parsing: JSONCoding.string(current)) else {

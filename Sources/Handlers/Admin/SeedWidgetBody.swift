@@ -1,4 +1,4 @@
-/// The legacy widget body ("seed 002's body" in README and in the API's error messages; its fields
+/// The legacy widget body ("the legacy widget body" in README and in the API's error messages; its fields
 /// are in docs/openapi.yaml's `WidgetInput`), read alongside the widget's own: its names are moved
 /// onto the widget's before the body is applied.
 ///

@@ -11,7 +11,7 @@ import Foundation
 /// them — are scanned over their bytes; any other message over its `Character`s. Both give the same
 /// verdict on ASCII text (a test checks it on generated messages).
 public struct ContentFilter: Sendable {
-    /// The seed's keyword list, offered as a preset; widgets opt in through `blocked_keywords`.
+    /// A stricter keyword list, offered as a preset; widgets opt in through `blocked_keywords`.
     public static let strictKeywordPreset = ["spam", "bot", "hack", "exploit", "script", "eval"]
 
     public var blockedKeywords: [String]

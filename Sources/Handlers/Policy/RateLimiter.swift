@@ -23,7 +23,7 @@ public struct Usage: Sendable, Equatable, Codable, JSONValueEncodable {
     }
 }
 
-/// Server-side limits per widget and client IP (SPEC §4.3): fixed minute, hour and day windows, the
+/// Server-side limits per widget and client IP (README, "Security model"): fixed minute, hour and day windows, the
 /// minimum interval between messages, an optional per-IP limit across widgets, and the client IP's
 /// automatic block (which `SecurityEventRecorder` imposes after repeated refusals of any kind).
 ///

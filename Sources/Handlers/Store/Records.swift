@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Per-widget limits (SPEC §4.1); the defaults are the contract's.
+/// Per-widget limits; the defaults are the ones the README's "Security model" documents.
 public struct WidgetLimits: Codable, Sendable, Equatable {
     public var maxMessagesPerMinute: Int = 10
     public var maxMessagesPerHour: Int = 600
@@ -65,7 +65,7 @@ public struct WidgetSettings: Codable, Sendable, Equatable {
     public var colors: [String: String]
     /// Keyword rules refused as `content_filtered`, per widget; off unless the widget opts in.
     public var blockedKeywords: [String]
-    /// The agent the widget answers for, as seed 002's clients name it (`agent_id`): kept and
+    /// The agent the widget answers for, as legacy clients name it (`agent_id`): kept and
     /// returned for them; replies do not depend on it.
     public var agentId: String?
 
@@ -97,7 +97,7 @@ public struct WidgetSettings: Codable, Sendable, Equatable {
     }
 }
 
-/// A widget's configuration (SPEC §4.1).
+/// A widget's configuration, as the admin API reads and writes it (docs/openapi.yaml).
 public struct WidgetConfig: Codable, Sendable, Equatable {
     public var widgetId: String
     public var name: String
@@ -188,7 +188,7 @@ public struct StoredMessage: Codable, Sendable, Equatable {
     }
 }
 
-/// The kinds of security event (SPEC §4.5).
+/// The kinds of security event, as the admin API lists them (docs/openapi.yaml).
 public enum SecurityEventType: String, Codable, Sendable, CaseIterable {
     case rateLimit = "rate_limit"
     case suspiciousContent = "suspicious_content"
