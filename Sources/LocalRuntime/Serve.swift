@@ -92,7 +92,7 @@ struct Serve: AsyncParsableCommand {
                                      httpIdleTimeout: httpIdleTimeout, maxConnections: Self.connectionLimit(requested: maxConnections),
                                      allowedHosts: allowedHost)
         let registry = ConnectionRegistry()
-        let metrics = StageMetrics(functions: template.functions.values.map(\.name))
+        let metrics = StageMetrics(functions: template.functions.values.compactMap(\.builtIn))
         let functions: any FunctionInvoker
         let pool = LambdaPool(log: { StageLog.write($0) })
         if let bootstrapPath = runtimeOptions.bootstrapPath {
@@ -110,9 +110,13 @@ struct Serve: AsyncParsableCommand {
             functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster,
                                        processEnvironment: environment, telemetry: metrics)
         }
+        let invoker = TemplateFunctions(
+            builtIns: functions,
+            processes: ProcessFunctions(pool: pool, launcher: RuntimeLauncher(hostEnvironment: environment, stateDirectory: StatePath.directory(of: state)),
+                                        region: template.region))
         let recorder = try record.map { try EventRecorder(directory: $0, maxBytes: recordMaxBytes) }
-        let stage = Stage(template: template, invoker: functions, settings: settings, recorder: recorder, registry: registry,
-                          metrics: metrics, openAPI: OpenAPIDocument.load(templatePath: templateOptions.template),
+        let stage = Stage(template: template, invoker: invoker, settings: settings, recorder: recorder, registry: registry,
+                          metrics: metrics, openAPI: OpenAPIDocument.load(templatePath: templateOptions.path),
                           widgetGreeting: { id in
                               guard let widget = try? await store.widget(id: id), widget.isActive else { return nil }
                               return widget.settings.greeting

@@ -13,6 +13,8 @@ struct LambdaDefinition: Sendable {
     var environment: [String: String]
     var timeout: TimeInterval
     var memorySize: Int
+    /// The runtime process's current directory (a function's code folder, `LAMBDA_TASK_ROOT`).
+    var workingDirectory: String?
 }
 
 /// Runs functions in real runtime processes through the Runtime API, as Lambda does: a warm sandbox
@@ -165,6 +167,7 @@ actor LambdaPool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: definition.command[0])
         process.arguments = Array(definition.command.dropFirst())
+        if let workingDirectory = definition.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         var environment = definition.environment
         environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(port)/\(secret)"
         environment["AWS_LAMBDA_FUNCTION_NAME"] = definition.name
@@ -205,6 +208,22 @@ actor LambdaPool {
     }
 }
 
+extension LambdaPool {
+    /// Runs one invocation and returns the function's response, or throws what Lambda's invoke
+    /// would report: `FunctionThrottled`, or the function's error as an `InvocationError`.
+    func invoke(_ definition: LambdaDefinition, payload: [UInt8], requestId: String) async throws -> [UInt8] {
+        switch await run(definition, payload: payload, requestId: requestId) {
+        case .response(let bytes):
+            return bytes
+        case .throttled:
+            throw FunctionThrottled(function: definition.name)
+        case .error(let type, let document):
+            let message = (try? JSONValue(parsing: document))?["errorMessage"]?.stringValue
+            throw InvocationError(errorType: type, errorMessage: message ?? String(decoding: document, as: UTF8.self))
+        }
+    }
+}
+
 /// An invocation Lambda would have throttled: the invoke API answers it 429 `TooManyRequestsException`.
 struct FunctionThrottled: Error, CustomStringConvertible {
     var function: String
@@ -221,21 +240,13 @@ struct BootstrapInvoker: FunctionInvoker {
     func definition(for function: Template.Function) -> LambdaDefinition {
         var environment = LocalEnvironment.merged(template: function.environment, process: self.environment)
         environment.merge(self.environment.filter { Self.passedThrough.contains($0.key) }) { $1 }
-        environment["_HANDLER"] = function.name.rawValue
+        environment["_HANDLER"] = function.handler
         return LambdaDefinition(name: function.logicalId, command: [bootstrapPath], environment: environment,
                                 timeout: function.timeout, memorySize: function.memorySize)
     }
 
     func invoke(_ function: Template.Function, payload: [UInt8], requestId: String) async throws -> [UInt8] {
-        switch await pool.run(definition(for: function), payload: payload, requestId: requestId) {
-        case .response(let bytes):
-            return bytes
-        case .throttled:
-            throw FunctionThrottled(function: function.logicalId)
-        case .error(let type, let document):
-            let message = (try? JSONValue(parsing: document))?["errorMessage"]?.stringValue
-            throw InvocationError(errorType: type, errorMessage: message ?? String(decoding: document, as: UTF8.self))
-        }
+        try await pool.invoke(definition(for: function), payload: payload, requestId: requestId)
     }
 
     /// Settings of the local runtime itself that every runtime process inherits: where state is, how

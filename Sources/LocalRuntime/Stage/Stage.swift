@@ -76,7 +76,7 @@ final class Stage: Sendable {
          registry: ConnectionRegistry = ConnectionRegistry(), metrics: StageMetrics? = nil, openAPI: OpenAPIDocument = .absent,
          widgetGreeting: @escaping @Sendable (String) async -> String? = { _ in nil }) {
         self.template = template
-        self.metrics = metrics ?? StageMetrics(functions: template.functions.values.map(\.name))
+        self.metrics = metrics ?? StageMetrics(functions: template.functions.values.compactMap(\.builtIn))
         self.openAPI = openAPI
         self.widgetGreeting = widgetGreeting
         self.registry = registry
@@ -109,12 +109,12 @@ final class Stage: Sendable {
     /// Invokes `function` with `payload`, records and logs it; nil when the invocation failed.
     func invoke(_ function: Template.Function, payload: [UInt8], route: String, id: String,
                 lambdaRequestId: String = AWSIdentifiers.lambdaRequestId()) async -> JSONValue? {
-        recorder?.record(payload, function: function.name.rawValue)
+        recorder?.record(payload, function: function.displayName)
         let started = ContinuousClock.now
         var status = "error"
         var responseBytes: [UInt8]?
         defer {
-            let record = InvocationRecord(function: function.name.rawValue, route: route, id: id, status: status,
+            let record = InvocationRecord(function: function.displayName, route: route, id: id, status: status,
                                           milliseconds: Milliseconds.since(started),
                                           event: ConsoleBody.kept(payload), response: responseBytes.map(ConsoleBody.kept))
             StageLog.write(record.line)

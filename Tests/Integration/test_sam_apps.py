@@ -1,0 +1,92 @@
+"""`local-runtime` serving SAM apps that are not this project's: the example apps' YAML templates, with
+Python (awslambdaric) and Node (the shipped Runtime API client) functions, driven by real clients."""
+import json
+import os
+import subprocess
+import threading
+import time
+
+import boto3
+import pytest
+import requests
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from stage import RunningStage
+
+NODE_APP = "examples/node-websocket-echo/template.yaml"
+PYTHON_APP = "examples/python-websocket-chat/template.yaml"
+
+
+@pytest.fixture
+def node_app(local_runtime, root, tmp_path):
+    running = RunningStage(local_runtime, root, tmp_path, "-t", NODE_APP, "--parameter-overrides", "Greeting=hello")
+    yield running
+    running.stop()
+
+
+def test_a_node_connect_handler_in_callback_style_refuses_with_its_status(node_app):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"ws://127.0.0.1:{node_app.port}/live", open_timeout=30)
+    assert refused.value.response.status_code == 400
+
+
+def test_a_route_response_of_an_esm_handler_comes_back_to_the_sender(node_app):
+    with connect(f"ws://127.0.0.1:{node_app.port}/live?name=ada", open_timeout=30) as ws:
+        ws.send(json.dumps({"action": "anything", "data": "hi"}))
+        reply = json.loads(ws.recv(timeout=30))
+    assert reply == {"hello": "hi", "stage": "live", "kind": "production-like", "function": "local-echo", "echoed": 1}
+
+
+def test_a_warm_node_function_keeps_its_module_state_between_messages(node_app):
+    with connect(f"ws://127.0.0.1:{node_app.port}/live?name=ada", open_timeout=30) as ws:
+        counts = []
+        for text in ["one", "two"]:
+            ws.send(json.dumps({"data": text}))
+            counts.append(json.loads(ws.recv(timeout=30))["echoed"])
+    assert counts == [counts[0], counts[0] + 1]
+
+
+def test_a_node_handler_error_is_api_gateways_internal_server_error_frame(node_app):
+    with connect(f"ws://127.0.0.1:{node_app.port}/live?name=ada", open_timeout=30) as ws:
+        ws.send(json.dumps({"data": "fail"}))
+        reply = json.loads(ws.recv(timeout=30))
+        assert reply["message"] == "Internal server error"
+        ws.send(json.dumps({"data": "again"}))
+        assert json.loads(ws.recv(timeout=30))["hello"] == "again"
+
+
+def test_an_http_api_event_reaches_a_node_function_with_lambdas_environment(node_app):
+    response = requests.get(f"{node_app.http_url}/stats", timeout=30)
+    assert response.status_code == 200
+    assert response.json() == {"path": "/stats", "runtime": "AWS_Lambda_nodejs20.x", "region": "us-east-1"}
+
+
+@pytest.fixture
+def python_app(local_runtime, root, tmp_path, moto):
+    environment = {"AWS_ENDPOINT_URL_DYNAMODB": moto, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                   "AWS_REGION": "us-east-1"}
+    table_name = f"chat-{tmp_path.name}"[:200]
+    dynamodb = boto3.client("dynamodb", endpoint_url=moto, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    dynamodb.create_table(TableName=table_name, BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}])
+    running = RunningStage(local_runtime, root, tmp_path, "-t", PYTHON_APP,
+                           "--parameter-overrides", f"ConnectionsTableName={table_name}", env=environment)
+    running.table = lambda: sorted(item["connectionId"]["S"] for item in dynamodb.scan(TableName=table_name)["Items"])
+    yield running
+    running.stop()
+
+
+def wait_for(predicate, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+def test_python_connect_and_disconnect_keep_the_connections_table_on_moto(python_app):
+    with connect(f"ws://127.0.0.1:{python_app.port}/dev", open_timeout=30):
+        wait_for(lambda: len(python_app.table()) == 1)
+    wait_for(lambda: python_app.table() == [])
