@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Pure logic shipped in every Lambda: envelopes, handlers, widget policy, I/O protocols.
@@ -102,6 +103,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // SAM templates are YAML more often than JSON.
                 .product(name: "Yams", package: "Yams"),
+                // HTTPS on the stage's port, for handlers that build https://{domainName}/{stage} themselves.
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(

@@ -66,6 +66,11 @@ struct Serve: AsyncParsableCommand {
         discussion: "They always answer localhost, 127.0.0.1, [::1] and --host, with the stage's port."))
     var allowedHost: [String] = []
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Serve HTTPS and WSS on the same port too, with a certificate of a local CA made on first run in the state folder.",
+        discussion: "Functions trust the CA through AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE and NODE_EXTRA_CA_CERTS, so handlers that post to https://{domainName}/{stage} work unchanged."))
+    var tls = true
+
     @OptionGroup var templateOptions: TemplateOptions
 
     func validate() throws {
@@ -87,10 +92,11 @@ struct Serve: AsyncParsableCommand {
         try await Self.purgePastRetention(store, environment: environment)
         let managementEndpoint = "http://\(host):\(port)/\(template.stageName)"
         environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = managementEndpoint
+        let authority = try tls ? LocalCertificateAuthority.prepare(in: StatePath.directory(of: state), host: host) : nil
         let settings = StageSettings(host: host, port: port, idleTimeout: idleTimeout, hardTimeout: hardTimeout,
                                      maxInvocationsPerConnection: maxInvocationsPerConnection, headerReadTimeout: headerReadTimeout,
                                      httpIdleTimeout: httpIdleTimeout, maxConnections: Self.connectionLimit(requested: maxConnections),
-                                     allowedHosts: allowedHost)
+                                     allowedHosts: allowedHost, tls: try authority.map(StageTLS.init))
         let registry = ConnectionRegistry()
         let metrics = StageMetrics(functions: template.functions.values.compactMap(\.builtIn))
         let functions: any FunctionInvoker
@@ -112,7 +118,8 @@ struct Serve: AsyncParsableCommand {
         }
         let invoker = TemplateFunctions(
             builtIns: functions,
-            processes: ProcessFunctions(pool: pool, launcher: RuntimeLauncher(hostEnvironment: environment, stateDirectory: StatePath.directory(of: state)),
+            processes: ProcessFunctions(pool: pool, launcher: RuntimeLauncher(hostEnvironment: environment.merging(authority?.functionEnvironment ?? [:]) { $1 },
+                                                                              stateDirectory: StatePath.directory(of: state)),
                                         region: template.region))
         let recorder = try record.map { try EventRecorder(directory: $0, maxBytes: recordMaxBytes) }
         let stage = Stage(template: template, invoker: invoker, settings: settings, recorder: recorder, registry: registry,
@@ -191,7 +198,7 @@ extension Stage {
                       WebSocket     ws://\(base)/\(self.stageName)
                       HTTP API      http://\(base)
                       @connections  http://\(base)/\(self.stageName)/@connections/{connectionId}
-                      dev console   http://\(base)/_dev
+                      dev console   http://\(base)/_dev\(self.settings.tls.map { "\n  TLS           https:// and wss:// on the same port (CA: \($0.caCertificate))" } ?? "")
                     \(InvocationRecord.header)
                     """)
             }

@@ -75,6 +75,7 @@ def python_app(local_runtime, root, tmp_path, moto):
     running = RunningStage(local_runtime, root, tmp_path, "-t", PYTHON_APP,
                            "--parameter-overrides", f"ConnectionsTableName={table_name}", env=environment)
     running.table = lambda: sorted(item["connectionId"]["S"] for item in dynamodb.scan(TableName=table_name)["Items"])
+    running.table_put = lambda connection_id: dynamodb.put_item(TableName=table_name, Item={"connectionId": {"S": connection_id}})
     yield running
     running.stop()
 
@@ -90,3 +91,29 @@ def test_python_connect_and_disconnect_keep_the_connections_table_on_moto(python
     with connect(f"ws://127.0.0.1:{python_app.port}/dev", open_timeout=30):
         wait_for(lambda: len(python_app.table()) == 1)
     wait_for(lambda: python_app.table() == [])
+
+
+def test_python_sendmessage_posts_to_every_connection_through_https_callbacks(python_app):
+    url = f"ws://127.0.0.1:{python_app.port}/dev"
+    with connect(url, open_timeout=30) as alice, connect(url, open_timeout=30) as bob:
+        wait_for(lambda: len(python_app.table()) == 2)
+        alice.send(json.dumps({"action": "sendmessage", "data": "hello both"}))
+        assert alice.recv(timeout=30) == "hello both"
+        assert bob.recv(timeout=30) == "hello both"
+
+
+def test_a_gone_connection_is_dropped_by_the_handler_when_posting_answers_410(python_app):
+    url = f"ws://127.0.0.1:{python_app.port}/dev"
+    with connect(url, open_timeout=30) as alice:
+        wait_for(lambda: len(python_app.table()) == 1)
+        python_app.table_put("stale-connection")
+        alice.send(json.dumps({"action": "sendmessage", "data": "anyone?"}))
+        assert alice.recv(timeout=30) == "anyone?"
+        wait_for(lambda: "stale-connection" not in python_app.table())
+
+
+def test_the_stage_serves_wss_on_the_same_port_with_the_local_ca(python_app, tmp_path):
+    import ssl
+    context = ssl.create_default_context(cafile=str(tmp_path / "tls" / "ca.pem"))
+    with connect(f"wss://127.0.0.1:{python_app.port}/dev", ssl=context, open_timeout=30):
+        wait_for(lambda: len(python_app.table()) == 1)

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import WSCore
 import NIOCore
+import NIOSSL
 import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
@@ -33,6 +34,23 @@ struct StageSettings: Sendable {
     var maxConnections = 1024
     /// Host names `/_dev/*` and `@connections` answer besides localhost, 127.0.0.1, [::1] and `host`.
     var allowedHosts: [String] = []
+    /// TLS on the same port (`TLSSniffer`), or nil for plain text only.
+    var tls: StageTLS?
+}
+
+/// The stage's TLS: the context serving the local authority's certificate, and that authority's
+/// certificate file, which the start-up lines tell clients to trust.
+struct StageTLS: Sendable {
+    var context: NIOSSLContext
+    var caCertificate: String
+
+    init(_ authority: LocalCertificateAuthority) throws {
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(authority.serverCertificate).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: authority.serverKey, format: .pem)))
+        context = try NIOSSLContext(configuration: configuration)
+        caCertificate = authority.caCertificate
+    }
 }
 
 /// The request context of the stage's HTTP side: it keeps the channel, for the client address and

@@ -38,6 +38,9 @@ struct StageChannel: HTTPChannelHandler {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let settings = stage.settings
+            if let tls = settings.tls {
+                try channel.pipeline.syncOperations.addHandler(TLSSniffer(context: tls.context), name: TLSSniffer.name)
+            }
             try channel.pipeline.syncOperations.addHandler(
                 HeaderReadDeadline(timeout: .nanoseconds(Int64(settings.headerReadTimeout * 1e9))), name: HeaderReadDeadline.name)
             let decision = NIOLoopBoundBox<HandshakeDecision?>(nil, eventLoop: channel.eventLoop)
