@@ -48,6 +48,9 @@ struct TemplateOptions: ParsableArguments {
     @Option(name: .long, help: "A .env file (NAME=value lines) whose variables every function of the template gets.")
     var envFile: String?
 
+    @Option(name: .long, help: "The WebSocket API to serve (its logical id) when the template has several; run one serve per API, each on its own --port.")
+    var websocketApi: String?
+
     /// The template file: `--template`, else the first of SAM CLI's default names that exists.
     var path: String {
         template ?? ["template.json", "template.yaml", "template.yml"].first { FileManager.default.fileExists(atPath: $0) } ?? "template.json"
@@ -59,7 +62,8 @@ struct TemplateOptions: ParsableArguments {
             let inputs = Template.Inputs(
                 parameterOverrides: try TemplateParameters.parseOverrides(parameterOverrides),
                 environment: try EnvironmentOverrides.load(envVars: envVars, envFile: envFile),
-                region: environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1")
+                region: environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1",
+                webSocketAPI: websocketApi)
             return try Template.load(path: path, inputs: inputs)
         } catch {
             throw ValidationError("\(error)")

@@ -59,7 +59,20 @@ def test_a_node_handler_error_is_api_gateways_internal_server_error_frame(node_a
 def test_an_http_api_event_reaches_a_node_function_with_lambdas_environment(node_app):
     response = requests.get(f"{node_app.http_url}/stats", timeout=30)
     assert response.status_code == 200
-    assert response.json() == {"path": "/stats", "runtime": "AWS_Lambda_nodejs20.x", "region": "us-east-1"}
+    assert response.json() == {"path": "/stats", "version": "2.0", "stage": "$default", "runtime": "AWS_Lambda_nodejs20.x",
+                               "region": "us-east-1"}
+
+
+def test_an_http_api_route_with_payload_format_1_0_gets_the_version_1_event(node_app):
+    response = requests.get(f"{node_app.http_url}/v1/stats", timeout=30)
+    assert response.status_code == 200
+    assert response.json()["version"] == "1.0" and response.json()["path"] == "/v1/stats"
+
+
+def test_a_rest_api_event_gets_the_proxy_event_in_sams_prod_stage(node_app):
+    response = requests.get(f"{node_app.http_url}/rest/stats", timeout=30)
+    assert response.status_code == 200
+    assert response.json()["stage"] == "Prod" and response.json()["path"] == "/rest/stats" and response.json()["version"] is None
 
 
 @pytest.fixture

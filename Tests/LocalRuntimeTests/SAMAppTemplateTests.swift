@@ -78,3 +78,28 @@ struct SAMAppTemplateTests {
         #expect { try Template(document: document) } throws: { "\($0)".contains("Resources.Fn.Properties.Runtime") && "\($0)".contains("java21") }
     }
 }
+
+@Suite("several WebSocket APIs in one template")
+struct SeveralWebSocketAPIsTests {
+    static let yaml = """
+        Resources:
+          ChatApi: {Type: AWS::ApiGatewayV2::Api, Properties: {ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}}
+          AdminApi: {Type: AWS::ApiGatewayV2::Api, Properties: {ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.op}}
+          ChatStage: {Type: AWS::ApiGatewayV2::Stage, Properties: {ApiId: !Ref ChatApi, StageName: chat}}
+          AdminStage: {Type: AWS::ApiGatewayV2::Stage, Properties: {ApiId: !Ref AdminApi, StageName: admin}}
+        """
+
+    @Test("without a choice the template is refused, naming the APIs and the option")
+    func refusedWithoutAChoice() throws {
+        #expect { try Template(document: try TemplateDocument.parseYAML(Self.yaml)) } throws: {
+            "\($0)".contains("AdminApi, ChatApi") && "\($0)".contains("--websocket-api")
+        }
+    }
+
+    @Test("--websocket-api picks one API with its own stage and route selection")
+    func choice() throws {
+        let template = try Template(document: try TemplateDocument.parseYAML(Self.yaml), inputs: Template.Inputs(webSocketAPI: "AdminApi"))
+        #expect(template.stageName == "admin")
+        #expect(template.routeSelectionExpression == "$request.body.op")
+    }
+}

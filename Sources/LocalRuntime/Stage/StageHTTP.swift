@@ -159,6 +159,19 @@ extension Stage {
         let sourceIp = Self.ip(of: context.channel)
         let routeKey = "\(route.method) \(route.path)"
         let requestId = AWSIdentifiers.requestId()
+        if route.payload != .httpAPI {
+            let event = ProxyEventVersion1(
+                route: route, method: method, path: path, headers: request.headers.map { ($0.name.rawName, $0.value) },
+                query: request.uri.queryParameters.map { (String($0.key), String($0.value)) }, pathParameters: pathParameters,
+                body: bytes, sourceIp: sourceIp, domainName: domainName, requestId: requestId, now: now)
+            // A failed invocation is REST's 502 "Internal server error" and an HTTP API's 500, and
+            // payload 1.0 takes only the structured result: anything else is a malformed response.
+            let failure = route.payload == .httpAPIVersion1
+                ? Self.json(500, ["message": "Internal Server Error"]) : Self.json(502, ["message": "Internal server error"])
+            guard let response = await invoke(function, payload: event.json.jsonBytes, route: routeKey, id: requestId),
+                  response["statusCode"]?.intValue != nil else { return failure }
+            return Self.proxyResponse(response)
+        }
         let event = APIGatewayV2Request(
             routeKey: routeKey, rawPath: path, rawQueryString: request.uri.query ?? "", cookies: cookies.isEmpty ? nil : cookies,
             headers: headers, queryStringParameters: query.isEmpty ? nil : query,

@@ -33,9 +33,20 @@ struct Template: Sendable {
     }
 
     struct HTTPRoute: Sendable, Equatable {
+        /// The event a route's function receives.
+        enum Payload: Sendable, Equatable {
+            /// HTTP API, payload format 2.0 (the default).
+            case httpAPI
+            /// HTTP API with `PayloadFormatVersion: "1.0"`: the REST proxy shape with `"version": "1.0"`.
+            case httpAPIVersion1
+            /// REST API (`Api` events): the proxy integration's event, in the named stage.
+            case rest(stage: String)
+        }
+
         var method: String
         var path: String
         var function: String
+        var payload: Payload = .httpAPI
 
         /// Matches API Gateway's path templates: literal segments, `{name}` and a final `{name+}`.
         func pathParameters(for requestPath: String) -> [String: String]? {
@@ -91,6 +102,8 @@ struct Template: Sendable {
         var region = "us-east-1"
         var accountId = "123456789012"
         var stackName = "local"
+        /// The WebSocket API to serve, by logical id, when the template has several.
+        var webSocketAPI: String?
     }
 
     static func load(path: String, inputs: Inputs = Inputs()) throws -> Template {
@@ -111,7 +124,8 @@ struct Template: Sendable {
             throw LoadError.invalid("\(error)")
         }
         let reader = TemplateReader(resources: resources, intrinsics: intrinsics, directory: directory,
-                                    globals: document["Globals"]?["Function"], environment: inputs.environment)
+                                    globals: document["Globals"]?["Function"], environment: inputs.environment,
+                                    webSocketAPIChoice: inputs.webSocketAPI)
         do {
             functions = try reader.functions()
             let webSocket = try reader.webSocketAPI(functions: functions,

@@ -10,6 +10,8 @@ struct TemplateReader {
     let directory: String
     let globals: JSONValue?
     let environment: EnvironmentOverrides
+    /// Which WebSocket API to serve when the template has several (`--websocket-api`).
+    var webSocketAPIChoice: String? = nil
 
     private typealias Failure = Intrinsics.Failure
 
@@ -111,7 +113,16 @@ struct TemplateReader {
     /// The template's WebSocket API (`AWS::ApiGatewayV2::Api` with `ProtocolType: WEBSOCKET`).
     func webSocketAPI(functions: [String: Template.Function], defaultStage: String) throws -> WebSocketAPI {
         let apis = try resources(of: ["AWS::ApiGatewayV2::Api"]).filter { $0.1["Properties"]?["ProtocolType"]?.stringValue == "WEBSOCKET" }
-        guard let (apiId, api) = apis.first else { return WebSocketAPI(stageName: defaultStage, routeSelectionExpression: "$request.body.action", routes: []) }
+        if let choice = webSocketAPIChoice, !apis.contains(where: { $0.0 == choice }) {
+            throw Failure(reason: "--websocket-api \(choice) is not a WebSocket API of this template (it has \(apis.map(\.0).joined(separator: ", ")))", path: "Resources")
+        }
+        if webSocketAPIChoice == nil, apis.count > 1 {
+            throw Failure(reason: "the template has several WebSocket APIs (\(apis.map(\.0).joined(separator: ", "))); one stage serves one: "
+                          + "choose it with --websocket-api, and run one serve per API on its own --port", path: "Resources")
+        }
+        guard let (apiId, api) = apis.first(where: { webSocketAPIChoice == nil || $0.0 == webSocketAPIChoice }) else {
+            return WebSocketAPI(stageName: defaultStage, routeSelectionExpression: "$request.body.action", routes: [])
+        }
         var result = WebSocketAPI(
             stageName: defaultStage,
             routeSelectionExpression: try api["Properties"]?["RouteSelectionExpression"].flatMap {
@@ -177,18 +188,45 @@ struct TemplateReader {
         return functions.values.sorted { $0.logicalId < $1.logicalId }.first { $0.functionName == name }?.logicalId
     }
 
-    /// HTTP routes: `HttpApi` events of functions (no Path and Method: the `$default` route), and
+    /// The stage of a REST API event: its `RestApiId`'s `StageName`, else SAM's implicit API's `Prod`.
+    private func restStage(_ restApiId: JSONValue?, at path: String) throws -> String {
+        guard let restApiId, let api = try intrinsics.string(restApiId, at: path), let stage = resources[api]?["Properties"]?["StageName"] else {
+            return "Prod"
+        }
+        return try intrinsics.string(stage, at: "Resources.\(api).Properties.StageName") ?? "Prod"
+    }
+
+    /// `PayloadFormatVersion` of the integration a raw `AWS::ApiGatewayV2::Route` targets.
+    private func integrationPayloadFormat(_ route: JSONValue, at path: String) throws -> String? {
+        guard let target = try route["Properties"]?["Target"].flatMap({ try intrinsics.string($0, at: "\(path).Target") }),
+              case let integrationId = String(target.dropFirst("integrations/".count)),
+              let version = resources[integrationId]?["Properties"]?["PayloadFormatVersion"] else { return nil }
+        return try intrinsics.string(version, at: "Resources.\(integrationId).Properties.PayloadFormatVersion")
+    }
+
+    /// HTTP routes: `HttpApi` and `Api` events of functions (no Path and Method: the `$default` route), and
     /// routes of `AWS::ApiGatewayV2::Api`s with `ProtocolType: HTTP` ("GET /items", "$default").
     func httpRoutes(functions: [String: Template.Function]) throws -> [Template.HTTPRoute] {
         var routes: [Template.HTTPRoute] = []
         for (logicalId, resource) in try resources(of: ["AWS::Serverless::Function"]) where functions[logicalId] != nil {
             guard case .object(let events)? = resource["Properties"]?["Events"] else { continue }
-            for (eventId, event) in events.sorted(by: { $0.key < $1.key }) where event["Type"]?.stringValue == "HttpApi" {
+            for (eventId, event) in events.sorted(by: { $0.key < $1.key }) {
+                let type = event["Type"]?.stringValue
+                guard type == "HttpApi" || type == "Api" else { continue }
                 let path = "Resources.\(logicalId).Properties.Events.\(eventId).Properties"
                 let properties = event["Properties"]
                 let routePath = try properties?["Path"].flatMap { try intrinsics.string($0, at: "\(path).Path") }
                 let method = try properties?["Method"].flatMap { try intrinsics.string($0, at: "\(path).Method") }
-                routes.append(Template.HTTPRoute(method: (method ?? "ANY").uppercased(), path: routePath ?? "$default", function: logicalId))
+                let payload: Template.HTTPRoute.Payload
+                if type == "Api" {
+                    guard routePath != nil, method != nil else { throw Failure(reason: "an Api event needs Path and Method", path: path) }
+                    payload = .rest(stage: try restStage(properties?["RestApiId"], at: "\(path).RestApiId"))
+                } else {
+                    let version = try properties?["PayloadFormatVersion"].flatMap { try intrinsics.string($0, at: "\(path).PayloadFormatVersion") }
+                    payload = version == "1.0" ? .httpAPIVersion1 : .httpAPI
+                }
+                routes.append(Template.HTTPRoute(method: (method ?? "ANY").uppercased(), path: routePath ?? "$default", function: logicalId,
+                                                 payload: payload))
             }
         }
         let httpAPIs = try resources(of: ["AWS::ApiGatewayV2::Api"]).filter { $0.1["Properties"]?["ProtocolType"]?.stringValue == "HTTP" }
@@ -197,10 +235,11 @@ struct TemplateReader {
                 let path = "Resources.\(logicalId).Properties"
                 guard let key = try route["Properties"]?["RouteKey"].flatMap({ try intrinsics.string($0, at: "\(path).RouteKey") }) else { continue }
                 let function = try integratedFunction(route, at: path, functions: functions)
+                let payload: Template.HTTPRoute.Payload = try integrationPayloadFormat(route, at: path) == "1.0" ? .httpAPIVersion1 : .httpAPI
                 let parts = key.split(separator: " ", maxSplits: 1)
                 routes.append(parts.count == 2
-                    ? Template.HTTPRoute(method: String(parts[0]).uppercased(), path: String(parts[1]), function: function)
-                    : Template.HTTPRoute(method: "ANY", path: key, function: function))
+                    ? Template.HTTPRoute(method: String(parts[0]).uppercased(), path: String(parts[1]), function: function, payload: payload)
+                    : Template.HTTPRoute(method: "ANY", path: key, function: function, payload: payload))
             }
         }
         return routes
