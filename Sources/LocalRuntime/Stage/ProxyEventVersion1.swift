@@ -1,6 +1,30 @@
 import Foundation
 import Handlers
 
+extension Template.HTTPRoute.Payload {
+    /// What API Gateway answers when the integration fails or answers malformed: REST's 502, HTTP APIs' 500.
+    var failureStatus: Int {
+        if case .rest = self { return 502 }
+        return 500
+    }
+
+    var failureMessage: String {
+        if case .rest = self { return "Internal server error" }
+        return "Internal Server Error"
+    }
+}
+
+extension JSONValue {
+    /// This event with `requestContext[key]` set (the object created if missing).
+    func settingRequestContext(_ key: String, _ value: JSONValue) -> JSONValue {
+        guard case .object(var event) = self else { return self }
+        guard case .object(var context) = event["requestContext"] ?? .object([:]) else { return self }
+        context[key] = value
+        event["requestContext"] = .object(context)
+        return .object(event)
+    }
+}
+
 /// The proxy event of REST APIs (`Api` events) and of HTTP API routes with payload format 1.0:
 /// `httpMethod`, `path`, `resource`, single- and multi-value headers and query strings, and a
 /// `requestContext` with `resourcePath`, `identity.sourceIp` and the stage.

@@ -180,16 +180,28 @@ final class Stage: Sendable {
             query[item.name] = item.value ?? ""
             multiValueQuery[item.name, default: []].append(item.value ?? "")
         }
-        let accepted = AcceptedHandshake(connectionId: connectionId, connectedAt: now, sourceIp: request.sourceIp, userAgent: userAgent)
+        var accepted = AcceptedHandshake(connectionId: connectionId, connectedAt: now, sourceIp: request.sourceIp, userAgent: userAgent)
         guard let route = template.webSocketRoute("$connect"), let function = template.functions[route.function] else {
             return .accept(accepted)
         }
-        let event = WebSocketEvent(
+        var event = WebSocketEvent(
             requestContext: context(route: "$connect", type: .connect, connectionId: connectionId, at: now, connectedAt: now,
                                     sourceIp: request.sourceIp, userAgent: userAgent),
             headers: headers, multiValueHeaders: multiValueHeaders,
             queryStringParameters: query.isEmpty ? nil : query,
             multiValueQueryStringParameters: multiValueQuery.isEmpty ? nil : multiValueQuery)
+        if let authorizer = route.authorizer.flatMap({ template.authorizers[$0] }) {
+            switch await authorize(authorizer, request: event.jsonValue, headers: headers, query: query,
+                                   resourceArn: executeAPIArn(stage: stageName, route: "$connect"), id: connectionId) {
+            case .refuse(let status, let body):
+                return .refuse(HandshakeRefusal(status: status, body: body))
+            case .allow(let context, let principalId):
+                var authorizerContext = context
+                if let principalId { authorizerContext["principalId"] = .string(principalId) }
+                accepted.authorizer = authorizerContext
+                event.requestContext.authorizer = authorizerContext
+            }
+        }
         guard let response = await invoke(function, payload: event.jsonBytes, route: "$connect", id: connectionId) else {
             return .refuse(HandshakeRefusal(status: 500, body: #"{"message":"Internal server error"}"#))
         }
@@ -210,7 +222,7 @@ final class Stage: Sendable {
     /// connection holds nothing per message it has sent.
     func serve(_ accepted: AcceptedHandshake, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         let connection = LiveConnection(id: accepted.connectionId, outbound: outbound, connectedAt: accepted.connectedAt,
-                                        sourceIp: accepted.sourceIp, userAgent: accepted.userAgent)
+                                        sourceIp: accepted.sourceIp, userAgent: accepted.userAgent, authorizer: accepted.authorizer)
         registry.add(connection)
         // Messages are read one at a time, so the loop can own the generator their ids come from.
         var idGenerator = SplitMix64()
@@ -251,7 +263,7 @@ final class Stage: Sendable {
         guard case .some(let serverCause) = registry.remove(accepted.connectionId) else { return }
         let clientCause = code.map { DisconnectCause(statusCode: $0, reason: reason ?? "") } ?? .connectionLost
         let connection = LiveConnection(id: accepted.connectionId, outbound: nil, connectedAt: accepted.connectedAt,
-                                        sourceIp: accepted.sourceIp, userAgent: accepted.userAgent)
+                                        sourceIp: accepted.sourceIp, userAgent: accepted.userAgent, authorizer: accepted.authorizer)
         await disconnect(connection, cause: serverCause ?? clientCause)
     }
 
@@ -282,6 +294,7 @@ final class Stage: Sendable {
         var context = context(route: route.routeKey, type: .message, connectionId: connection.id, requestId: requestId, at: Date(),
                               connectedAt: connection.connectedAt, sourceIp: connection.sourceIp, userAgent: connection.userAgent)
         context.messageId = ids.messageId
+        context.authorizer = connection.authorizer
         let event = WebSocketEvent(requestContext: context, body: body, isBase64Encoded: isBase64Encoded)
         let response = await invoke(function, payload: event.jsonBytes, route: route.routeKey, id: connection.id,
                                     lambdaRequestId: ids.lambdaRequestId)
@@ -301,6 +314,7 @@ final class Stage: Sendable {
                               connectedAt: connection.connectedAt, sourceIp: connection.sourceIp, userAgent: connection.userAgent)
         context.disconnectStatusCode = cause.statusCode
         context.disconnectReason = cause.reason
+        context.authorizer = connection.authorizer
         let event = WebSocketEvent(requestContext: context, headers: ["Host": domainName, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""],
                                    multiValueHeaders: ["Host": [domainName], "x-api-key": [""], "X-Forwarded-For": [""], "x-restapi": [""]])
         _ = await invoke(function, payload: event.jsonBytes, route: "$disconnect", id: connection.id)

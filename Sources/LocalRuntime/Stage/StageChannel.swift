@@ -1,4 +1,5 @@
 import Foundation
+import Handlers
 import HTTPTypes
 import HummingbirdCore
 import Logging
@@ -169,6 +170,8 @@ struct AcceptedHandshake: Sendable {
     var connectedAt: Date
     var sourceIp: String
     var userAgent: String?
+    /// What the `$connect` authorizer allowed the connection with: every later event carries it.
+    var authorizer: [String: JSONValue]? = nil
 }
 
 struct HandshakeRefusal: Sendable {

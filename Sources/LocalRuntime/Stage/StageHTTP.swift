@@ -159,33 +159,41 @@ extension Stage {
         let sourceIp = Self.ip(of: context.channel)
         let routeKey = "\(route.method) \(route.path)"
         let requestId = AWSIdentifiers.requestId()
-        if route.payload != .httpAPI {
-            let event = ProxyEventVersion1(
+        var event: JSONValue
+        if route.payload == .httpAPI {
+            event = APIGatewayV2Request(
+                routeKey: routeKey, rawPath: path, rawQueryString: request.uri.query ?? "", cookies: cookies.isEmpty ? nil : cookies,
+                headers: headers, queryStringParameters: query.isEmpty ? nil : query,
+                pathParameters: pathParameters.isEmpty ? nil : pathParameters,
+                requestContext: .init(accountId: "000000000000", apiId: "local", domainName: domainName, domainPrefix: "local",
+                                      http: .init(method: method, path: path, protocol: "HTTP/1.1", sourceIp: sourceIp,
+                                                  userAgent: headers["user-agent"]),
+                                      requestId: requestId, routeKey: routeKey, stage: "$default",
+                                      time: AWSIdentifiers.requestTime(now), timeEpoch: AWSIdentifiers.epochMillis(now)),
+                body: bytes.isEmpty ? nil : (text ?? Data(bytes).base64EncodedString()),
+                isBase64Encoded: !bytes.isEmpty && text == nil).jsonValue
+        } else {
+            event = ProxyEventVersion1(
                 route: route, method: method, path: path, headers: request.headers.map { ($0.name.rawName, $0.value) },
                 query: request.uri.queryParameters.map { (String($0.key), String($0.value)) }, pathParameters: pathParameters,
-                body: bytes, sourceIp: sourceIp, domainName: domainName, requestId: requestId, now: now)
-            // A failed invocation is REST's 502 "Internal server error" and an HTTP API's 500, and
-            // payload 1.0 takes only the structured result: anything else is a malformed response.
-            let failure = route.payload == .httpAPIVersion1
-                ? Self.json(500, ["message": "Internal Server Error"]) : Self.json(502, ["message": "Internal server error"])
-            guard let response = await invoke(function, payload: event.json.jsonBytes, route: routeKey, id: requestId),
-                  response["statusCode"]?.intValue != nil else { return failure }
-            return Self.proxyResponse(response)
+                body: bytes, sourceIp: sourceIp, domainName: domainName, requestId: requestId, now: now).json
         }
-        let event = APIGatewayV2Request(
-            routeKey: routeKey, rawPath: path, rawQueryString: request.uri.query ?? "", cookies: cookies.isEmpty ? nil : cookies,
-            headers: headers, queryStringParameters: query.isEmpty ? nil : query,
-            pathParameters: pathParameters.isEmpty ? nil : pathParameters,
-            requestContext: .init(accountId: "000000000000", apiId: "local", domainName: domainName, domainPrefix: "local",
-                                  http: .init(method: method, path: path, protocol: "HTTP/1.1", sourceIp: sourceIp,
-                                              userAgent: headers["user-agent"]),
-                                  requestId: requestId, routeKey: routeKey, stage: "$default",
-                                  time: AWSIdentifiers.requestTime(now), timeEpoch: AWSIdentifiers.epochMillis(now)),
-            body: bytes.isEmpty ? nil : (text ?? Data(bytes).base64EncodedString()),
-            isBase64Encoded: !bytes.isEmpty && text == nil)
-        guard let response = await invoke(function, payload: event.jsonValue.jsonBytes, route: routeKey, id: requestId) else {
-            return Self.json(500, ["message": "Internal Server Error"])
+        if let authorizer = route.authorizer.flatMap({ template.authorizers[$0] }) {
+            switch await authorize(authorizer, request: event, headers: headers, query: query,
+                                   resourceArn: executeAPIArn(stage: "$default", route: "\(method)\(path)"), id: requestId) {
+            case .refuse(let status, let body):
+                return Self.response(status: status, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+            case .allow(let context, let principalId):
+                // Payload 2.0 nests a Lambda authorizer's context under `lambda`; 1.0 flattens it beside `principalId`.
+                var flat = context
+                if let principalId { flat["principalId"] = .string(principalId) }
+                event = event.settingRequestContext("authorizer", route.payload == .httpAPI ? .object(["lambda": .object(context)]) : .object(flat))
+            }
         }
+        let failure = Self.json(route.payload.failureStatus, ["message": route.payload.failureMessage])
+        guard let response = await invoke(function, payload: event.jsonBytes, route: routeKey, id: requestId) else { return failure }
+        // Payload 1.0 takes only the structured result: anything else is a malformed response.
+        if route.payload != .httpAPI, response["statusCode"]?.intValue == nil { return failure }
         return Self.proxyResponse(response)
     }
 

@@ -30,6 +30,8 @@ struct Template: Sendable {
         var function: String
         /// Whether the handler's `body` goes back to the client (`RouteResponseSelectionExpression: $default`).
         var returnsResponse: Bool
+        /// The logical id of the route's authorizer (`AuthorizerId`), if it has one.
+        var authorizer: String? = nil
     }
 
     struct HTTPRoute: Sendable, Equatable {
@@ -47,6 +49,8 @@ struct Template: Sendable {
         var path: String
         var function: String
         var payload: Payload = .httpAPI
+        /// The logical id of the route's authorizer, if it has one.
+        var authorizer: String? = nil
 
         /// Matches API Gateway's path templates: literal segments, `{name}` and a final `{name+}`.
         func pathParameters(for requestPath: String) -> [String: String]? {
@@ -78,6 +82,8 @@ struct Template: Sendable {
     }
 
     var functions: [String: Function]
+    /// Lambda authorizers of the served APIs, by logical id.
+    var authorizers: [String: Authorizer] = [:]
     var stageName: String
     var routeSelectionExpression: String
     var webSocketRoutes: [WebSocketRoute]
@@ -134,6 +140,7 @@ struct Template: Sendable {
             routeSelectionExpression = webSocket.routeSelectionExpression
             webSocketRoutes = webSocket.routes
             httpRoutes = try reader.httpRoutes(functions: functions)
+            authorizers = try reader.authorizers(functions: functions)
         } catch let failure as Intrinsics.Failure {
             throw LoadError.invalid("\(failure)")
         }

@@ -146,7 +146,8 @@ struct TemplateReader {
             let returnsResponse = try route["Properties"]?["RouteResponseSelectionExpression"].flatMap {
                 try intrinsics.string($0, at: "\(path).RouteResponseSelectionExpression")
             } == "$default" || routeResponses.contains(logicalId)
-            result.routes.append(Template.WebSocketRoute(routeKey: routeKey, function: function, returnsResponse: returnsResponse))
+            result.routes.append(Template.WebSocketRoute(routeKey: routeKey, function: function, returnsResponse: returnsResponse,
+                                                         authorizer: try routeAuthorizer(route, at: path)))
         }
         return result
     }
@@ -237,9 +238,11 @@ struct TemplateReader {
                 let function = try integratedFunction(route, at: path, functions: functions)
                 let payload: Template.HTTPRoute.Payload = try integrationPayloadFormat(route, at: path) == "1.0" ? .httpAPIVersion1 : .httpAPI
                 let parts = key.split(separator: " ", maxSplits: 1)
+                let authorizer = try routeAuthorizer(route, at: path)
                 routes.append(parts.count == 2
-                    ? Template.HTTPRoute(method: String(parts[0]).uppercased(), path: String(parts[1]), function: function, payload: payload)
-                    : Template.HTTPRoute(method: "ANY", path: key, function: function, payload: payload))
+                    ? Template.HTTPRoute(method: String(parts[0]).uppercased(), path: String(parts[1]), function: function, payload: payload,
+                                         authorizer: authorizer)
+                    : Template.HTTPRoute(method: "ANY", path: key, function: function, payload: payload, authorizer: authorizer))
             }
         }
         return routes
