@@ -105,6 +105,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 // HTTPS on the stage's port, for handlers that build https://{domainName}/{stage} themselves.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // RS256 signatures of JWT authorizers' tokens.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(

@@ -71,6 +71,9 @@ struct Serve: AsyncParsableCommand {
         discussion: "Functions trust the CA through AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE and NODE_EXTRA_CA_CERTS, so handlers that post to https://{domainName}/{stage} work unchanged."))
     var tls = true
 
+    @Option(name: .long, help: "The JWKS (a file, or an http(s) URL read at start-up) whose keys JWT authorizers check tokens with.")
+    var jwks: String?
+
     @OptionGroup var templateOptions: TemplateOptions
 
     func validate() throws {
@@ -92,11 +95,20 @@ struct Serve: AsyncParsableCommand {
         try await Self.purgePastRetention(store, environment: environment)
         let managementEndpoint = "http://\(host):\(port)/\(template.stageName)"
         environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = managementEndpoint
+        var keys: JSONWebKeySet?
+        if let jwks {
+            do {
+                keys = try await JSONWebKeySet.load(jwks)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         let authority = try tls ? LocalCertificateAuthority.prepare(in: StatePath.directory(of: state), host: host) : nil
         let settings = StageSettings(host: host, port: port, idleTimeout: idleTimeout, hardTimeout: hardTimeout,
                                      maxInvocationsPerConnection: maxInvocationsPerConnection, headerReadTimeout: headerReadTimeout,
                                      httpIdleTimeout: httpIdleTimeout, maxConnections: Self.connectionLimit(requested: maxConnections),
-                                     allowedHosts: allowedHost, tls: try authority.map(StageTLS.init))
+                                     allowedHosts: allowedHost, tls: try authority.map(StageTLS.init),
+                                     jwks: keys)
         let registry = ConnectionRegistry()
         let metrics = StageMetrics(functions: template.functions.values.compactMap(\.builtIn))
         let functions: any FunctionInvoker

@@ -1,7 +1,12 @@
-"""Lambda authorizers as API Gateway runs them: on a WebSocket $connect (IAM policy, identity from the
-query string) and on HTTP API routes (simple responses from a header; IAM policies), with the
-authorizer's context reaching the route's events. The app is Tests/Integration/apps/authorized."""
+"""Authorizers as API Gateway runs them: Lambda authorizers on a WebSocket $connect (IAM policy, identity
+from the query string) and on HTTP API routes (simple responses from a header; IAM policies), and a JWT
+authorizer with keys from a JWKS file, each one's context reaching the route's events. The app is
+Tests/Integration/apps/authorized."""
 import json
+import time
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 import pytest
 import requests
@@ -13,11 +18,42 @@ from stage import RunningStage
 APP = "Tests/Integration/apps/authorized/template.yaml"
 
 
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 @pytest.fixture(scope="module")
 def app(local_runtime, root, tmp_path_factory):
-    running = RunningStage(local_runtime, root, tmp_path_factory.mktemp("authorized"), "-t", APP)
+    state = tmp_path_factory.mktemp("authorized")
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
+    (state / "jwks.json").write_text(json.dumps({"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]}))
+    running = RunningStage(local_runtime, root, state, "-t", APP, "--jwks", str(state / "jwks.json"))
     yield running
     running.stop()
+
+
+def token(key=KEY, **claims):
+    now = int(time.time())
+    body = {"iss": "https://issuer.example", "aud": "chat-app", "sub": "ada", "scope": "chat:write", "iat": now, "exp": now + 600, **claims}
+    return jwt.encode(body, key, algorithm="RS256", headers={"kid": "k1"})
+
+
+def test_a_valid_jwt_reaches_the_route_with_its_claims_and_scopes(app):
+    response = requests.get(f"{app.http_url}/jwt", headers={"Authorization": f"Bearer {token()}"}, timeout=30)
+    assert response.status_code == 200
+    assert response.json()["jwt"]["claims"]["sub"] == "ada" and response.json()["jwt"]["scopes"] == ["chat:write"]
+
+
+@pytest.mark.parametrize("bad", [
+    token(OTHER_KEY), token(iss="https://elsewhere.example"), token(aud="another-app"), token(exp=int(time.time()) - 60), "not-a-jwt",
+], ids=["foreign key", "issuer", "audience", "expired", "garbage"])
+def test_a_jwt_that_fails_a_check_is_401(app, bad):
+    response = requests.get(f"{app.http_url}/jwt", headers={"Authorization": f"Bearer {bad}"}, timeout=30)
+    assert response.status_code == 401 and response.json() == {"message": "Unauthorized"}
+
+
+def test_a_route_with_a_jwt_authorizer_and_no_token_is_401(app):
+    assert requests.get(f"{app.http_url}/jwt", timeout=30).status_code == 401
 
 
 def handshake_status(app, query):

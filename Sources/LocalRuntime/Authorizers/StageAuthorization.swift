@@ -8,6 +8,18 @@ extension Stage {
     func authorize(_ authorizer: Template.Authorizer, request: JSONValue, headers: [String: String], query: [String: String],
                    resourceArn: String, id: String) async -> AuthorizerDecision {
         guard let identity = LambdaAuthorizer.identity(authorizer, headers: headers, query: query) else { return .unauthorized }
+        if let jwt = authorizer.jwt {
+            guard let keys = settings.jwks else {
+                StageLog.write("  \(authorizer.logicalId): a JWT authorizer needs keys: pass --jwks FILE_OR_URL")
+                return .failed
+            }
+            switch jwt.verify(identity[0], keys: keys, now: Date()) {
+            case .success(let verified): return .allow(context: ["jwt": verified], principalId: nil)
+            case .failure(let reason):
+                StageLog.write("  \(authorizer.logicalId): token refused: \(reason)")
+                return .unauthorized
+            }
+        }
         guard let function = template.functions[authorizer.function], case .object(var event) = request else { return .failed }
         event["type"] = .string("REQUEST")
         if authorizer.payloadFormatVersion == "2.0" {

@@ -36,6 +36,8 @@ struct StageSettings: Sendable {
     var allowedHosts: [String] = []
     /// TLS on the same port (`TLSSniffer`), or nil for plain text only.
     var tls: StageTLS?
+    /// The keys JWT authorizers check tokens with (`--jwks`).
+    var jwks: JSONWebKeySet?
 }
 
 /// The stage's TLS: the context serving the local authority's certificate, and that authority's

@@ -187,7 +187,8 @@ extension Stage {
                 // Payload 2.0 nests a Lambda authorizer's context under `lambda`; 1.0 flattens it beside `principalId`.
                 var flat = context
                 if let principalId { flat["principalId"] = .string(principalId) }
-                event = event.settingRequestContext("authorizer", route.payload == .httpAPI ? .object(["lambda": .object(context)]) : .object(flat))
+                let nested: JSONValue = authorizer.jwt == nil ? .object(["lambda": .object(context)]) : .object(context)
+                event = event.settingRequestContext("authorizer", route.payload == .httpAPI ? nested : .object(flat))
             }
         }
         let failure = Self.json(route.payload.failureStatus, ["message": route.payload.failureMessage])
