@@ -71,6 +71,11 @@ struct Serve: AsyncParsableCommand {
         discussion: "Functions trust the CA through AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE and NODE_EXTRA_CA_CERTS, so handlers that post to https://{domainName}/{stage} work unchanged."))
     var tls = true
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Watch the functions' code and swap their processes when it changes, keeping WebSocket connections open.",
+        discussion: "Python and Node need no build; this project's Swift functions are rebuilt with swift build when they run with --runtime bootstrap."))
+    var watch = false
+
     @Option(name: .long, help: "The JWKS (a file, or an http(s) URL read at start-up) whose keys JWT authorizers check tokens with.")
     var jwks: String?
 
@@ -144,6 +149,16 @@ struct Serve: AsyncParsableCommand {
         StageLog.write(StartupSummary.storeLine(self.store, statePath: state))
         // The recorder writes while the stage runs, and what was queued is written before exit.
         async let recording: Void? = recorder?.run()
+        let reloader = watch ? FunctionReloader(
+            template: template, directory: URL(fileURLWithPath: templateOptions.path).deletingLastPathComponent().path, pool: pool,
+            builtInsRunAsBootstrap: runtimeOptions.bootstrapPath != nil, interval: .milliseconds(250),
+            report: { message in
+                // The stage log and the dev console's feed both show each reload.
+                StageLog.write(message)
+                stage.feed.publish(InvocationRecord(function: "reload", route: message, id: "-", status: "ok", milliseconds: 0))
+            }) : nil
+        let watching = Task { [templatePath = templateOptions.path] in await reloader?.run(templatePath: templatePath) }
+        defer { watching.cancel() }
         do {
             try await PortInUse.explaining(port: port) { try await stage.run() }
         } catch {
