@@ -138,7 +138,8 @@ struct Serve: AsyncParsableCommand {
             processes: ProcessFunctions(pool: pool, launcher: RuntimeLauncher(hostEnvironment: environment.merging(authority?.functionEnvironment ?? [:]) { $1 },
                                                                               stateDirectory: StatePath.directory(of: state)),
                                         region: template.region))
-        let recorder = try record.map { try EventRecorder(directory: $0, maxBytes: recordMaxBytes) }
+        let resigner = environment["ADMIN_JWT_SECRET"].map { AdminTokenResigner(liveSecret: $0, replaySecret: LocalAdminSecret.replay) }
+        let recorder = try record.map { try EventRecorder(directory: $0, maxBytes: recordMaxBytes, resigner: resigner) }
         let stage = Stage(template: template, invoker: invoker, settings: settings, recorder: recorder, registry: registry,
                           metrics: metrics, openAPI: OpenAPIDocument.load(templatePath: templateOptions.path),
                           widgetGreeting: { id in

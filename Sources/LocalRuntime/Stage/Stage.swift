@@ -129,11 +129,13 @@ final class Stage: Sendable {
     /// Invokes `function` with `payload`, records and logs it; nil when the invocation failed.
     func invoke(_ function: Template.Function, payload: [UInt8], route: String, id: String,
                 lambdaRequestId: String = AWSIdentifiers.lambdaRequestId()) async -> JSONValue? {
-        recorder?.record(payload, function: function.displayName)
         let started = ContinuousClock.now
         var status = "error"
         var responseBytes: [UInt8]?
+        var errorType: String?
         defer {
+            recorder?.record(payload, function: function.displayName, expectation: RecordedExpectation.document(
+                response: responseBytes.flatMap { try? JSONValue(parsing: $0) }, errorType: errorType))
             let record = InvocationRecord(function: function.displayName, route: route, id: id, status: status,
                                           milliseconds: Milliseconds.since(started),
                                           event: ConsoleBody.kept(payload), response: responseBytes.map(ConsoleBody.kept))
@@ -148,10 +150,12 @@ final class Stage: Sendable {
             return response
         } catch let error as InvocationError {
             status = "error \(error.errorType)"
+            errorType = error.errorType
             StageLog.write("  \(error.errorType): \(error.errorMessage)")
             return nil
         } catch {
             status = "error"
+            errorType = String(describing: type(of: error))
             StageLog.write("  invocation failed: \(error)")
             return nil
         }
