@@ -8,7 +8,7 @@ struct LocalRuntime: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "local-runtime",
         abstract: "Runs the chat-widget Lambda functions locally, the way API Gateway and Lambda would.",
-        subcommands: [Serve.self, StartLambda.self, Invoke.self, Replay.self, Widgets.self, Events.self, Admin.self]
+        subcommands: [Serve.self, StartLambda.self, Invoke.self, GenerateEvent.self, Replay.self, Widgets.self, Events.self, Admin.self]
     )
 
     static func main() async {

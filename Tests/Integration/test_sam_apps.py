@@ -130,3 +130,29 @@ def test_the_stage_serves_wss_on_the_same_port_with_the_local_ca(python_app, tmp
     context = ssl.create_default_context(cafile=str(tmp_path / "tls" / "ca.pem"))
     with connect(f"wss://127.0.0.1:{python_app.port}/dev", ssl=context, open_timeout=30):
         wait_for(lambda: len(python_app.table()) == 1)
+
+
+def test_an_event_generated_for_a_route_runs_through_invoke(local_runtime, root, tmp_path):
+    app = root / "examples/node-websocket-echo"
+    event = subprocess.run([local_runtime, "event", "GET /v1/stats", "--query", "a=1"], cwd=app, capture_output=True, text=True,
+                           timeout=60, check=True).stdout
+    assert json.loads(event)["queryStringParameters"] == {"a": "1"}
+    result = subprocess.run([local_runtime, "invoke", "StatsFunction", "--event", "-"], cwd=app, input=event, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(json.loads(result.stdout)["body"])["version"] == "1.0"
+
+
+def test_a_recorded_node_session_replays_with_its_expectations(local_runtime, root, tmp_path):
+    recorded = tmp_path / "recorded"
+    running = RunningStage(local_runtime, root, tmp_path, "-t", NODE_APP, "--record", str(recorded))
+    try:
+        with connect(f"ws://127.0.0.1:{running.port}/live?name=ada", open_timeout=30) as ws:
+            ws.send(json.dumps({"data": "hi"}))
+            ws.recv(timeout=30)
+    finally:
+        running.stop()
+    assert len(list(recorded.glob("*.expected.json"))) == len(list(recorded.glob("*.json"))) // 2 >= 2
+    result = subprocess.run([local_runtime, "replay", "-t", NODE_APP, str(recorded)], cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 0 failed" in result.stdout and "EchoFunction" in result.stdout

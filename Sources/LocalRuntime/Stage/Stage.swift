@@ -329,8 +329,16 @@ final class Stage: Sendable {
     private func context(route: String, type: WebSocketEvent.EventType, connectionId: String,
                          requestId: String = AWSIdentifiers.requestId(), at date: Date, connectedAt: Date,
                          sourceIp: String, userAgent: String?) -> WebSocketEvent.RequestContext {
+        Self.webSocketContext(route: route, type: type, connectionId: connectionId, requestId: requestId, at: date, connectedAt: connectedAt,
+                              sourceIp: sourceIp, userAgent: userAgent, domainName: domainName, stage: stageName)
+    }
+
+    /// A WebSocket event's `requestContext` as API Gateway fills it (the stage's, or `local-runtime event`'s).
+    static func webSocketContext(route: String, type: WebSocketEvent.EventType, connectionId: String, requestId: String, at date: Date,
+                                 connectedAt: Date, sourceIp: String, userAgent: String?, domainName: String,
+                                 stage: String) -> WebSocketEvent.RequestContext {
         WebSocketEvent.RequestContext(
-            routeKey: route, eventType: type, connectionId: connectionId, domainName: domainName, stage: stageName,
+            routeKey: route, eventType: type, connectionId: connectionId, domainName: domainName, stage: stage,
             apiId: "local", requestId: requestId, extendedRequestId: requestId,
             requestTime: AWSIdentifiers.requestTime(date), requestTimeEpoch: AWSIdentifiers.epochMillis(date),
             connectedAt: AWSIdentifiers.epochMillis(connectedAt),
