@@ -153,6 +153,7 @@ struct Serve: AsyncParsableCommand {
         let reloader = watch ? FunctionReloader(
             template: template, directory: URL(fileURLWithPath: templateOptions.path).deletingLastPathComponent().path, pool: pool,
             builtInsRunAsBootstrap: runtimeOptions.bootstrapPath != nil, interval: .milliseconds(250),
+            pythonCache: RuntimeLauncher(hostEnvironment: [:], stateDirectory: StatePath.directory(of: state)).pythonCache,
             report: { message in
                 // The stage log and the dev console's feed both show each reload.
                 StageLog.write(message)

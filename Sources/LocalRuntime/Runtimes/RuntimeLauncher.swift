@@ -24,6 +24,9 @@ struct RuntimeLauncher: Sendable {
         ].contains(name)
     }
 
+    /// Where Python functions' bytecode is cached (`PYTHONPYCACHEPREFIX`), mirroring source paths.
+    var pythonCache: String { URL(fileURLWithPath: stateDirectory).appendingPathComponent("python-cache").path }
+
     func definition(for function: Template.Function, region: String) throws -> LambdaDefinition {
         guard let family = RuntimeFamily(function.runtime) else { throw Failure(description: "\(function.logicalId): runtime \(function.runtime) is not supported") }
         guard let codeUri = function.codeUri else { throw Failure(description: "\(function.logicalId) has no code") }
@@ -50,7 +53,9 @@ struct RuntimeLauncher: Sendable {
             }
             command = [bootstrap]
         case .python:
-            environment.merge(["PYTHONPATH": taskRoot, "PYTHONUNBUFFERED": "1"]) { $1 }
+            // Bytecode goes to the state folder, not into the app's folders; `serve --watch` clears
+            // an app's part of it on a change (see `pythonCache`).
+            environment.merge(["PYTHONPATH": taskRoot, "PYTHONUNBUFFERED": "1", "PYTHONPYCACHEPREFIX": pythonCache]) { $1 }
             command = StartLambda.resolve(["python3", "-m", "awslambdaric", function.handler])
         case .node:
             let client = try NodeRuntimeClient.install(in: URL(fileURLWithPath: stateDirectory).appendingPathComponent("runtimes").path)

@@ -14,6 +14,10 @@ struct FunctionReloader: Sendable {
     /// Whether built-in functions run as the bootstrap (swappable) rather than in-process.
     let builtInsRunAsBootstrap: Bool
     let interval: Duration
+    /// `RuntimeLauncher.pythonCache`: Python checks a cached module against its source's mtime in
+    /// whole seconds and its size, so a save within the second of the last compile, of the same
+    /// size, would load the old code; the changed functions' part of the cache is removed instead.
+    var pythonCache: String? = nil
     let report: @Sendable (String) -> Void
 
     /// What a change means for each kind of function.
@@ -64,6 +68,12 @@ struct FunctionReloader: Sendable {
             let shown = changed.prefix(3).map { ($0 as NSString).lastPathComponent }.joined(separator: ", ") + (changed.count > 3 ? ", …" : "")
             if plan.templateChanged { report("reload  template changed: restart serve to apply new routes or settings") }
             if !plan.recycle.isEmpty {
+                if let pythonCache {
+                    for function in template.functions.values where plan.recycle.contains(function.functionName) {
+                        guard let code = function.codeUri else { continue }
+                        try? FileManager.default.removeItem(atPath: (pythonCache as NSString).appendingPathComponent(code))
+                    }
+                }
                 await pool.recycle(plan.recycle)
                 report("reload  \(plan.recycle.sorted().joined(separator: ", "))  \(shown) changed: the next invocation runs the new code")
             }
