@@ -156,3 +156,35 @@ def test_a_recorded_node_session_replays_with_its_expectations(local_runtime, ro
     result = subprocess.run([local_runtime, "replay", "-t", NODE_APP, str(recorded)], cwd=root, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 failed" in result.stdout and "EchoFunction" in result.stdout
+
+
+BOOTSTRAP = """#!/usr/bin/env python3
+import json, os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as next_:
+        request_id = next_.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.load(next_)
+    body = json.dumps({"echo": event, "handler": os.environ["_HANDLER"], "root": os.environ["LAMBDA_TASK_ROOT"]}).encode()
+    urllib.request.urlopen(urllib.request.Request(api + request_id + "/response", data=body, method="POST")).read()
+"""
+
+
+def test_a_provided_runtime_bootstrap_in_a_zip_runs_unpacked_inside_the_state_folder(local_runtime, tmp_path):
+    import zipfile
+    app = tmp_path / "app"
+    app.mkdir()
+    with zipfile.ZipFile(app / "function.zip", "w") as archive:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        archive.writestr(info, BOOTSTRAP)
+    (app / "template.yaml").write_text(
+        'Resources:\n  "../../Escape":\n    Type: AWS::Serverless::Function\n'
+        "    Properties: {Runtime: provided.al2023, Handler: my.handler, CodeUri: function.zip}\n")
+    state = tmp_path / "state"
+    result = subprocess.run([local_runtime, "invoke", "../../Escape", "--event", "-", "--state", str(state / "state.sqlite")],
+                            cwd=app, input='{"n": 1}', capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = json.loads(result.stdout)
+    assert output["echo"] == {"n": 1} and output["handler"] == "my.handler"
+    assert output["root"].startswith(str(state / "code") + "/Escape-")

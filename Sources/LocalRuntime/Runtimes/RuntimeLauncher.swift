@@ -78,7 +78,9 @@ struct RuntimeLauncher: Sendable {
             throw Failure(description: "\(function.logicalId): CodeUri \(codeUri) is neither a folder nor a .zip")
         }
         let digest = SHA256.hash(data: zip).prefix(8).map { String(format: "%02x", $0) }.joined()
-        let folder = URL(fileURLWithPath: stateDirectory).appendingPathComponent("code/\(function.logicalId)-\(digest)").path
+        // Only the id's letters and digits name the folder: a template cannot steer the write elsewhere.
+        let name = String(function.logicalId.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) && $0.isASCII }.prefix(64))
+        let folder = URL(fileURLWithPath: stateDirectory).appendingPathComponent("code/\(name)-\(digest)").path
         if FileManager.default.fileExists(atPath: folder) { return folder }
         let unpacking = folder + ".partial"
         try? FileManager.default.removeItem(atPath: unpacking)
