@@ -2,7 +2,7 @@ import Foundation
 import Handlers
 
 /// An HTTP request to a route, turned into the event the route's function gets: payload 2.0 for
-/// HTTP APIs, the version 1.0 proxy event (`ProxyEventVersion1`) for REST APIs and HTTP APIs set
+/// HTTP APIs, the version 1.0 proxy event (`proxyEventVersion1`) for REST APIs and HTTP APIs set
 /// to 1.0. The stage builds one per request; `local-runtime event` builds one from its arguments.
 struct HTTPEventRequest {
     var route: Template.HTTPRoute
@@ -42,11 +42,7 @@ struct HTTPEventRequest {
     }
 
     var event: JSONValue {
-        guard route.payload == .httpAPI else {
-            return ProxyEventVersion1(route: route, method: method, path: path, headers: headerFields, query: queryItems,
-                                      pathParameters: pathParameters, body: body, sourceIp: sourceIp, domainName: domainName,
-                                      requestId: requestId, now: now).json
-        }
+        guard route.payload == .httpAPI else { return proxyEventVersion1 }
         let text = String(validating: body, as: UTF8.self)
         let headers = headers
         return APIGatewayV2Request(

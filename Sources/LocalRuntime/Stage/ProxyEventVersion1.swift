@@ -25,24 +25,13 @@ extension JSONValue {
     }
 }
 
-/// The proxy event of REST APIs (`Api` events) and of HTTP API routes with payload format 1.0:
-/// `httpMethod`, `path`, `resource`, single- and multi-value headers and query strings, and a
-/// `requestContext` with `resourcePath`, `identity.sourceIp` and the stage.
-struct ProxyEventVersion1 {
-    var route: Template.HTTPRoute
-    var method: String
-    var path: String
-    /// Header fields in arrival order, names as sent.
-    var headers: [(name: String, value: String)]
-    var query: [(name: String, value: String)]
-    var pathParameters: [String: String]
-    var body: [UInt8]
-    var sourceIp: String
-    var domainName: String
-    var requestId: String
-    var now: Date
-
-    var json: JSONValue {
+extension HTTPEventRequest {
+    /// The proxy event of REST APIs (`Api` events) and of HTTP API routes with payload format 1.0:
+    /// `httpMethod`, `path`, `resource`, single- and multi-value headers and query strings, and a
+    /// `requestContext` with `resourcePath`, `identity.sourceIp` and the stage.
+    var proxyEventVersion1: JSONValue {
+        let headers = headerFields
+        let query = queryItems
         var single: [String: JSONValue] = [:]
         var multi: [String: [JSONValue]] = [:]
         for (name, value) in headers {
