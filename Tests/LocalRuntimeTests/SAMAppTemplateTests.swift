@@ -103,3 +103,18 @@ struct SeveralWebSocketAPIsTests {
         #expect(template.routeSelectionExpression == "$request.body.op")
     }
 }
+
+@Suite("SAM's Auth property")
+struct SAMAuthTests {
+    @Test("a route whose HttpApi declares Auth is refused rather than served without its authorizer")
+    func refused() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Resources:
+              Api: {Type: AWS::Serverless::HttpApi, Properties: {Auth: {DefaultAuthorizer: Jwt}}}
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties: {Runtime: nodejs20.x, Handler: a.handler, CodeUri: src, Events: {Get: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /x, Method: get}}}}
+            """)
+        #expect { try Template(document: document) } throws: { "\($0)".contains("Resources.Api.Properties.Auth") }
+    }
+}

@@ -189,6 +189,21 @@ struct TemplateReader {
         return functions.values.sorted { $0.logicalId < $1.logicalId }.first { $0.functionName == name }?.logicalId
     }
 
+    /// SAM's `Auth` (on an event, or on the `AWS::Serverless::HttpApi`/`Api` it names, or on SAM's
+    /// implicit API through `Globals`) is not read yet: rather than serve such a route without its
+    /// authorizer, the template is refused, naming where the `Auth` is.
+    private func refuseSAMAuth(_ properties: JSONValue?, type: String?, at path: String) throws {
+        let reason = "SAM's Auth property is not supported by local-runtime yet; declare AWS::ApiGatewayV2::Authorizer resources instead"
+        if let auth = properties?["Auth"], auth["Authorizer"]?.stringValue != "NONE" {
+            throw Failure(reason: reason, path: "\(path).Auth")
+        }
+        let apiKey = type == "Api" ? "RestApiId" : "ApiId"
+        if let reference = properties?[apiKey], let api = try intrinsics.string(reference, at: "\(path).\(apiKey)"),
+           resources[api]?["Properties"]?["Auth"] != nil {
+            throw Failure(reason: reason, path: "Resources.\(api).Properties.Auth")
+        }
+    }
+
     /// The stage of a REST API event: its `RestApiId`'s `StageName`, else SAM's implicit API's `Prod`.
     private func restStage(_ restApiId: JSONValue?, at path: String) throws -> String {
         guard let restApiId, let api = try intrinsics.string(restApiId, at: path), let stage = resources[api]?["Properties"]?["StageName"] else {
@@ -216,6 +231,7 @@ struct TemplateReader {
                 guard type == "HttpApi" || type == "Api" else { continue }
                 let path = "Resources.\(logicalId).Properties.Events.\(eventId).Properties"
                 let properties = event["Properties"]
+                try refuseSAMAuth(properties, type: type, at: path)
                 let routePath = try properties?["Path"].flatMap { try intrinsics.string($0, at: "\(path).Path") }
                 let method = try properties?["Method"].flatMap { try intrinsics.string($0, at: "\(path).Method") }
                 let payload: Template.HTTPRoute.Payload
