@@ -59,6 +59,7 @@ struct EnvelopeGoldenTests {
             let event = try APIGatewayRequest(jsonBytes: bytes)
             #expect(try JSONDecoder().decode(APIGatewayRequest.self, from: Data(bytes)) == event, "\(name)")
             envelope = Array(try JSONCoding.encoder.encode(event))
+            #expect(event.jsonBytes == envelope, "\(name)")
         } else {
             let event = try APIGatewayV2Request(jsonBytes: bytes)
             #expect(try JSONDecoder().decode(APIGatewayV2Request.self, from: Data(bytes)) == event, "\(name)")
@@ -67,6 +68,7 @@ struct EnvelopeGoldenTests {
             }
             envelope = Array(try JSONCoding.encoder.encode(event))
             #expect(event.jsonValue.jsonBytes == envelope, "\(name)")
+            #expect(event.jsonBytes == envelope, "\(name)")
         }
         return "http " + describe(request).jsonString + " " + text(envelope)
     }
@@ -86,16 +88,19 @@ struct EnvelopeGoldenTests {
         for response in webSocket {
             let written = Array(try JSONCoding.encoder.encode(response))
             #expect(response.jsonValue.jsonBytes == written)
+            #expect(response.jsonBytes == written)
             records.append("response/websocket " + text(written))
         }
         for response in v2 {
             let written = Array(try JSONCoding.encoder.encode(response))
             #expect(response.jsonValue.jsonBytes == written)
+            #expect(response.jsonBytes == written)
             records.append("response/v2 " + text(written))
         }
         for response in v1 {
             let written = Array(try JSONCoding.encoder.encode(response))
             #expect(response.jsonValue.jsonBytes == written)
+            #expect(response.jsonBytes == written)
             records.append("response/v1 " + text(written))
         }
         for response in http {
@@ -124,5 +129,18 @@ struct EnvelopeGoldenTests {
         for (got, want) in zip(actualLines, expectedLines) {
             #expect(got == want)
         }
+    }
+
+    @Test("the generated envelope files are what scripts/generate-envelopes writes from its schema")
+    func generatedFilesAreUpToDate() throws {
+        let generator = Process()
+        generator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        generator.arguments = ["python3", JSONValueParsingTests.repository.appendingPathComponent("scripts/generate-envelopes").path, "--check"]
+        let errors = Pipe()
+        generator.standardError = errors
+        try generator.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        generator.waitUntilExit()
+        #expect(generator.terminationStatus == 0, "\(message)")
     }
 }
