@@ -44,6 +44,7 @@ struct EnvelopeGoldenTests {
         let json = try JSONValue(parsing: bytes)
         if EnvelopeCodingTests.isWebSocketEvent(json) {
             let event = try WebSocketEvent(readingJSON: bytes)
+            #expect(try SendMessageFunction.eventDecoder.decode(bytes) == event, "\(name)")
             #expect(try WebSocketEvent(jsonBytes: bytes) == event, "\(name)")
             #expect(try JSONDecoder().decode(WebSocketEvent.self, from: Data(bytes)) == event, "\(name)")
             let written = Array(try JSONCoding.encoder.encode(event))
@@ -52,6 +53,7 @@ struct EnvelopeGoldenTests {
             return "websocket " + text(written)
         }
         let request = try HTTPRequest(readingJSON: bytes)
+        #expect(try ChatFunction.eventDecoder.decode(bytes) == request, "\(name)")
         #expect(try HTTPRequest(jsonBytes: bytes) == request, "\(name)")
         #expect(try JSONDecoder().decode(HTTPRequest.self, from: Data(bytes)) == request, "\(name)")
         let envelope: [UInt8]
@@ -89,6 +91,7 @@ struct EnvelopeGoldenTests {
             let written = Array(try JSONCoding.encoder.encode(response))
             #expect(response.jsonValue.jsonBytes == written)
             #expect(response.jsonBytes == written)
+            #expect(try SendMessageFunction.outputEncoder.encode(response) == written)
             records.append("response/websocket " + text(written))
         }
         for response in v2 {
@@ -105,6 +108,7 @@ struct EnvelopeGoldenTests {
         }
         for response in http {
             #expect(response.jsonBytes == response.jsonValue.jsonBytes)
+            #expect(try ChatFunction.outputEncoder.encode(response) == response.jsonBytes)
             records.append("response/http " + text(response.jsonBytes))
         }
         return records

@@ -79,8 +79,8 @@ public protocol JSONValueEncodable {
 }
 
 /// A `JSONValueEncodable` type that also writes its bytes directly, without building the tree of
-/// dictionaries first; `jsonBytes` must equal `jsonValue.jsonBytes`. Lambda functions whose output
-/// conforms are encoded this way on every invocation.
+/// dictionaries first; `jsonBytes` must equal `jsonValue.jsonBytes`. `JSONBytesOutputEncoder`
+/// writes a function's output this way on every invocation.
 public protocol JSONBytesEncodable: JSONValueEncodable {
     var jsonBytes: [UInt8] { get }
 }
