@@ -33,8 +33,17 @@ def test_an_80_kb_header_gets_431_and_a_close(stage):
 def test_a_malformed_request_gets_400_and_a_close(stage):
     answer = raw_request(stage.port, b"GET / HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n", timeout=20)
     assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
-    answer = raw_request(stage.port, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64, timeout=20)
-    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+
+
+def test_a_malformed_tls_handshake_is_closed_without_an_http_answer(stage):
+    """The stage's port speaks TLS to a connection that opens with a handshake record: a broken one is
+    refused by the TLS layer (an alert at most) and closed, never handed to the HTTP pipeline or left open."""
+    with socket.create_connection(("127.0.0.1", stage.port)) as connection:
+        connection.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64)
+        connection.settimeout(20)
+        first = connection.recv(5)
+        assert not first.startswith(b"HTTP"), first
+        assert first == b"" or first[0] == 0x15 or is_closed_by_peer(connection, timeout=20)
 
 
 def test_unfinished_headers_are_closed_by_the_default_header_timeout(stage):

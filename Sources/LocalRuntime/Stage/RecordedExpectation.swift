@@ -19,6 +19,14 @@ enum RecordedExpectation {
         return .object(expectation)
     }
 
+    /// `expectation` without its body's human-readable `message`.
+    static func withoutMessage(_ expectation: JSONValue) -> JSONValue {
+        guard case .object(var members) = expectation, case .object(var body)? = members["body"] else { return expectation }
+        body["message"] = nil
+        members["body"] = body.isEmpty ? nil : .object(body)
+        return .object(members)
+    }
+
     /// `value` without volatile fields and lists; nil when nothing stable is left.
     static func stablePart(of value: JSONValue) -> JSONValue? {
         switch value {
