@@ -1,6 +1,36 @@
+import ArgumentParser
 import Foundation
 import Handlers
 import SQLiteStore
+
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replays recorded events in order against one fresh store and checks their expectations.")
+
+    @Argument(help: "Fixture files or directories (searched recursively, lexical order).")
+    var paths: [String]
+
+    @Option(name: .long, help: "Where replies come from: embedded (deterministic) or environment (AI_API_KEY's provider, if set).")
+    var ai: AISource = .embedded
+
+    @OptionGroup var runtimeOptions: RuntimeOptions
+
+    @OptionGroup var templateOptions: TemplateOptions
+
+    func run() async throws {
+        let template = try templateOptions.load()
+        let files: [String]
+        do {
+            files = try ReplayRunner.fixtures(in: paths)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let runner = ReplayRunner(template: template, ai: ai, bootstrapPath: runtimeOptions.bootstrapPath)
+        let (passed, failed) = try await runner.run(files) { print($0.line) }
+        print("\(passed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
 
 /// What a fixture `x.json` expects, read from `x.expected.json`: the response's status, a subset of
 /// its JSON body, and optionally a subset of each frame the handler posted to the connection, or
