@@ -3,16 +3,6 @@ import Handlers
 import SQLiteStore
 import Synchronization
 
-/// A clock that replay sets to each event's recorded time, so that rate limits replay exactly.
-final class ReplayClock: WallClock {
-    private let current: Mutex<Date>
-
-    init(_ date: Date) { current = Mutex(date) }
-
-    func now() -> Date { current.withLock { $0 } }
-    func set(_ date: Date) { current.withLock { $0 = date } }
-}
-
 /// A frame a handler posted to a connection.
 struct PostedFrame: Sendable, Equatable {
     var connectionId: String

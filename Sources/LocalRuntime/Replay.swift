@@ -110,7 +110,7 @@ struct ReplayRunner {
     }
 
     func run(_ files: [String], report: (ReplayResult) -> Void) async throws -> (passed: Int, failed: Int) {
-        let clock = ReplayClock(Date(timeIntervalSince1970: 0))
+        let clock = SettableClock(Date(timeIntervalSince1970: 0))
         let poster = CollectingPoster()
         let routing = EventRouting(template: template)
         var passed = 0
@@ -181,7 +181,7 @@ struct ReplayRunner {
         return fixture
     }
 
-    private func replay(_ fixture: PreparedFixture, invoker: any FunctionInvoker, clock: ReplayClock, poster: CollectingPoster,
+    private func replay(_ fixture: PreparedFixture, invoker: any FunctionInvoker, clock: SettableClock, poster: CollectingPoster,
                         requestId: String) async -> ReplayResult {
         var result = ReplayResult(path: fixture.path, function: "?", route: "?", statusCode: nil, failures: [], milliseconds: 0)
         guard let routed = fixture.routed else {
