@@ -111,7 +111,7 @@ struct ReplayRunner {
 
     func run(_ files: [String], report: (ReplayResult) -> Void) async throws -> (passed: Int, failed: Int) {
         let clock = SettableClock(Date(timeIntervalSince1970: 0))
-        let poster = CollectingPoster()
+        let poster = CollectingPoster(tracksConnections: true)
         let routing = EventRouting(template: template)
         var passed = 0
         var failed = 0
@@ -193,6 +193,10 @@ struct ReplayRunner {
         result.function = routed.function.displayName
         result.route = routed.route
         if let time = routed.time { clock.set(time) }
+        // The event's connection is open while its handler runs, as on the stage; after its
+        // `$disconnect`, posts to it are refused as gone.
+        if let connectionId = routed.connectionId { poster.open(connectionId) }
+        defer { if routed.disconnects, let connectionId = routed.connectionId { poster.close(connectionId) } }
         let started = ContinuousClock.now
         let response: JSONValue?
         var errorType: String?
