@@ -61,8 +61,9 @@ struct ReplayResult: Sendable {
     }
 }
 
-/// Replays recorded events through the functions in-process (SPEC §5.2): lexical order, one shared
-/// fresh store, the clock set to each event's recorded time.
+/// Replays recorded events through the functions: fixtures in lexical order, one fresh store shared
+/// by the whole run, the clock set to each event's recorded time, and each fixture's
+/// `.expected.json` checked against the response and the frames its handler posted.
 struct ReplayRunner {
     let template: Template
     /// Embedded by default: expectations hold only for deterministic replies.

@@ -59,7 +59,7 @@ enum AWSIdentifiers {
 
     /// `24/Nov/2025:16:00:00 +0000`, the `requestTime` format of API Gateway events: always UTC with
     /// English month names, so it is formatted by hand from the UTC calendar fields (a `DateFormatter`
-    /// per event cost ICU set-up on every invocation).
+    /// per event would cost ICU set-up on every invocation).
     static func requestTime(_ date: Date) -> String {
         let (date, second) = CivilDate.split(secondsSinceEpoch: Int((date.timeIntervalSince1970).rounded(.down)))
         return "\(CivilDate.padded(date.day, 2))/\(monthNames[date.month - 1])/\(CivilDate.padded(date.year, 4)):"
@@ -72,7 +72,7 @@ enum AWSIdentifiers {
 }
 
 /// The ids one WebSocket message's invocation carries: API Gateway's request and message ids and the
-/// Lambda request id. Six getrandom system calls per message (two per id) were a measurable share of
+/// Lambda request id. Six getrandom system calls per message (two per id) are a measurable share of
 /// the stage's CPU (BENCHMARKS.md, round 11), so they come from a generator the connection's read
 /// loop owns.
 struct MessageIds: Sendable {

@@ -7,8 +7,8 @@ import NIOCore
 /// The HTTP side of the stage: the `@connections` management API, refused WebSocket handshakes,
 /// and the template's HTTP API routes with payload format 2.0.
 extension Stage {
-    /// Answers one request. A body larger than the route allows is 413 wherever it is read (SPEC §5.1):
-    /// no input gets a 500 from the stage itself.
+    /// Answers one request. A body larger than the route allows is 413 wherever it is read: no
+    /// input gets a 500 from the stage itself.
     func respond(to request: Request, context: StageRequestContext) async throws -> Response {
         do {
             return try await route(request, context: context)
