@@ -142,7 +142,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LocalRuntimeTests", dependencies: [
-            "LocalRuntime", "Handlers", "SQLiteStore",
+            "LocalRuntime", "Handlers", "SQLiteStore", "ManagementAPIClient",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     ],

@@ -11,6 +11,10 @@ struct EventRouting {
         var route: String
         /// When API Gateway received the event, for the replay clock.
         var time: Date?
+        /// The WebSocket connection the event comes from, if it is a WebSocket event.
+        var connectionId: String? = nil
+        /// Whether the event is that connection's `$disconnect`.
+        var disconnects = false
     }
 
     enum RoutingError: Error, CustomStringConvertible {
@@ -38,7 +42,8 @@ struct EventRouting {
                   let function = template.functions[route.function] else {
                 throw RoutingError.noRoute("WebSocket route \(key)")
             }
-            return Routed(function: function, route: key, time: time(context?["requestTimeEpoch"]))
+            return Routed(function: function, route: key, time: time(context?["requestTimeEpoch"]),
+                          connectionId: context?["connectionId"]?.stringValue, disconnects: eventType == "DISCONNECT")
         }
         let method: String
         let path: String

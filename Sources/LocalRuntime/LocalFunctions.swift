@@ -3,16 +3,6 @@ import Handlers
 import SQLiteStore
 import Synchronization
 
-/// A clock that replay sets to each event's recorded time, so that rate limits replay exactly.
-final class ReplayClock: WallClock {
-    private let current: Mutex<Date>
-
-    init(_ date: Date) { current = Mutex(date) }
-
-    func now() -> Date { current.withLock { $0 } }
-    func set(_ date: Date) { current.withLock { $0 = date } }
-}
-
 /// A frame a handler posted to a connection.
 struct PostedFrame: Sendable, Equatable {
     var connectionId: String
@@ -21,19 +11,52 @@ struct PostedFrame: Sendable, Equatable {
 }
 
 /// Collects what handlers post instead of sending it anywhere: `invoke` prints the frames and
-/// `replay` checks them against expectations.
+/// `replay` checks them against expectations. Posts go through `ConnectionPosting`, so a message
+/// above 128 KB is refused as the stage refuses it; with `tracksConnections`, so is a message to a
+/// connection that no replayed event has opened (or whose `$disconnect` has been replayed).
 final class CollectingPoster: ConnectionPoster {
-    private let frames = Mutex<[PostedFrame]>([])
+    private struct State {
+        var frames: [PostedFrame] = []
+        /// The connections that take posts; nil when every connection id does.
+        var open: Set<String>?
+    }
+
+    private let state: Mutex<State>
+
+    init(tracksConnections: Bool = false) {
+        state = Mutex(State(open: tracksConnections ? [] : nil))
+    }
+
+    /// From now on `connectionId` takes posts.
+    func open(_ connectionId: String) {
+        state.withLock { _ = $0.open?.insert(connectionId) }
+    }
+
+    /// From now on posts to `connectionId` are refused as gone.
+    func close(_ connectionId: String) {
+        state.withLock { _ = $0.open?.remove(connectionId) }
+    }
+
+    /// The `@connections` POST that collects into this poster, frames marked with `endpoint`.
+    func posting(endpoint: String) -> ConnectionPosting {
+        ConnectionPosting { [self] bytes, connectionId in
+            self.state.withLock { state in
+                guard state.open?.contains(connectionId) ?? true else { return false }
+                state.frames.append(PostedFrame(connectionId: connectionId, endpoint: endpoint, data: bytes))
+                return true
+            }
+        }
+    }
 
     func post(_ data: [UInt8], to connectionId: String, endpoint: String) async throws {
-        frames.withLock { $0.append(PostedFrame(connectionId: connectionId, endpoint: endpoint, data: data)) }
+        try await posting(endpoint: endpoint).postOrThrow(data, to: connectionId)
     }
 
     /// The frames posted since the last call, in order.
     func drain() -> [PostedFrame] {
-        frames.withLock { frames in
-            defer { frames.removeAll() }
-            return frames
+        state.withLock { state in
+            defer { state.frames.removeAll() }
+            return state.frames
         }
     }
 }

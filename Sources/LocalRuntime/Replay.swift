@@ -1,6 +1,36 @@
+import ArgumentParser
 import Foundation
 import Handlers
 import SQLiteStore
+
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replays recorded events in order against one fresh store and checks their expectations.")
+
+    @Argument(help: "Fixture files or directories (searched recursively, lexical order).")
+    var paths: [String]
+
+    @Option(name: .long, help: "Where replies come from: embedded (deterministic) or environment (AI_API_KEY's provider, if set).")
+    var ai: AISource = .embedded
+
+    @OptionGroup var runtimeOptions: RuntimeOptions
+
+    @OptionGroup var templateOptions: TemplateOptions
+
+    func run() async throws {
+        let template = try templateOptions.load()
+        let files: [String]
+        do {
+            files = try ReplayRunner.fixtures(in: paths)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let runner = ReplayRunner(template: template, ai: ai, bootstrapPath: runtimeOptions.bootstrapPath)
+        let (passed, failed) = try await runner.run(files) { print($0.line) }
+        print("\(passed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
 
 /// What a fixture `x.json` expects, read from `x.expected.json`: the response's status, a subset of
 /// its JSON body, and optionally a subset of each frame the handler posted to the connection, or
@@ -31,8 +61,9 @@ struct ReplayResult: Sendable {
     }
 }
 
-/// Replays recorded events through the functions in-process (SPEC §5.2): lexical order, one shared
-/// fresh store, the clock set to each event's recorded time.
+/// Replays recorded events through the functions: fixtures in lexical order, one fresh store shared
+/// by the whole run, the clock set to each event's recorded time, and each fixture's
+/// `.expected.json` checked against the response and the frames its handler posted.
 struct ReplayRunner {
     let template: Template
     /// Embedded by default: expectations hold only for deterministic replies.
@@ -80,8 +111,8 @@ struct ReplayRunner {
     }
 
     func run(_ files: [String], report: (ReplayResult) -> Void) async throws -> (passed: Int, failed: Int) {
-        let clock = ReplayClock(Date(timeIntervalSince1970: 0))
-        let poster = CollectingPoster()
+        let clock = SettableClock(Date(timeIntervalSince1970: 0))
+        let poster = CollectingPoster(tracksConnections: true)
         let routing = EventRouting(template: template)
         var passed = 0
         var failed = 0
@@ -151,7 +182,7 @@ struct ReplayRunner {
         return fixture
     }
 
-    private func replay(_ fixture: PreparedFixture, invoker: any FunctionInvoker, clock: ReplayClock, poster: CollectingPoster,
+    private func replay(_ fixture: PreparedFixture, invoker: any FunctionInvoker, clock: SettableClock, poster: CollectingPoster,
                         requestId: String) async -> ReplayResult {
         var result = ReplayResult(path: fixture.path, function: "?", route: "?", statusCode: nil, failures: [], milliseconds: 0)
         guard let routed = fixture.routed else {
@@ -163,6 +194,10 @@ struct ReplayRunner {
         result.function = routed.function.displayName
         result.route = routed.route
         if let time = routed.time { clock.set(time) }
+        // The event's connection is open while its handler runs, as on the stage; after its
+        // `$disconnect`, posts to it are refused as gone.
+        if let connectionId = routed.connectionId { poster.open(connectionId) }
+        defer { if routed.disconnects, let connectionId = routed.connectionId { poster.close(connectionId) } }
         let started = ContinuousClock.now
         let response: JSONValue?
         var errorType: String?

@@ -78,6 +78,16 @@ def test_a_message_over_128_kb_closes_the_connection_with_1009(stage):
     stage.wait_for_line(r"^disconnect  \$disconnect")
 
 
+def test_a_message_over_128_kb_in_fragments_closes_the_connection_with_1009(stage):
+    # Each frame is within the limit; the message they make is not.
+    with connect(url(stage), origin=ORIGIN, max_size=None) as ws:
+        ws.send(["x" * (64 * 1024)] * 3)
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd.code == 1009
+    stage.wait_for_line(r"^disconnect  \$disconnect")
+
+
 def test_a_refused_message_is_an_error_frame_and_the_connection_stays_open(stage):
     with connect(url(stage), origin=ORIGIN) as ws:
         ws.send(json.dumps({"action": "sendMessage", "message": "visit https://spam.example"}))

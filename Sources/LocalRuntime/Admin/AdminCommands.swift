@@ -201,7 +201,7 @@ struct Widgets: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Creates a widget from --domain/--name/--id, or from a JSON body (--json FILE or -: widget_id, name, allowed_domains, is_active, limits, settings; or seed 002's body).")
+            abstract: "Creates a widget from --domain/--name/--id, or from a JSON body (--json FILE or -: widget_id, name, allowed_domains, is_active, limits, settings; or the legacy widget body).")
 
         @Option(name: .long, help: "An allowed domain (repeat for several).")
         var domain: [String] = []

@@ -4,18 +4,17 @@ import Logging
 
 /// A local `@connections` endpoint for functions running as `bootstrap` processes without a stage
 /// (`replay --runtime bootstrap`, `invoke --runtime bootstrap`): what they post is collected by
-/// `poster` instead of reaching a connection, as the in-process `CollectingPoster` does.
+/// `poster` instead of reaching a connection, and refused (410, 413) as the stage refuses it.
 enum ConnectionsCollector {
     /// Serves `POST /{stageName}/@connections/{id}` on a free loopback port while `body` runs with
     /// the management endpoint to give the functions (`WEBSOCKET_MANAGEMENT_ENDPOINT`).
     static func run<T>(stageName: String, poster: CollectingPoster, _ body: (_ endpoint: String) async throws -> T) async throws -> T {
         let port = try Serve.freePort(host: "127.0.0.1")
         let router = Router()
+        let posting = poster.posting(endpoint: "local")
         router.post("/\(stageName)/@connections/:id") { request, context -> Response in
-            let bytes = try await request.body.collect(upTo: 128 * 1024)
             let id = context.parameters.get("id").map { $0.removingPercentEncoding ?? $0 } ?? ""
-            try await poster.post(Array(bytes.readableBytesView), to: id, endpoint: "local")
-            return Response(status: .ok)
+            return try await posting.respond(to: request, connectionId: id)
         }
         let ready = AsyncStream<Void>.makeStream()
         let app = Application(

@@ -226,11 +226,18 @@ actor LambdaPool {
 
     /// Stops every sandbox and its Runtime API.
     func shutdown() async {
-        for slot in slots.values.flatMap({ $0 }) {
-            await slot.sandbox.terminate(failing: Self.failure("Runtime.Shutdown", "local-runtime is stopping", requestId: "-"))
-            slot.server.cancel()
-        }
+        let stopping = slots.values.flatMap { $0 }
         slots.removeAll()
+        // Every process is stopped (concurrently, each within its grace) before any Runtime API
+        // server closes, so no runtime sees its API disappear while it waits for an invocation.
+        await withDiscardingTaskGroup { group in
+            for slot in stopping {
+                group.addTask {
+                    await slot.sandbox.stop(failing: Self.failure("Runtime.Shutdown", "local-runtime is stopping", requestId: "-"))
+                }
+            }
+        }
+        for slot in stopping { slot.server.cancel() }
     }
 
     static func milliseconds(_ duration: Duration) -> Double {

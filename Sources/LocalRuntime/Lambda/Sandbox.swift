@@ -127,6 +127,23 @@ actor Sandbox {
         }
     }
 
+    /// Stops the runtime process before its Runtime API goes away, then ends the sandbox as
+    /// `terminate` does: SIGTERM, and SIGKILL if it is still running after `grace`. A runtime
+    /// waiting on `/next` is answered only once its process has exited, so it never sees the
+    /// Runtime API fail under it (awslambdaric prints a `Failed to get next` traceback when it does).
+    func stop(failing outcome: InvocationOutcome, grace: Duration = .milliseconds(500)) async {
+        isDead = true
+        if let process, process.isRunning {
+            process.terminate()
+            let deadline = ContinuousClock.now + grace
+            while process.isRunning, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        terminate(failing: outcome)
+    }
+
     var isRunning: Bool { !isDead && (process?.isRunning ?? false) }
 
     /// Whether the runtime process has exited (or never started): its Runtime API connections are closed.

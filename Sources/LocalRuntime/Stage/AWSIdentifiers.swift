@@ -12,31 +12,11 @@ enum AWSIdentifiers {
     }
 
     /// Two 8-byte draws rather than eleven 1-byte ones (from the system's generator each draw is a
-    /// getrandom system call), encoded by hand rather than through `Data`.
+    /// getrandom system call).
     private static func elevenBytesBase64(using generator: inout some RandomNumberGenerator) -> String {
         let high: UInt64 = generator.next(), low: UInt64 = generator.next()
-        return base64(elevenBytes: (0..<11).map { UInt8(truncatingIfNeeded: ($0 < 8 ? high >> ($0 * 8) : low >> (($0 - 8) * 8))) })
+        return Base64.encodeStandard((0..<11).map { UInt8(truncatingIfNeeded: ($0 < 8 ? high >> ($0 * 8) : low >> (($0 - 8) * 8))) })
     }
-
-    /// Standard base64 (RFC 4648, padded) of exactly 11 bytes: 16 characters, the last one `=`.
-    static func base64(elevenBytes bytes: [UInt8]) -> String {
-        precondition(bytes.count == 11)
-        return String(unsafeUninitializedCapacity: 16) { output in
-            var written = 0
-            for start in stride(from: 0, to: 11, by: 3) {
-                let count = min(3, 11 - start)
-                let b0 = UInt32(bytes[start]), b1 = count > 1 ? UInt32(bytes[start + 1]) : 0, b2 = count > 2 ? UInt32(bytes[start + 2]) : 0
-                let triple = b0 << 16 | b1 << 8 | b2
-                for index in 0..<4 {
-                    output[written] = index <= count ? alphabet[Int(triple >> (18 - 6 * UInt32(index)) & 0x3F)] : UInt8(ascii: "=")
-                    written += 1
-                }
-            }
-            return written
-        }
-    }
-
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// A request or message id, same shape as connection ids.
     static func requestId() -> String { connectionId() }
@@ -79,13 +59,9 @@ enum AWSIdentifiers {
 
     /// `24/Nov/2025:16:00:00 +0000`, the `requestTime` format of API Gateway events: always UTC with
     /// English month names, so it is formatted by hand from the UTC calendar fields (a `DateFormatter`
-    /// per event cost ICU set-up on every invocation).
+    /// per event would cost ICU set-up on every invocation).
     static func requestTime(_ date: Date) -> String {
-        let seconds = Int64((date.timeIntervalSince1970).rounded(.down))
-        let (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
-        let (day, adjustedSecond) = secondOfDay < 0 ? (days - 1, secondOfDay + 86_400) : (days, secondOfDay)
-        let date = CivilDate(daysSinceEpoch: Int(day))
-        let second = Int(adjustedSecond)
+        let (date, second) = CivilDate.split(secondsSinceEpoch: Int((date.timeIntervalSince1970).rounded(.down)))
         return "\(CivilDate.padded(date.day, 2))/\(monthNames[date.month - 1])/\(CivilDate.padded(date.year, 4)):"
             + "\(CivilDate.padded(second / 3600, 2)):\(CivilDate.padded(second / 60 % 60, 2)):\(CivilDate.padded(second % 60, 2)) +0000"
     }
@@ -96,7 +72,7 @@ enum AWSIdentifiers {
 }
 
 /// The ids one WebSocket message's invocation carries: API Gateway's request and message ids and the
-/// Lambda request id. Six getrandom system calls per message (two per id) were a measurable share of
+/// Lambda request id. Six getrandom system calls per message (two per id) are a measurable share of
 /// the stage's CPU (BENCHMARKS.md, round 11), so they come from a generator the connection's read
 /// loop owns.
 struct MessageIds: Sendable {

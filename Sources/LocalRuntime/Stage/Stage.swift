@@ -237,7 +237,9 @@ final class Stage: Sendable {
         await withDiscardingTaskGroup { group in
             do {
                 try await withGracefulShutdownHandler {
-                    for try await message in inbound.messages(maxSize: settings.maxMessageBytes) {
+                    var messages = MessageAssembler(maxBytes: settings.maxMessageBytes)
+                    for try await frame in inbound {
+                        guard let message = try messages.add(frame) else { continue }
                         registry.touch(connection.id)
                         let ids = MessageIds(drawingFrom: &idGenerator)
                         guard inFlight.acquire() else {
@@ -254,9 +256,11 @@ final class Stage: Sendable {
                 } onGracefulShutdown: {
                     Task { await self.close(connection.id, cause: .shutdown) }
                 }
+            } catch is MessageAssembler.MessageTooLarge {
+                _ = registry.beginClose(connection.id, cause: .tooLarge)
+                try? await outbound.close(.messageTooLarge, reason: "Message too big")
             } catch {
-                // The frame handler closes with 1009 on its own; record it as the stage's doing.
-                if Self.isTooLarge(error) { _ = registry.beginClose(connection.id, cause: .tooLarge) }
+                // Malformed frames or a failed read: serving ends and the frame handler closes the connection.
             }
         }
         if throttled > 0 {
@@ -273,13 +277,7 @@ final class Stage: Sendable {
         await disconnect(connection, cause: serverCause ?? clientCause)
     }
 
-    /// swift-websocket reports an oversized message with a package-internal error whose only public
-    /// trace is its description (`close(...messageTooLarge)`).
-    private static func isTooLarge(_ error: any Error) -> Bool {
-        String(describing: error).contains("messageTooLarge")
-    }
-
-    /// A text frame's body is the string swift-websocket already validated; a binary frame's is its
+    /// A text frame's body is the string `MessageAssembler` validated; a binary frame's is its
     /// bytes as text when they are UTF-8, base64 otherwise, as API Gateway delivers them.
     private func route(_ message: WebSocketMessage, on connection: LiveConnection, ids: MessageIds) async {
         let body: String, isBase64Encoded: Bool, selected: String?

@@ -8,14 +8,13 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
-@_spi(WSInternal) import WSCore
 
 /// The stage's connection handling: HTTP/1.1 with WebSocket upgrades decided by `$connect`.
 ///
 /// HummingbirdWebSocket answers every declined upgrade with a bare 400, but API Gateway answers a
 /// refused handshake with the status (and body) `$connect` returned, and clients such as widget
 /// pages depend on telling 403 from 400. So the stage negotiates the upgrade itself with NIO's
-/// upgrader and reuses Hummingbird's HTTP handling and swift-websocket's frame handling.
+/// upgrader and reuses Hummingbird's HTTP handling and swift-websocket's frame handling (`WebSocketSession`).
 struct StageChannel: HTTPChannelHandler {
     enum Negotiated: Sendable {
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
@@ -127,21 +126,15 @@ struct StageChannel: HTTPChannelHandler {
                     ])
                 }
             case .webSocket(let frames, let accepted):
-                let configuration = WebSocketHandler.Configuration(
-                    extensions: [], autoPing: .disabled, validateUTF8: true, maxFrameSize: stage.settings.maxMessageBytes)
-                let closeFrame = try await WebSocketHandler.handle(
-                    type: .server, configuration: configuration, asyncChannel: frames, context: StageWebSocketContext(logger: logger),
-                    handler: { inbound, outbound, _ in await stage.serve(accepted, inbound: inbound, outbound: outbound) })
-                await stage.connectionEnded(accepted, clientClose: closeFrame.map { Int(UInt16(webSocketErrorCode: $0.closeCode)) }, reason: closeFrame?.reason)
+                let clientClose = try await WebSocketSession.run(frames: frames, maxFrameSize: stage.settings.maxMessageBytes, logger: logger) {
+                    inbound, outbound in await stage.serve(accepted, inbound: inbound, outbound: outbound)
+                }
+                await stage.connectionEnded(accepted, clientClose: clientClose?.code, reason: clientClose?.reason)
             }
         } catch {
             logger.debug("stage connection ended with \(error)")
         }
     }
-}
-
-struct StageWebSocketContext: WebSocketContext {
-    let logger: Logger
 }
 
 /// The parts of a handshake request `$connect` sees.

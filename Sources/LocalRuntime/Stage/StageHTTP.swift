@@ -7,8 +7,8 @@ import NIOCore
 /// The HTTP side of the stage: the `@connections` management API, refused WebSocket handshakes,
 /// and the template's HTTP API routes with payload format 2.0.
 extension Stage {
-    /// Answers one request. A body larger than the route allows is 413 wherever it is read (SPEC §5.1):
-    /// no input gets a 500 from the stage itself.
+    /// Answers one request. A body larger than the route allows is 413 wherever it is read: no
+    /// input gets a 500 from the stage itself.
     func respond(to request: Request, context: StageRequestContext) async throws -> Response {
         do {
             return try await route(request, context: context)
@@ -69,17 +69,7 @@ extension Stage {
     private func manage(_ request: Request, connectionId: String) async throws -> Response {
         switch request.method {
         case .post:
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: settings.maxMessageBytes)
-            } catch is NIOTooManyBytesError {
-                return Self.payloadTooLarge()
-            }
-            switch await posting.post(Array(body.readableBytesView), to: connectionId) {
-            case .posted: return Response(status: .ok)
-            case .gone: return Self.gone()
-            case .tooLarge: return Self.payloadTooLarge()
-            }
+            return try await posting.respond(to: request, connectionId: connectionId)
         case .get:
             guard let (connection, lastActiveAt) = registry.info(connectionId) else { return Self.gone() }
             var identity = ["sourceIp": JSONValue.string(connection.sourceIp)]
@@ -110,17 +100,10 @@ extension Stage {
         feed.publish(record)
     }
 
-    private static func payloadTooLarge() -> Response {
-        apiError(413, type: "PayloadTooLargeException", "Message too long; the limit is 128 KB")
-    }
-
-    private static func gone() -> Response {
-        apiError(410, type: "GoneException", "The connection does not exist or is not yet established")
-    }
+    private static func gone() -> Response { ConnectionPosting.gone() }
 
     private static func apiError(_ status: Int, type: String, _ message: String) -> Response {
-        response(status: status, headers: ["Content-Type": "application/json", "x-amzn-ErrorType": type],
-                 body: Array(JSONCoding.string(["message": message]).utf8))
+        ConnectionPosting.apiError(status, type: type, message)
     }
 
     // MARK: HTTP API
