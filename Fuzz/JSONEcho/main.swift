@@ -1,6 +1,11 @@
 // Prints, for each file named on the command line, one line: the JSON text `JSONValue` parses it
 // to, written back out, or `invalid`. The differential test compares these lines with Python's
 // `json` module over a corpus (Tests/Security/test_runtime_envelope_fuzzing.py).
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -82,11 +82,12 @@ struct LocalFunctions: Sendable {
         self.poster = poster
         var built: [String: Result<AnyLambdaFunction, InvocationError>] = [:]
         for (logicalId, function) in template.functions {
+            guard let name = function.builtIn else { continue }
             let environment = LocalEnvironment.merged(template: function.environment, process: processEnvironment)
             do {
                 let dependencies = Dependencies(store: store, ai: try ai.provider(environment: environment), poster: poster, clock: clock,
                                                 configuration: Configuration(environment: environment), telemetry: telemetry)
-                built[logicalId] = .success(Functions.make(function.name, dependencies: dependencies))
+                built[logicalId] = .success(Functions.make(name, dependencies: dependencies))
             } catch {
                 FileHandle.standardError.write(Data("\(logicalId): init failed: \(error)\n".utf8))
                 built[logicalId] = .failure(InvocationError(errorType: "Runtime.InitError", errorMessage: "\(error)"))

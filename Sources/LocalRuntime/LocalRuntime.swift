@@ -8,7 +8,7 @@ struct LocalRuntime: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "local-runtime",
         abstract: "Runs the chat-widget Lambda functions locally, the way API Gateway and Lambda would.",
-        subcommands: [Serve.self, StartLambda.self, Invoke.self, Replay.self, Widgets.self, Events.self, Admin.self]
+        subcommands: [Serve.self, StartLambda.self, Invoke.self, GenerateEvent.self, Replay.self, Widgets.self, Events.self, Admin.self]
     )
 
     static func main() async {
@@ -32,14 +32,39 @@ struct RuntimeOptions: ParsableArguments {
     }
 }
 
-/// Options shared by every subcommand that reads the template.
+/// Options shared by every subcommand that reads the template, named as SAM CLI names them.
 struct TemplateOptions: ParsableArguments {
-    @Option(name: .long, help: "The SAM template describing functions and routes.")
-    var template: String = "template.json"
+    @Option(name: [.customShort("t"), .long], help: "The SAM template, YAML or JSON (default: template.json, template.yaml or template.yml, the first that exists).")
+    var template: String?
+
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp(
+        "Parameter values: Key=Value Key2=Value2, or ParameterKey=Key,ParameterValue=Value (as sam deploy takes them).",
+        valueName: "overrides"))
+    var parameterOverrides: [String] = []
+
+    @Option(name: .long, help: "A JSON file of environment values as sam local takes it: {\"Parameters\": {...} for every function, \"LogicalId\": {...} for one}; it replaces only variables the template declares.")
+    var envVars: String?
+
+    @Option(name: .long, help: "A .env file (NAME=value lines) whose variables every function of the template gets.")
+    var envFile: String?
+
+    @Option(name: .long, help: "The WebSocket API to serve (its logical id) when the template has several; run one serve per API, each on its own --port.")
+    var websocketApi: String?
+
+    /// The template file: `--template`, else the first of SAM CLI's default names that exists.
+    var path: String {
+        template ?? ["template.json", "template.yaml", "template.yml"].first { FileManager.default.fileExists(atPath: $0) } ?? "template.json"
+    }
 
     func load() throws -> Template {
         do {
-            return try Template.load(path: template)
+            let environment = ProcessInfo.processInfo.environment
+            let inputs = Template.Inputs(
+                parameterOverrides: try TemplateParameters.parseOverrides(parameterOverrides),
+                environment: try EnvironmentOverrides.load(envVars: envVars, envFile: envFile),
+                region: environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1",
+                webSocketAPI: websocketApi)
+            return try Template.load(path: path, inputs: inputs)
         } catch {
             throw ValidationError("\(error)")
         }
@@ -77,7 +102,7 @@ struct Invoke: AsyncParsableCommand {
     func run() async throws {
         let template = try templateOptions.load()
         guard let target = template.function(named: function) else {
-            throw ValidationError("no function \(function) in \(templateOptions.template); known: \(template.functions.values.map(\.name.rawValue).sorted().joined(separator: ", "))")
+            throw ValidationError("no function \(function) in \(templateOptions.path); known: \(template.functions.values.map(\.displayName).sorted().joined(separator: ", "))")
         }
         let payload: [UInt8]
         if event == "-" {
@@ -107,6 +132,11 @@ struct Invoke: AsyncParsableCommand {
     /// same state (`--runtime bootstrap`), its `@connections` posts collected either way.
     private func invoke(_ function: Template.Function, payload: [UInt8], template: Template, store: any Store,
                         poster: CollectingPoster, environment: [String: String]) async throws -> [UInt8] {
+        if function.builtIn == nil {
+            return try await ProcessFunctions.withPool(template: template, statePath: state) { processes in
+                try await processes.invoke(function, payload: payload, requestId: AWSIdentifiers.lambdaRequestId())
+            }
+        }
         guard let bootstrapPath = runtimeOptions.bootstrapPath else {
             let functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster, ai: ai,
                                            processEnvironment: environment)

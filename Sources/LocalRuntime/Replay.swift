@@ -104,15 +104,18 @@ struct ReplayRunner {
                 if result.passed { passed += 1 } else { failed += 1 }
             }
         }
-        if let bootstrapPath {
-            try await BootstrapReplay.run(template: template, bootstrapPath: bootstrapPath, poster: poster) { invoker in
-                await replayAll(with: invoker)
+        try await ProcessFunctions.withPool(template: template, statePath: StatePath.default) { processes in
+            if let bootstrapPath {
+                try await BootstrapReplay.run(template: template, bootstrapPath: bootstrapPath, poster: poster) { invoker in
+                    await replayAll(with: TemplateFunctions(builtIns: invoker, processes: processes))
+                }
+            } else {
+                let store = try SQLiteStore(.inMemory)
+                try await LocalFunctions.seedDemoWidget(in: store, now: clock.now())
+                let builtIns = LocalFunctions(template: template, store: store, clock: clock, poster: poster, ai: ai,
+                                              processEnvironment: ReplayRunner.environment(ProcessInfo.processInfo.environment))
+                await replayAll(with: TemplateFunctions(builtIns: builtIns, processes: processes))
             }
-        } else {
-            let store = try SQLiteStore(.inMemory)
-            try await LocalFunctions.seedDemoWidget(in: store, now: clock.now())
-            await replayAll(with: LocalFunctions(template: template, store: store, clock: clock, poster: poster, ai: ai,
-                                                 processEnvironment: ReplayRunner.environment(ProcessInfo.processInfo.environment)))
         }
         return (passed, failed)
     }
@@ -157,7 +160,7 @@ struct ReplayRunner {
         }
         let expectation = fixture.expectation
         let payload = fixture.payload
-        result.function = routed.function.name.rawValue
+        result.function = routed.function.displayName
         result.route = routed.route
         if let time = routed.time { clock.set(time) }
         let started = ContinuousClock.now

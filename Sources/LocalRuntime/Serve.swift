@@ -66,6 +66,19 @@ struct Serve: AsyncParsableCommand {
         discussion: "They always answer localhost, 127.0.0.1, [::1] and --host, with the stage's port."))
     var allowedHost: [String] = []
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Serve HTTPS and WSS on the same port too, with a certificate of a local CA made on first run in the state folder.",
+        discussion: "Functions trust the CA through AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE and NODE_EXTRA_CA_CERTS, so handlers that post to https://{domainName}/{stage} work unchanged."))
+    var tls = true
+
+    @Flag(name: .long, help: ArgumentHelp(
+        "Watch the functions' code and swap their processes when it changes, keeping WebSocket connections open.",
+        discussion: "Python and Node need no build; this project's Swift functions are rebuilt with swift build when they run with --runtime bootstrap."))
+    var watch = false
+
+    @Option(name: .long, help: "The JWKS (a file, or an http(s) URL read at start-up) whose keys JWT authorizers check tokens with.")
+    var jwks: String?
+
     @OptionGroup var templateOptions: TemplateOptions
 
     func validate() throws {
@@ -87,12 +100,22 @@ struct Serve: AsyncParsableCommand {
         try await Self.purgePastRetention(store, environment: environment)
         let managementEndpoint = "http://\(host):\(port)/\(template.stageName)"
         environment["WEBSOCKET_MANAGEMENT_ENDPOINT"] = managementEndpoint
+        var keys: JSONWebKeySet?
+        if let jwks {
+            do {
+                keys = try await JSONWebKeySet.load(jwks)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        let authority = try tls ? LocalCertificateAuthority.prepare(in: StatePath.directory(of: state), host: host) : nil
         let settings = StageSettings(host: host, port: port, idleTimeout: idleTimeout, hardTimeout: hardTimeout,
                                      maxInvocationsPerConnection: maxInvocationsPerConnection, headerReadTimeout: headerReadTimeout,
                                      httpIdleTimeout: httpIdleTimeout, maxConnections: Self.connectionLimit(requested: maxConnections),
-                                     allowedHosts: allowedHost)
+                                     allowedHosts: allowedHost, tls: try authority.map(StageTLS.init),
+                                     jwks: keys)
         let registry = ConnectionRegistry()
-        let metrics = StageMetrics(functions: template.functions.values.map(\.name))
+        let metrics = StageMetrics(functions: template.functions.values.compactMap(\.builtIn))
         let functions: any FunctionInvoker
         let pool = LambdaPool(log: { StageLog.write($0) })
         if let bootstrapPath = runtimeOptions.bootstrapPath {
@@ -110,9 +133,15 @@ struct Serve: AsyncParsableCommand {
             functions = LocalFunctions(template: template, store: store, clock: SystemClock(), poster: poster,
                                        processEnvironment: environment, telemetry: metrics)
         }
-        let recorder = try record.map { try EventRecorder(directory: $0, maxBytes: recordMaxBytes) }
-        let stage = Stage(template: template, invoker: functions, settings: settings, recorder: recorder, registry: registry,
-                          metrics: metrics, openAPI: OpenAPIDocument.load(templatePath: templateOptions.template),
+        let invoker = TemplateFunctions(
+            builtIns: functions,
+            processes: ProcessFunctions(pool: pool, launcher: RuntimeLauncher(hostEnvironment: environment.merging(authority?.functionEnvironment ?? [:]) { $1 },
+                                                                              stateDirectory: StatePath.directory(of: state)),
+                                        region: template.region))
+        let resigner = environment["ADMIN_JWT_SECRET"].map { AdminTokenResigner(liveSecret: $0, replaySecret: LocalAdminSecret.replay) }
+        let recorder = try record.map { try EventRecorder(directory: $0, maxBytes: recordMaxBytes, resigner: resigner) }
+        let stage = Stage(template: template, invoker: invoker, settings: settings, recorder: recorder, registry: registry,
+                          metrics: metrics, openAPI: OpenAPIDocument.load(templatePath: templateOptions.path),
                           widgetGreeting: { id in
                               guard let widget = try? await store.widget(id: id), widget.isActive else { return nil }
                               return widget.settings.greeting
@@ -121,6 +150,17 @@ struct Serve: AsyncParsableCommand {
         StageLog.write(StartupSummary.storeLine(self.store, statePath: state))
         // The recorder writes while the stage runs, and what was queued is written before exit.
         async let recording: Void? = recorder?.run()
+        let reloader = watch ? FunctionReloader(
+            template: template, directory: URL(fileURLWithPath: templateOptions.path).deletingLastPathComponent().path, pool: pool,
+            builtInsRunAsBootstrap: runtimeOptions.bootstrapPath != nil, interval: .milliseconds(250),
+            pythonCache: RuntimeLauncher(hostEnvironment: [:], stateDirectory: StatePath.directory(of: state)).pythonCache,
+            report: { message in
+                // The stage log and the dev console's feed both show each reload.
+                StageLog.write(message)
+                stage.feed.publish(InvocationRecord(function: "reload", route: message, id: "-", status: "ok", milliseconds: 0))
+            }) : nil
+        let watching = Task { [templatePath = templateOptions.path] in await reloader?.run(templatePath: templatePath) }
+        defer { watching.cancel() }
         do {
             try await PortInUse.explaining(port: port) { try await stage.run() }
         } catch {
@@ -187,7 +227,7 @@ extension Stage {
                       WebSocket     ws://\(base)/\(self.stageName)
                       HTTP API      http://\(base)
                       @connections  http://\(base)/\(self.stageName)/@connections/{connectionId}
-                      dev console   http://\(base)/_dev
+                      dev console   http://\(base)/_dev\(self.settings.tls.map { "\n  TLS           https:// and wss:// on the same port (CA: \($0.caCertificate))" } ?? "")
                     \(InvocationRecord.header)
                     """)
             }

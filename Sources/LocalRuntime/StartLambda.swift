@@ -63,12 +63,17 @@ struct StartLambda: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["STORE"] = "sqlite"
         environment["STATE_PATH"] = URL(fileURLWithPath: state).path
-        let invoker: any FunctionInvoker = switch runtime {
+        let builtIns: any FunctionInvoker = switch runtime {
         case .inProcess:
             LocalFunctions(template: template, store: store, clock: SystemClock(), poster: CollectingPoster())
         case .bootstrap:
             BootstrapInvoker(pool: pool, bootstrapPath: bootstrap ?? BootstrapInvoker.defaultBootstrapPath(), environment: environment)
         }
+        let invoker = TemplateFunctions(
+            builtIns: builtIns,
+            processes: ProcessFunctions(pool: pool, launcher: RuntimeLauncher(hostEnvironment: ProcessInfo.processInfo.environment,
+                                                                              stateDirectory: StatePath.directory(of: state)),
+                                        region: template.region))
         var externals: [String: LambdaDefinition] = [:]
         for entry in external {
             guard let equals = entry.firstIndex(of: "="), case let command = entry[entry.index(after: equals)...].split(separator: " ").map(String.init),

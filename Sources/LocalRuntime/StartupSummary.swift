@@ -15,6 +15,12 @@ enum StatePath {
         let configured = ProcessInfo.processInfo.environment["STATE_PATH"]?.trimmed() ?? ""
         return configured.isEmpty ? fallback : configured
     }
+
+    /// The folder of the state file: the only place local-runtime writes what functions need
+    /// (unpacked code, the Node client).
+    static func directory(of statePath: String) -> String {
+        URL(fileURLWithPath: statePath).deletingLastPathComponent().path
+    }
 }
 
 /// What `serve` and `start-lambda` print before they listen: which AI provider answers, and where
@@ -24,7 +30,7 @@ enum StartupSummary {
     /// the template's and the process's environment.
     static func aiLine(template: Template, processEnvironment: [String: String], source: AISource = .environment) -> String {
         guard source == .environment else { return "AI provider: embedded responder (--ai embedded)" }
-        let function = template.functions.values.first { $0.name == .chat } ?? template.functions.values.first
+        let function = template.functions.values.first { $0.builtIn == .chat } ?? template.functions.values.first
         let environment = LocalEnvironment.merged(template: function?.environment ?? [:], process: processEnvironment)
         do {
             guard let provider = try OpenAIProvider(environment: environment, client: OpenAIProvider.sharedClient) else {

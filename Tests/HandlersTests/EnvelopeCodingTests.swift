@@ -123,7 +123,7 @@ struct EnvelopeCodingTests {
     @Test("a function's HTTP response is encoded as its bytes written directly")
     func functionOutputIsDirectBytes() throws {
         let response = HTTPResponse(statusCode: 200, headers: HTTPHeaders([("B", "2"), ("A", "1")]), body: "{\"ok\":true}")
-        #expect(try ChatFunction.encodeOutput(response) == response.jsonValue.jsonBytes)
+        #expect(try ChatFunction.outputEncoder.encode(response) == response.jsonValue.jsonBytes)
     }
 
     @Test("a refused event names the same field whichever decoder refused it", arguments: [

@@ -10,12 +10,12 @@ struct TemplateTests {
     @Test("the repository template declares every function and WebSocket route")
     func repositoryTemplate() throws {
         let template = try Template.load(path: Self.root.appendingPathComponent("template.json").path)
-        #expect(Set(template.functions.values.map(\.name)).isSuperset(of: [.connect, .disconnect, .sendMessage, .chat]))
+        #expect(Set(template.functions.values.map(\.builtIn)).isSuperset(of: [.connect, .disconnect, .sendMessage, .chat]))
         #expect(template.routeSelectionExpression == "$request.body.action")
         #expect(template.stageName == "dev")
-        #expect(template.webSocketRoute("$connect").flatMap { template.functions[$0.function] }?.name == .connect)
-        #expect(template.webSocketRoute("sendMessage").flatMap { template.functions[$0.function] }?.name == .sendMessage)
-        #expect(template.httpRoute(method: "OPTIONS", path: "/api/chat").map { template.functions[$0.0.function]?.name } == .some(.chat))
+        #expect(template.webSocketRoute("$connect").flatMap { template.functions[$0.function] }?.builtIn == .connect)
+        #expect(template.webSocketRoute("sendMessage").flatMap { template.functions[$0.function] }?.builtIn == .sendMessage)
+        #expect(template.httpRoute(method: "OPTIONS", path: "/api/chat").map { template.functions[$0.0.function]?.builtIn } == .some(.chat))
     }
 
     @Test("greedy path parameters capture the rest of the path")

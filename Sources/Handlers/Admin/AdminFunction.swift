@@ -6,6 +6,9 @@
 /// secret that is unset or shorter than 32 bytes disables the API: every request is 401 and says so. Browsers may
 /// call it from `ADMIN_ORIGIN` only; other origins get no CORS headers and refused preflights.
 public struct AdminFunction: LambdaFunction {
+    public static let eventDecoder = JSONReaderEventDecoder<HTTPRequest>()
+    public static let outputEncoder = JSONBytesOutputEncoder<HTTPResponse>()
+
     public let dependencies: Dependencies
 
     public init(dependencies: Dependencies) {

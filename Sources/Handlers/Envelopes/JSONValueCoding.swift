@@ -79,8 +79,8 @@ public protocol JSONValueEncodable {
 }
 
 /// A `JSONValueEncodable` type that also writes its bytes directly, without building the tree of
-/// dictionaries first; `jsonBytes` must equal `jsonValue.jsonBytes`. Lambda functions whose output
-/// conforms are encoded this way on every invocation.
+/// dictionaries first; `jsonBytes` must equal `jsonValue.jsonBytes`. `JSONBytesOutputEncoder`
+/// writes a function's output this way on every invocation.
 public protocol JSONBytesEncodable: JSONValueEncodable {
     var jsonBytes: [UInt8] { get }
 }
@@ -190,9 +190,7 @@ extension Double: JSONValueDecodable, JSONValueEncodable {
 /// as its nearest `Double` (JSONDecoder would read it exactly; no event field comes near).
 extension Int: JSONValueDecodable, JSONValueEncodable {
     public init(json: JSONValue) throws(JSONShapeError) {
-        guard case .number(let value) = json else { throw JSONShapeError(.wrongType) }
-        guard let exact = Int(exactly: value) else { throw JSONShapeError(.invalidValue) }
-        self = exact
+        self = try exactInteger(json)
     }
 
     public var jsonValue: JSONValue { .number(Double(self)) }
@@ -200,12 +198,18 @@ extension Int: JSONValueDecodable, JSONValueEncodable {
 
 extension Int64: JSONValueDecodable, JSONValueEncodable {
     public init(json: JSONValue) throws(JSONShapeError) {
-        guard case .number(let value) = json else { throw JSONShapeError(.wrongType) }
-        guard let exact = Int64(exactly: value) else { throw JSONShapeError(.invalidValue) }
-        self = exact
+        self = try exactInteger(json)
     }
 
     public var jsonValue: JSONValue { .number(Double(self)) }
+}
+
+/// The integer a JSON number holds exactly: another JSON type is `wrongType`, a fraction or a
+/// value out of `Integer`'s range `invalidValue`.
+private func exactInteger<Integer: BinaryInteger>(_ json: JSONValue) throws(JSONShapeError) -> Integer {
+    guard case .number(let value) = json else { throw JSONShapeError(.wrongType) }
+    guard let exact = Integer(exactly: value) else { throw JSONShapeError(.invalidValue) }
+    return exact
 }
 
 extension Array: JSONValueDecodable where Element: JSONValueDecodable {

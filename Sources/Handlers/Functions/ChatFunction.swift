@@ -8,6 +8,9 @@ import Foundation
 /// CSRF token — it is a cross-origin API protected by the widget's domain allowlist and server-side
 /// limits, not a cookie-authenticated form (README, “Security model”).
 public struct ChatFunction: LambdaFunction {
+    public static let eventDecoder = JSONReaderEventDecoder<HTTPRequest>()
+    public static let outputEncoder = JSONBytesOutputEncoder<HTTPResponse>()
+
     public let dependencies: Dependencies
 
     public init(dependencies: Dependencies) {

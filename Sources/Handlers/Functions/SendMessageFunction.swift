@@ -3,6 +3,9 @@ import Synchronization
 /// `sendMessage`: one chat turn over WebSocket. Replies and refusals go to the client as frames
 /// through the `@connections` API — the same path in AWS and on the local stage.
 public struct SendMessageFunction: LambdaFunction {
+    public static let eventDecoder = JSONReaderEventDecoder<WebSocketEvent>()
+    public static let outputEncoder = JSONBytesOutputEncoder<WebSocketResponse>()
+
     public let dependencies: Dependencies
 
     public init(dependencies: Dependencies) {

@@ -9,52 +9,51 @@ import Foundation
 
 /// A Lambda function: a pure mapping from a decoded event to a response, with every piece of I/O
 /// reached through the dependencies it was built with.
+///
+/// A function names the codecs for its event and output (`eventDecoder`, `outputEncoder`): the one
+/// path that reads its payload and writes its response on every invocation.
 public protocol LambdaFunction: Sendable {
-    associatedtype Event: Decodable & Sendable
-    associatedtype Output: Encodable & Sendable
+    associatedtype Event: Sendable
+    associatedtype Output: Sendable
+    associatedtype EventDecoder: LambdaEventDecoder where EventDecoder.Event == Event
+    associatedtype OutputEncoder: LambdaOutputEncoder where OutputEncoder.Output == Output
+
+    static var eventDecoder: EventDecoder { get }
+    static var outputEncoder: OutputEncoder { get }
 
     func handle(_ event: Event, context: InvocationContext) async throws -> Output
-
-    /// Reads an invocation payload as the event. The default goes through `JSONDecoder`; events that
-    /// are `JSONValueDecodable` are read by hand, which costs a fraction of it on every invocation,
-    /// and those that are also `JSONReadable` straight from the bytes, without the tree.
-    static func decodeEvent(_ payload: [UInt8]) throws -> Event
-
-    /// Writes a response as the payload Lambda returns: by hand for `JSONValueEncodable` outputs,
-    /// through `JSONCoding.encoder` otherwise (the same bytes either way).
-    static func encodeOutput(_ output: Output) throws -> [UInt8]
 }
 
 extension LambdaFunction {
+    /// Reads an invocation payload as the event, with `eventDecoder`.
     public static func decodeEvent(_ payload: [UInt8]) throws -> Event {
-        try JSONDecoder().decode(Event.self, from: Data(payload))
+        try eventDecoder.decode(payload)
     }
 
+    /// Writes a response as the payload Lambda returns, with `outputEncoder`.
     public static func encodeOutput(_ output: Output) throws -> [UInt8] {
-        Array(try JSONCoding.encoder.encode(output))
+        try outputEncoder.encode(output)
     }
 }
 
-extension LambdaFunction where Event: JSONValueDecodable {
-    public static func decodeEvent(_ payload: [UInt8]) throws -> Event {
-        try Event(jsonBytes: payload)
-    }
-}
+/// Reads an event straight from the bytes with `JSONReader`; a document the reader declines is
+/// decoded through the `JSONValue` tree, which gives the same value or a `JSONValueDecodingError`
+/// naming the field. The envelopes' path: no `JSONDecoder`, and no tree for the events the
+/// functions accept, which are decoded on every invocation.
+public struct JSONReaderEventDecoder<Event: JSONBytesDecodable>: LambdaEventDecoder {
+    public init() {}
 
-extension LambdaFunction where Event: JSONBytesDecodable {
-    public static func decodeEvent(_ payload: [UInt8]) throws -> Event {
+    public func decode(_ payload: [UInt8]) throws -> Event {
         try Event(readingJSON: payload)
     }
 }
 
-extension LambdaFunction where Output: JSONValueEncodable {
-    public static func encodeOutput(_ output: Output) throws -> [UInt8] {
-        output.jsonValue.jsonBytes
-    }
-}
+/// Writes an output with its direct byte writer: the bytes `JSONCoding.encoder` writes for it,
+/// without building a tree of dictionaries first.
+public struct JSONBytesOutputEncoder<Output: JSONBytesEncodable>: LambdaOutputEncoder {
+    public init() {}
 
-extension LambdaFunction where Output: JSONBytesEncodable {
-    public static func encodeOutput(_ output: Output) throws -> [UInt8] {
+    public func encode(_ output: Output) throws -> [UInt8] {
         output.jsonBytes
     }
 }

@@ -50,8 +50,8 @@ struct AdminOptions: ParsableArguments {
     /// exits 1.
     func send(_ request: AdminRequest) async throws {
         let template = try templateOptions.load()
-        guard let function = template.functions.values.first(where: { $0.name == .admin }) else {
-            throw ValidationError("\(templateOptions.template) declares no function with Handler admin")
+        guard let function = template.functions.values.first(where: { $0.builtIn == .admin }) else {
+            throw ValidationError("\(templateOptions.path) declares no function with Handler admin")
         }
         let environment = try LocalAdminSecret.environment(ProcessInfo.processInfo.environment, statePath: state)
         let store = try await self.store.open(statePath: state, environment: environment)

@@ -13,6 +13,8 @@ struct LambdaDefinition: Sendable {
     var environment: [String: String]
     var timeout: TimeInterval
     var memorySize: Int
+    /// The runtime process's current directory (a function's code folder, `LAMBDA_TASK_ROOT`).
+    var workingDirectory: String?
 }
 
 /// Runs functions in real runtime processes through the Runtime API, as Lambda does: a warm sandbox
@@ -96,6 +98,9 @@ actor LambdaPool {
         // A cold invocation's wait for the runtime to reach `/next` is Init Duration, not Duration, as in Lambda.
         let initMilliseconds = release(sandbox, function: definition.name) ? await sandbox.initDuration.map(Self.milliseconds) : nil
         let milliseconds = max(0, elapsed - (initMilliseconds ?? 0))
+        if retiring.remove(ObjectIdentifier(sandbox)) != nil {
+            await sandbox.terminate(failing: Self.failure("Runtime.Reloaded", "the function's code changed", requestId: requestId))
+        }
         log("END RequestId: \(requestId)")
         var report = "REPORT RequestId: \(requestId)\tDuration: \(String(format: "%.2f", milliseconds)) ms\tBilled Duration: \(Int(milliseconds.rounded(.up))) ms\tMemory Size: \(definition.memorySize) MB"
         if let initMilliseconds { report += "\tInit Duration: \(String(format: "%.2f", initMilliseconds)) ms" }
@@ -111,7 +116,7 @@ actor LambdaPool {
             slots[name]?[index].busy = true
             return slot.sandbox
         }
-        for slot in slots[name] ?? [] where slot.dead { slot.server.cancel() }
+        for slot in slots[name] ?? [] where slot.dead { Self.stopServerOnceExited(slot) }
         slots[name]?.removeAll { $0.dead }
         guard (slots[name]?.count ?? 0) + starting[name, default: 0] < maxSandboxesPerFunction else {
             throw ConcurrencyLimitExceeded(function: name, limit: maxSandboxesPerFunction)
@@ -139,6 +144,37 @@ actor LambdaPool {
 
     private var starting: [String: Int] = [:]
     private var coldStarts: Set<ObjectIdentifier> = []
+    /// Busy sandboxes to stop once their invocation ends (`recycle`).
+    private var retiring: Set<ObjectIdentifier> = []
+
+    /// Retires the warm sandboxes of the functions named (every function when nil), so that the
+    /// next invocation starts the code as it is now: idle sandboxes stop at once, busy ones once
+    /// their invocation has answered. Nothing in flight is cut off.
+    func recycle(_ functions: Set<String>? = nil) async {
+        var idle: [Slot] = []
+        for (name, list) in slots where functions?.contains(name) ?? true {
+            for (index, slot) in list.enumerated() where !slot.dead {
+                slots[name]?[index].dead = true
+                if slot.busy { retiring.insert(ObjectIdentifier(slot.sandbox)) } else { idle.append(slot) }
+            }
+        }
+        for slot in idle {
+            await slot.sandbox.terminate(failing: Self.failure("Runtime.Reloaded", "the function's code changed", requestId: "-"))
+            Self.stopServerOnceExited(slot)
+        }
+    }
+
+    /// Stops a sandbox's Runtime API once its process has exited (at most 5 s later): cancelling
+    /// the server while the runtime still holds a request open would cut a response mid-write.
+    private static func stopServerOnceExited(_ slot: Slot) {
+        Task {
+            let deadline = ContinuousClock.now + .seconds(5)
+            while await !slot.sandbox.processExited, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            slot.server.cancel()
+        }
+    }
 
     /// Starts a Runtime API for a new sandbox on a free loopback port, under a secret path, then its
     /// runtime process, the only one told the path (`AWS_LAMBDA_RUNTIME_API=127.0.0.1:PORT/SECRET`;
@@ -165,6 +201,7 @@ actor LambdaPool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: definition.command[0])
         process.arguments = Array(definition.command.dropFirst())
+        if let workingDirectory = definition.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         var environment = definition.environment
         environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(port)/\(secret)"
         environment["AWS_LAMBDA_FUNCTION_NAME"] = definition.name
@@ -205,6 +242,22 @@ actor LambdaPool {
     }
 }
 
+extension LambdaPool {
+    /// Runs one invocation and returns the function's response, or throws what Lambda's invoke
+    /// would report: `FunctionThrottled`, or the function's error as an `InvocationError`.
+    func invoke(_ definition: LambdaDefinition, payload: [UInt8], requestId: String) async throws -> [UInt8] {
+        switch await run(definition, payload: payload, requestId: requestId) {
+        case .response(let bytes):
+            return bytes
+        case .throttled:
+            throw FunctionThrottled(function: definition.name)
+        case .error(let type, let document):
+            let message = (try? JSONValue(parsing: document))?["errorMessage"]?.stringValue
+            throw InvocationError(errorType: type, errorMessage: message ?? String(decoding: document, as: UTF8.self))
+        }
+    }
+}
+
 /// An invocation Lambda would have throttled: the invoke API answers it 429 `TooManyRequestsException`.
 struct FunctionThrottled: Error, CustomStringConvertible {
     var function: String
@@ -221,21 +274,13 @@ struct BootstrapInvoker: FunctionInvoker {
     func definition(for function: Template.Function) -> LambdaDefinition {
         var environment = LocalEnvironment.merged(template: function.environment, process: self.environment)
         environment.merge(self.environment.filter { Self.passedThrough.contains($0.key) }) { $1 }
-        environment["_HANDLER"] = function.name.rawValue
+        environment["_HANDLER"] = function.handler
         return LambdaDefinition(name: function.logicalId, command: [bootstrapPath], environment: environment,
                                 timeout: function.timeout, memorySize: function.memorySize)
     }
 
     func invoke(_ function: Template.Function, payload: [UInt8], requestId: String) async throws -> [UInt8] {
-        switch await pool.run(definition(for: function), payload: payload, requestId: requestId) {
-        case .response(let bytes):
-            return bytes
-        case .throttled:
-            throw FunctionThrottled(function: function.logicalId)
-        case .error(let type, let document):
-            let message = (try? JSONValue(parsing: document))?["errorMessage"]?.stringValue
-            throw InvocationError(errorType: type, errorMessage: message ?? String(decoding: document, as: UTF8.self))
-        }
+        try await pool.invoke(definition(for: function), payload: payload, requestId: requestId)
     }
 
     /// Settings of the local runtime itself that every runtime process inherits: where state is, how

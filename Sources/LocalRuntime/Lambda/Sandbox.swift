@@ -128,6 +128,9 @@ actor Sandbox {
     }
 
     var isRunning: Bool { !isDead && (process?.isRunning ?? false) }
+
+    /// Whether the runtime process has exited (or never started): its Runtime API connections are closed.
+    var processExited: Bool { !(process?.isRunning ?? false) }
 }
 
 /// The Runtime API (2018-06-01) of one sandbox, on its own loopback port under a secret path.

@@ -1,4 +1,5 @@
 import Foundation
+import Handlers
 import Synchronization
 import WSCore
 
@@ -24,6 +25,8 @@ struct LiveConnection: Sendable {
     let connectedAt: Date
     let sourceIp: String
     let userAgent: String?
+    /// The `$connect` authorizer's context, in `requestContext.authorizer` of every event.
+    var authorizer: [String: JSONValue]? = nil
 }
 
 /// The stage's open connections. The single place that knows whether a connection is open, so that

@@ -38,6 +38,8 @@ final class EventRecorder: Sendable {
     private struct Fixture: Sendable {
         var name: String
         var payload: [UInt8]
+        /// What the invocation answered, written as the fixture's `.expected.json`.
+        var expectation: JSONValue?
     }
 
     private struct Counters {
@@ -53,11 +55,14 @@ final class EventRecorder: Sendable {
     /// Bytes in the directory, counted by the writer only.
     private let existingBytes: Int
     private let log: @Sendable (String) -> Void
+    /// Makes the stage's admin tokens replayable (see `AdminTokenResigner`); nil redacts them too.
+    private let resigner: AdminTokenResigner?
 
     /// Creates `directory` (0700) unless it exists; numbering continues after the fixtures already there.
-    init(directory: String, maxBytes: Int = EventRecorder.defaultMaxBytes, queueCapacity: Int = 1024,
+    init(directory: String, maxBytes: Int = EventRecorder.defaultMaxBytes, queueCapacity: Int = 1024, resigner: AdminTokenResigner? = nil,
          log: @escaping @Sendable (String) -> Void = { StageLog.write($0) }) throws {
         self.directory = directory
+        self.resigner = resigner
         self.maxBytes = maxBytes
         self.log = log
         if mkdir(directory, 0o700) != 0, errno != EEXIST {
@@ -74,13 +79,14 @@ final class EventRecorder: Sendable {
         (queue, continuation) = AsyncStream<Fixture>.makeStream(bufferingPolicy: .bufferingOldest(queueCapacity))
     }
 
-    /// Queues `payload` as the next fixture; returns at once whether or not the writer keeps up.
-    func record(_ payload: [UInt8], function: String) {
+    /// Queues `payload` as the next fixture, with what the invocation answered (`RecordedExpectation`)
+    /// as its expectation; returns at once whether or not the writer keeps up.
+    func record(_ payload: [UInt8], function: String, expectation: JSONValue? = nil) {
         let name = counters.withLock { counters in
             defer { counters.next += 1 }
             return String(format: "%04d-%@.json", counters.next, function)
         }
-        if case .dropped = continuation.yield(Fixture(name: name, payload: payload)) {
+        if case .dropped = continuation.yield(Fixture(name: name, payload: payload, expectation: expectation)) {
             let dropped = counters.withLock { counters in
                 counters.dropped += 1
                 return counters.dropped
@@ -98,8 +104,9 @@ final class EventRecorder: Sendable {
         var capReached = false
         for await fixture in queue {
             guard !capReached else { continue }
-            let bytes = Self.redactingCredentials(fixture.payload)
-            guard written + bytes.count <= maxBytes else {
+            let bytes = Self.redactingCredentials(fixture.payload, resigner: resigner)
+            let expected = fixture.expectation.map { Array(JSONCoding.string($0).utf8) } ?? []
+            guard written + bytes.count + expected.count <= maxBytes else {
                 capReached = true
                 log("record: \(directory) reached its cap of \(maxBytes) bytes (--record-max-bytes); no further events are recorded")
                 continue
@@ -107,14 +114,18 @@ final class EventRecorder: Sendable {
             let path = "\(directory)/\(fixture.name)"
             let failure: String?
             do {
-                failure = try await NIOThreadPool.singleton.runIfActive { Self.writeOwnerOnly(bytes, to: path) }
+                failure = try await NIOThreadPool.singleton.runIfActive {
+                    // The expectation first: a fixture is never seen without the expectation it was recorded with.
+                    let expectationPath = String(path.dropLast(".json".count)) + ".expected.json"
+                    return (expected.isEmpty ? nil : Self.writeOwnerOnly(expected, to: expectationPath)) ?? Self.writeOwnerOnly(bytes, to: path)
+                }
             } catch {
                 failure = "\(error)"
             }
             if let failure {
                 log("record: could not write \(path): \(failure)")
             } else {
-                written += bytes.count
+                written += bytes.count + expected.count
             }
         }
     }
@@ -146,10 +157,21 @@ final class EventRecorder: Sendable {
     // MARK: Redaction
 
     /// The event with credentials' values replaced; bytes that are not a JSON object are kept as they are.
-    static func redactingCredentials(_ payload: [UInt8]) -> [UInt8] {
+    /// An `Authorization` value `resigner` can sign again is kept, re-signed, instead of redacted.
+    static func redactingCredentials(_ payload: [UInt8], resigner: AdminTokenResigner? = nil) -> [UInt8] {
         guard case .object(var event)? = try? JSONValue(parsing: payload) else { return payload }
         for key in ["headers", "multiValueHeaders"] {
-            if case .object(let headers)? = event[key] { event[key] = .object(redacted(headers, names: credentialHeaders)) }
+            guard case .object(let headers)? = event[key] else { continue }
+            var kept = redacted(headers, names: credentialHeaders)
+            for (name, value) in headers where name.lowercased() == "authorization" {
+                if let text = value.stringValue, let resigned = resigner?.resign(authorization: text) {
+                    kept[name] = .string(resigned)
+                } else if let values = value.arrayValue, case let resigned = values.compactMap({ $0.stringValue.flatMap { resigner?.resign(authorization: $0) } }),
+                          resigned.count == values.count, !values.isEmpty {
+                    kept[name] = .array(resigned.map(JSONValue.string))
+                }
+            }
+            event[key] = .object(kept)
         }
         for key in ["queryStringParameters", "multiValueQueryStringParameters"] {
             if case .object(let parameters)? = event[key] { event[key] = .object(redacted(parameters, names: credentialParameters)) }

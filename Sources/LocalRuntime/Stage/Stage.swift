@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import WSCore
 import NIOCore
+import NIOSSL
 import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
@@ -33,6 +34,25 @@ struct StageSettings: Sendable {
     var maxConnections = 1024
     /// Host names `/_dev/*` and `@connections` answer besides localhost, 127.0.0.1, [::1] and `host`.
     var allowedHosts: [String] = []
+    /// TLS on the same port (`TLSSniffer`), or nil for plain text only.
+    var tls: StageTLS?
+    /// The keys JWT authorizers check tokens with (`--jwks`).
+    var jwks: JSONWebKeySet?
+}
+
+/// The stage's TLS: the context serving the local authority's certificate, and that authority's
+/// certificate file, which the start-up lines tell clients to trust.
+struct StageTLS: Sendable {
+    var context: NIOSSLContext
+    var caCertificate: String
+
+    init(_ authority: LocalCertificateAuthority) throws {
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(authority.serverCertificate).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: authority.serverKey, format: .pem)))
+        context = try NIOSSLContext(configuration: configuration)
+        caCertificate = authority.caCertificate
+    }
 }
 
 /// The request context of the stage's HTTP side: it keeps the channel, for the client address and
@@ -76,7 +96,7 @@ final class Stage: Sendable {
          registry: ConnectionRegistry = ConnectionRegistry(), metrics: StageMetrics? = nil, openAPI: OpenAPIDocument = .absent,
          widgetGreeting: @escaping @Sendable (String) async -> String? = { _ in nil }) {
         self.template = template
-        self.metrics = metrics ?? StageMetrics(functions: template.functions.values.map(\.name))
+        self.metrics = metrics ?? StageMetrics(functions: template.functions.values.compactMap(\.builtIn))
         self.openAPI = openAPI
         self.widgetGreeting = widgetGreeting
         self.registry = registry
@@ -109,12 +129,14 @@ final class Stage: Sendable {
     /// Invokes `function` with `payload`, records and logs it; nil when the invocation failed.
     func invoke(_ function: Template.Function, payload: [UInt8], route: String, id: String,
                 lambdaRequestId: String = AWSIdentifiers.lambdaRequestId()) async -> JSONValue? {
-        recorder?.record(payload, function: function.name.rawValue)
         let started = ContinuousClock.now
         var status = "error"
         var responseBytes: [UInt8]?
+        var errorType: String?
         defer {
-            let record = InvocationRecord(function: function.name.rawValue, route: route, id: id, status: status,
+            recorder?.record(payload, function: function.displayName, expectation: RecordedExpectation.document(
+                response: responseBytes.flatMap { try? JSONValue(parsing: $0) }, errorType: errorType))
+            let record = InvocationRecord(function: function.displayName, route: route, id: id, status: status,
                                           milliseconds: Milliseconds.since(started),
                                           event: ConsoleBody.kept(payload), response: responseBytes.map(ConsoleBody.kept))
             StageLog.write(record.line)
@@ -128,10 +150,12 @@ final class Stage: Sendable {
             return response
         } catch let error as InvocationError {
             status = "error \(error.errorType)"
+            errorType = error.errorType
             StageLog.write("  \(error.errorType): \(error.errorMessage)")
             return nil
         } catch {
             status = "error"
+            errorType = String(describing: type(of: error))
             StageLog.write("  invocation failed: \(error)")
             return nil
         }
@@ -162,16 +186,28 @@ final class Stage: Sendable {
             query[item.name] = item.value ?? ""
             multiValueQuery[item.name, default: []].append(item.value ?? "")
         }
-        let accepted = AcceptedHandshake(connectionId: connectionId, connectedAt: now, sourceIp: request.sourceIp, userAgent: userAgent)
+        var accepted = AcceptedHandshake(connectionId: connectionId, connectedAt: now, sourceIp: request.sourceIp, userAgent: userAgent)
         guard let route = template.webSocketRoute("$connect"), let function = template.functions[route.function] else {
             return .accept(accepted)
         }
-        let event = WebSocketEvent(
+        var event = WebSocketEvent(
             requestContext: context(route: "$connect", type: .connect, connectionId: connectionId, at: now, connectedAt: now,
                                     sourceIp: request.sourceIp, userAgent: userAgent),
             headers: headers, multiValueHeaders: multiValueHeaders,
             queryStringParameters: query.isEmpty ? nil : query,
             multiValueQueryStringParameters: multiValueQuery.isEmpty ? nil : multiValueQuery)
+        if let authorizer = route.authorizer.flatMap({ template.authorizers[$0] }) {
+            switch await authorize(authorizer, request: event.jsonValue, headers: headers, query: query,
+                                   resourceArn: executeAPIArn(stage: stageName, route: "$connect"), id: connectionId) {
+            case .refuse(let status, let body):
+                return .refuse(HandshakeRefusal(status: status, body: body))
+            case .allow(let context, let principalId):
+                var authorizerContext = context
+                if let principalId { authorizerContext["principalId"] = .string(principalId) }
+                accepted.authorizer = authorizerContext
+                event.requestContext.authorizer = authorizerContext
+            }
+        }
         guard let response = await invoke(function, payload: event.jsonBytes, route: "$connect", id: connectionId) else {
             return .refuse(HandshakeRefusal(status: 500, body: #"{"message":"Internal server error"}"#))
         }
@@ -192,7 +228,7 @@ final class Stage: Sendable {
     /// connection holds nothing per message it has sent.
     func serve(_ accepted: AcceptedHandshake, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         let connection = LiveConnection(id: accepted.connectionId, outbound: outbound, connectedAt: accepted.connectedAt,
-                                        sourceIp: accepted.sourceIp, userAgent: accepted.userAgent)
+                                        sourceIp: accepted.sourceIp, userAgent: accepted.userAgent, authorizer: accepted.authorizer)
         registry.add(connection)
         // Messages are read one at a time, so the loop can own the generator their ids come from.
         var idGenerator = SplitMix64()
@@ -233,7 +269,7 @@ final class Stage: Sendable {
         guard case .some(let serverCause) = registry.remove(accepted.connectionId) else { return }
         let clientCause = code.map { DisconnectCause(statusCode: $0, reason: reason ?? "") } ?? .connectionLost
         let connection = LiveConnection(id: accepted.connectionId, outbound: nil, connectedAt: accepted.connectedAt,
-                                        sourceIp: accepted.sourceIp, userAgent: accepted.userAgent)
+                                        sourceIp: accepted.sourceIp, userAgent: accepted.userAgent, authorizer: accepted.authorizer)
         await disconnect(connection, cause: serverCause ?? clientCause)
     }
 
@@ -264,6 +300,7 @@ final class Stage: Sendable {
         var context = context(route: route.routeKey, type: .message, connectionId: connection.id, requestId: requestId, at: Date(),
                               connectedAt: connection.connectedAt, sourceIp: connection.sourceIp, userAgent: connection.userAgent)
         context.messageId = ids.messageId
+        context.authorizer = connection.authorizer
         let event = WebSocketEvent(requestContext: context, body: body, isBase64Encoded: isBase64Encoded)
         let response = await invoke(function, payload: event.jsonBytes, route: route.routeKey, id: connection.id,
                                     lambdaRequestId: ids.lambdaRequestId)
@@ -283,6 +320,7 @@ final class Stage: Sendable {
                               connectedAt: connection.connectedAt, sourceIp: connection.sourceIp, userAgent: connection.userAgent)
         context.disconnectStatusCode = cause.statusCode
         context.disconnectReason = cause.reason
+        context.authorizer = connection.authorizer
         let event = WebSocketEvent(requestContext: context, headers: ["Host": domainName, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""],
                                    multiValueHeaders: ["Host": [domainName], "x-api-key": [""], "X-Forwarded-For": [""], "x-restapi": [""]])
         _ = await invoke(function, payload: event.jsonBytes, route: "$disconnect", id: connection.id)
@@ -291,8 +329,16 @@ final class Stage: Sendable {
     private func context(route: String, type: WebSocketEvent.EventType, connectionId: String,
                          requestId: String = AWSIdentifiers.requestId(), at date: Date, connectedAt: Date,
                          sourceIp: String, userAgent: String?) -> WebSocketEvent.RequestContext {
+        Self.webSocketContext(route: route, type: type, connectionId: connectionId, requestId: requestId, at: date, connectedAt: connectedAt,
+                              sourceIp: sourceIp, userAgent: userAgent, domainName: domainName, stage: stageName)
+    }
+
+    /// A WebSocket event's `requestContext` as API Gateway fills it (the stage's, or `local-runtime event`'s).
+    static func webSocketContext(route: String, type: WebSocketEvent.EventType, connectionId: String, requestId: String, at date: Date,
+                                 connectedAt: Date, sourceIp: String, userAgent: String?, domainName: String,
+                                 stage: String) -> WebSocketEvent.RequestContext {
         WebSocketEvent.RequestContext(
-            routeKey: route, eventType: type, connectionId: connectionId, domainName: domainName, stage: stageName,
+            routeKey: route, eventType: type, connectionId: connectionId, domainName: domainName, stage: stage,
             apiId: "local", requestId: requestId, extendedRequestId: requestId,
             requestTime: AWSIdentifiers.requestTime(date), requestTimeEpoch: AWSIdentifiers.epochMillis(date),
             connectedAt: AWSIdentifiers.epochMillis(connectedAt),

@@ -1,4 +1,5 @@
 import Foundation
+import Handlers
 import HTTPTypes
 import HummingbirdCore
 import Logging
@@ -38,6 +39,9 @@ struct StageChannel: HTTPChannelHandler {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let settings = stage.settings
+            if let tls = settings.tls {
+                try channel.pipeline.syncOperations.addHandler(TLSSniffer(context: tls.context), name: TLSSniffer.name)
+            }
             try channel.pipeline.syncOperations.addHandler(
                 HeaderReadDeadline(timeout: .nanoseconds(Int64(settings.headerReadTimeout * 1e9))), name: HeaderReadDeadline.name)
             let decision = NIOLoopBoundBox<HandshakeDecision?>(nil, eventLoop: channel.eventLoop)
@@ -166,6 +170,8 @@ struct AcceptedHandshake: Sendable {
     var connectedAt: Date
     var sourceIp: String
     var userAgent: String?
+    /// What the `$connect` authorizer allowed the connection with: every later event carries it.
+    var authorizer: [String: JSONValue]? = nil
 }
 
 struct HandshakeRefusal: Sendable {

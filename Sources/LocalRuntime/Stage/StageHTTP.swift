@@ -138,41 +138,31 @@ extension Stage {
         } catch {
             return Self.json(413, ["message": "Request Entity Too Large"])
         }
-        let bytes = Array(buffer.readableBytesView)
-        let text = String(validating: bytes, as: UTF8.self)
-        var headers: [String: String] = [:]
-        var cookies: [String] = []
-        for field in request.headers {
-            let name = field.name.canonicalName.lowercased()
-            if name == "cookie" {
-                cookies += field.value.split(separator: ";").map { $0.trimmed() }
-                continue
+        let incoming = HTTPEventRequest(
+            route: route, method: method, path: path, rawQuery: request.uri.query ?? "",
+            headerFields: request.headers.map { ($0.name.rawName, $0.value) },
+            queryItems: request.uri.queryParameters.map { (String($0.key), String($0.value)) }, pathParameters: pathParameters,
+            body: Array(buffer.readableBytesView), sourceIp: Self.ip(of: context.channel), domainName: domainName,
+            requestId: AWSIdentifiers.requestId(), now: Date())
+        let (headers, query, routeKey, requestId) = (incoming.headers, incoming.query, incoming.routeKey, incoming.requestId)
+        var event = incoming.event
+        if let authorizer = route.authorizer.flatMap({ template.authorizers[$0] }) {
+            switch await authorize(authorizer, request: event, headers: headers, query: query,
+                                   resourceArn: executeAPIArn(stage: "$default", route: "\(method)\(path)"), id: requestId) {
+            case .refuse(let status, let body):
+                return Self.response(status: status, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+            case .allow(let context, let principalId):
+                // Payload 2.0 nests a Lambda authorizer's context under `lambda`; 1.0 flattens it beside `principalId`.
+                var flat = context
+                if let principalId { flat["principalId"] = .string(principalId) }
+                let nested: JSONValue = authorizer.jwt == nil ? .object(["lambda": .object(context)]) : .object(context)
+                event = event.settingRequestContext("authorizer", route.payload == .httpAPI ? nested : .object(flat))
             }
-            headers[name] = headers[name].map { "\($0),\(field.value)" } ?? field.value
         }
-        var query: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters {
-            let key = String(name)
-            query[key] = query[key].map { "\($0),\(value)" } ?? String(value)
-        }
-        let now = Date()
-        let sourceIp = Self.ip(of: context.channel)
-        let routeKey = "\(route.method) \(route.path)"
-        let requestId = AWSIdentifiers.requestId()
-        let event = APIGatewayV2Request(
-            routeKey: routeKey, rawPath: path, rawQueryString: request.uri.query ?? "", cookies: cookies.isEmpty ? nil : cookies,
-            headers: headers, queryStringParameters: query.isEmpty ? nil : query,
-            pathParameters: pathParameters.isEmpty ? nil : pathParameters,
-            requestContext: .init(accountId: "000000000000", apiId: "local", domainName: domainName, domainPrefix: "local",
-                                  http: .init(method: method, path: path, protocol: "HTTP/1.1", sourceIp: sourceIp,
-                                              userAgent: headers["user-agent"]),
-                                  requestId: requestId, routeKey: routeKey, stage: "$default",
-                                  time: AWSIdentifiers.requestTime(now), timeEpoch: AWSIdentifiers.epochMillis(now)),
-            body: bytes.isEmpty ? nil : (text ?? Data(bytes).base64EncodedString()),
-            isBase64Encoded: !bytes.isEmpty && text == nil)
-        guard let response = await invoke(function, payload: event.jsonValue.jsonBytes, route: routeKey, id: requestId) else {
-            return Self.json(500, ["message": "Internal Server Error"])
-        }
+        let failure = Self.json(route.payload.failureStatus, ["message": route.payload.failureMessage])
+        guard let response = await invoke(function, payload: event.jsonBytes, route: routeKey, id: requestId) else { return failure }
+        // Payload 1.0 takes only the structured result: anything else is a malformed response.
+        if route.payload != .httpAPI, response["statusCode"]?.intValue == nil { return failure }
         return Self.proxyResponse(response)
     }
 

@@ -1,0 +1,90 @@
+import Handlers
+
+/// What a Lambda authorizer decided, as API Gateway turns it into an answer: the request goes on
+/// with the authorizer's context, or is refused with API Gateway's status and body.
+enum AuthorizerDecision: Sendable, Equatable {
+    /// Allowed: the `context` object the authorizer returned, and its `principalId` if any.
+    case allow(context: [String: JSONValue], principalId: String?)
+    case refuse(status: Int, body: String)
+
+    /// A required identity source is missing or empty: the authorizer is not even called.
+    static let unauthorized = AuthorizerDecision.refuse(status: 401, body: #"{"message":"Unauthorized"}"#)
+    /// The authorizer denied (a Deny policy, or `isAuthorized: false`).
+    static let forbidden = AuthorizerDecision.refuse(status: 403, body: #"{"message":"Forbidden"}"#)
+    /// The authorizer failed (an error, a timeout, or a response that is neither a policy nor a simple response).
+    static let failed = AuthorizerDecision.refuse(status: 500, body: #"{"message":"Internal Server Error"}"#)
+}
+
+/// The pure parts of running a Lambda authorizer: reading its identity sources from a request and
+/// its answer into a decision. The stage does the invoking (`Stage.authorize`).
+enum LambdaAuthorizer {
+    /// The identity sources' values in order, or nil when one is missing or empty (API Gateway's 401).
+    /// Header names match case-insensitively, query-string names exactly.
+    static func identity(_ authorizer: Template.Authorizer, headers: [String: String], query: [String: String]) -> [String]? {
+        var values: [String] = []
+        for source in authorizer.identitySources {
+            let value: String?
+            switch source {
+            case .header(let name): value = headers.first { $0.key.lowercased() == name.lowercased() }?.value
+            case .queryString(let name): value = query[name]
+            }
+            guard let value, !value.isEmpty else { return nil }
+            values.append(value)
+        }
+        return values
+    }
+
+    /// The decision an authorizer's response makes for a request on `resourceArn`: a simple
+    /// response (`isAuthorized`) when the authorizer is set up for them, else an IAM policy that
+    /// allows it (some `Allow` statement's resource matches and no `Deny` statement's does).
+    static func decision(_ response: JSONValue?, authorizer: Template.Authorizer, resourceArn: String) -> AuthorizerDecision {
+        guard let response, case .object = response else { return .failed }
+        let context: [String: JSONValue]
+        switch response["context"] {
+        case .object(let object)?: context = object
+        case nil, .null?: context = [:]
+        default: return .failed
+        }
+        if authorizer.simpleResponses {
+            guard case .bool(let authorized)? = response["isAuthorized"] else { return .failed }
+            return authorized ? .allow(context: context, principalId: nil) : .forbidden
+        }
+        guard let document = response["policyDocument"], let statements = document["Statement"] else { return .failed }
+        let list = statements.arrayValue ?? [statements]
+        var allowed = false
+        for statement in list {
+            let resources = statement["Resource"].map { $0.arrayValue ?? [$0] }?.compactMap(\.stringValue) ?? []
+            guard resources.contains(where: { matches(pattern: $0, resourceArn) }) else { continue }
+            switch statement["Effect"]?.stringValue?.lowercased() {
+            case "deny": return .forbidden
+            case "allow": allowed = true
+            default: continue
+            }
+        }
+        return allowed ? .allow(context: context, principalId: response["principalId"]?.stringValue) : .forbidden
+    }
+
+    /// IAM's resource matching: `*` any run of characters, `?` one character, everything else literal.
+    static func matches(pattern: String, _ text: String) -> Bool {
+        let pattern = Array(pattern), text = Array(text)
+        var p = 0, t = 0, star = -1, mark = 0
+        while t < text.count {
+            if p < pattern.count, pattern[p] == "?" || pattern[p] == text[t] {
+                p += 1
+                t += 1
+            } else if p < pattern.count, pattern[p] == "*" {
+                star = p
+                mark = t
+                p += 1
+            } else if star >= 0 {
+                p = star + 1
+                mark += 1
+                t = mark
+            } else {
+                return false
+            }
+        }
+        while p < pattern.count, pattern[p] == "*" { p += 1 }
+        return p == pattern.count
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Handlers
+import Testing
+@testable import LocalRuntime
+
+@Suite("Lambda authorizer answers, decided as API Gateway decides them")
+struct LambdaAuthorizerTests {
+    static let arn = "arn:aws:execute-api:us-east-1:123456789012:local/dev/$connect"
+    static let policy = Template.Authorizer(logicalId: "A", function: "F", identitySources: [.header("Auth"), .queryString("token")],
+                                            simpleResponses: false, payloadFormatVersion: "1.0")
+
+    func answer(_ json: String, simple: Bool = false) throws -> AuthorizerDecision {
+        var authorizer = Self.policy
+        authorizer.simpleResponses = simple
+        return LambdaAuthorizer.decision(try JSONValue(parsing: Data(json.utf8)), authorizer: authorizer, resourceArn: Self.arn)
+    }
+
+    @Test("every identity source must be present and non-empty; header names match in any case")
+    func identity() {
+        #expect(LambdaAuthorizer.identity(Self.policy, headers: ["auth": "a"], query: ["token": "t"]) == ["a", "t"])
+        #expect(LambdaAuthorizer.identity(Self.policy, headers: ["Auth": "a"], query: [:]) == nil)
+        #expect(LambdaAuthorizer.identity(Self.policy, headers: ["Auth": ""], query: ["token": "t"]) == nil)
+    }
+
+    @Test("an Allow statement whose resource matches allows, with the context and principal")
+    func allow() throws {
+        #expect(try answer(#"{"principalId":"u","policyDocument":{"Statement":[{"Effect":"Allow","Resource":"arn:aws:execute-api:*:*:local/dev/*"}]},"context":{"k":"v"}}"#)
+                == .allow(context: ["k": .string("v")], principalId: "u"))
+    }
+
+    @Test("a matching Deny wins over an Allow; an Allow of another resource is no Allow")
+    func deny() throws {
+        #expect(try answer(#"{"policyDocument":{"Statement":[{"Effect":"Allow","Resource":"*"},{"Effect":"Deny","Resource":"*"}]}}"#) == .forbidden)
+        #expect(try answer(#"{"policyDocument":{"Statement":{"Effect":"Allow","Resource":"arn:aws:execute-api:*:*:other/*"}}}"#) == .forbidden)
+    }
+
+    @Test("a response that is neither a policy nor, for simple authorizers, isAuthorized is a failure")
+    func malformed() throws {
+        #expect(try answer(#"{"isAuthorized":true}"#) == .failed)
+        #expect(try answer(#"{"policyDocument":{}}"#, simple: true) == .failed)
+        #expect(LambdaAuthorizer.decision(nil, authorizer: Self.policy, resourceArn: Self.arn) == .failed)
+    }
+
+    @Test("simple responses allow or forbid by isAuthorized")
+    func simple() throws {
+        #expect(try answer(#"{"isAuthorized":true,"context":{"u":1}}"#, simple: true) == .allow(context: ["u": .number(1)], principalId: nil))
+        #expect(try answer(#"{"isAuthorized":false}"#, simple: true) == .forbidden)
+    }
+
+    @Test("resource patterns: * spans any run of characters, ? one")
+    func patterns() {
+        #expect(LambdaAuthorizer.matches(pattern: "arn:*:local/*/GET/*", "arn:aws:local/$default/GET/items/1"))
+        #expect(LambdaAuthorizer.matches(pattern: "a?c", "abc"))
+        #expect(!LambdaAuthorizer.matches(pattern: "arn:*:local/dev/POST/*", "arn:aws:local/dev/GET/x"))
+    }
+}

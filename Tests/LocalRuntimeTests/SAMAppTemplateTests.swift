@@ -1,0 +1,120 @@
+import Foundation
+import Handlers
+import Testing
+@testable import LocalRuntime
+
+@Suite("templates of other SAM apps: functions, routes and stages read through intrinsics")
+struct SAMAppTemplateTests {
+    static let examples = TemplateTests.root.appendingPathComponent("examples")
+
+    @Test("the Python chat's routes reach its functions through Fn::Sub integration URIs")
+    func pythonChatRoutes() throws {
+        let template = try Template.load(path: Self.examples.appendingPathComponent("python-websocket-chat/template.yaml").path)
+        #expect(template.stageName == "dev")
+        #expect(template.webSocketRoute("$connect")?.function == "OnConnectFunction")
+        #expect(template.webSocketRoute("sendmessage")?.function == "SendMessageFunction")
+        let function = try #require(template.functions["SendMessageFunction"])
+        #expect(function.builtIn == nil)
+        #expect(function.runtime == "python3.12" && function.handler == "sendmessage.handler")
+        #expect(function.codeUri == Self.examples.appendingPathComponent("python-websocket-chat/src").standardizedFileURL.path)
+        #expect(function.environment == ["TABLE_NAME": "python-chat-connections"])
+        #expect(function.timeout == 10 && function.memorySize == 256)
+    }
+
+    @Test("parameter overrides reach environment values and stage names")
+    func overridesReachTheTemplate() throws {
+        let inputs = Template.Inputs(parameterOverrides: ["StageName": "prod", "ConnectionsTableName": "t2"])
+        let template = try Template.load(path: Self.examples.appendingPathComponent("python-websocket-chat/template.yaml").path, inputs: inputs)
+        #expect(template.stageName == "prod")
+        #expect(template.functions["OnConnectFunction"]?.environment["TABLE_NAME"] == "t2")
+    }
+
+    @Test("a route response and an Fn::Sub variable map both wire the Node echo route")
+    func nodeEchoRouteResponse() throws {
+        let template = try Template.load(path: Self.examples.appendingPathComponent("node-websocket-echo/template.yaml").path)
+        #expect(template.webSocketRoute("$default") == Template.WebSocketRoute(routeKey: "$default", function: "EchoFunction", returnsResponse: true))
+        #expect(template.webSocketRoute("$connect")?.returnsResponse == false)
+        #expect(template.functions["EchoFunction"]?.functionName == "local-echo")
+        #expect(template.httpRoute(method: "GET", path: "/stats")?.0.function == "StatsFunction")
+    }
+
+    @Test("an unsupported intrinsic in an environment value is named with its path")
+    func unsupportedIntrinsicNamesItsPlace() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: src, Environment: {Variables: {T: !ImportValue shared}}}
+            """)
+        #expect {
+            try Template(document: document)
+        } throws: { error in
+            "\(error)".contains("Resources.Fn.Properties.Environment.Variables.T") && "\(error)".contains("Fn::ImportValue")
+        }
+    }
+
+    @Test("an HttpApi event without Path or Method is the $default route, tried after every other")
+    func defaultHTTPRoute() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Resources:
+              Fallback:
+                Type: AWS::Serverless::Function
+                Properties: {Runtime: nodejs20.x, Handler: a.handler, CodeUri: src, Events: {All: {Type: HttpApi}}}
+              Items:
+                Type: AWS::Serverless::Function
+                Properties: {Runtime: nodejs20.x, Handler: b.handler, CodeUri: src, Events: {Get: {Type: HttpApi, Properties: {Path: /items, Method: get}}}}
+            """)
+        let template = try Template(document: document)
+        #expect(template.httpRoute(method: "GET", path: "/items")?.0.function == "Items")
+        #expect(template.httpRoute(method: "POST", path: "/anything/else")?.0.function == "Fallback")
+    }
+
+    @Test("an unknown runtime is refused with the function's path")
+    func unknownRuntime() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Resources:
+              Fn: {Type: AWS::Serverless::Function, Properties: {Runtime: java21, Handler: a.B, CodeUri: src}}
+            """)
+        #expect { try Template(document: document) } throws: { "\($0)".contains("Resources.Fn.Properties.Runtime") && "\($0)".contains("java21") }
+    }
+}
+
+@Suite("several WebSocket APIs in one template")
+struct SeveralWebSocketAPIsTests {
+    static let yaml = """
+        Resources:
+          ChatApi: {Type: AWS::ApiGatewayV2::Api, Properties: {ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}}
+          AdminApi: {Type: AWS::ApiGatewayV2::Api, Properties: {ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.op}}
+          ChatStage: {Type: AWS::ApiGatewayV2::Stage, Properties: {ApiId: !Ref ChatApi, StageName: chat}}
+          AdminStage: {Type: AWS::ApiGatewayV2::Stage, Properties: {ApiId: !Ref AdminApi, StageName: admin}}
+        """
+
+    @Test("without a choice the template is refused, naming the APIs and the option")
+    func refusedWithoutAChoice() throws {
+        #expect { try Template(document: try TemplateDocument.parseYAML(Self.yaml)) } throws: {
+            "\($0)".contains("AdminApi, ChatApi") && "\($0)".contains("--websocket-api")
+        }
+    }
+
+    @Test("--websocket-api picks one API with its own stage and route selection")
+    func choice() throws {
+        let template = try Template(document: try TemplateDocument.parseYAML(Self.yaml), inputs: Template.Inputs(webSocketAPI: "AdminApi"))
+        #expect(template.stageName == "admin")
+        #expect(template.routeSelectionExpression == "$request.body.op")
+    }
+}
+
+@Suite("SAM's Auth property")
+struct SAMAuthTests {
+    @Test("a route whose HttpApi declares Auth is refused rather than served without its authorizer")
+    func refused() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Resources:
+              Api: {Type: AWS::Serverless::HttpApi, Properties: {Auth: {DefaultAuthorizer: Jwt}}}
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties: {Runtime: nodejs20.x, Handler: a.handler, CodeUri: src, Events: {Get: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /x, Method: get}}}}
+            """)
+        #expect { try Template(document: document) } throws: { "\($0)".contains("Resources.Api.Properties.Auth") }
+    }
+}
