@@ -520,7 +520,8 @@ public struct DynamoDBStore: Store {
                     record = LimitsRecord(item: current)
                     continue
                 }
-                return .admitted(counters: outcomes + scopedOutcomes, history: try await storeAdmitted(admission, countingUsage: !countedUsage))
+                let (history, reply) = try await storeAdmitted(admission, countingUsage: !countedUsage)
+                return .admitted(counters: outcomes + scopedOutcomes, history: history, reply: reply)
             }
         }
         try await takeBack()
@@ -549,16 +550,26 @@ public struct DynamoDBStore: Store {
         }
     }
 
-    /// An admitted message's writes: the message and reply (`storeMessages`, which also reads the
-    /// history) and, unless the budget counted it already, its usage, concurrently.
-    private func storeAdmitted(_ admission: MessageAdmission, countingUsage: Bool) async throws -> [StoredMessage] {
-        guard let message = admission.message else { return [] }
+    /// An admitted message's writes: the message and the answer's reply (`storeMessages`, which
+    /// also reads the history) and, unless the budget counted it already, its usage, concurrently.
+    /// An answer that reads no history is made first, so that both messages are one batch write;
+    /// one that reads history is made from it, and its reply is a write of its own.
+    private func storeAdmitted(_ admission: MessageAdmission, countingUsage: Bool) async throws -> (history: [StoredMessage], reply: String?) {
+        guard let message = admission.message else { return ([], nil) }
         async let usage: Void = countingUsage
             ? recordUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown, messages: 1, blocked: 0)
             : ()
-        let history = try await storeMessages([message] + [admission.reply].compactMap { $0 }, historyLimit: admission.historyLimit)
+        let early = admission.historyLimit == 0 ? admission.answer.map { $0.reply([]) } : nil
+        let earlyStored = early.flatMap { admission.answer?.storedReply(for: $0) }
+        let history = try await storeMessages([message] + [earlyStored].compactMap { $0 }, historyLimit: admission.historyLimit)
+        var reply = early
+        if reply == nil, let answer = admission.answer {
+            let text = answer.reply(history)
+            if let stored = answer.storedReply(for: text) { try await appendMessage(stored) }
+            reply = text
+        }
         try await usage
-        return history
+        return (history, reply)
     }
 
     public func decrement(_ key: String) async throws {

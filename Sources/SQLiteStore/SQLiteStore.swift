@@ -324,8 +324,9 @@ public final class SQLiteStore: Store {
             try Self.insert(message, into: &db)
             try Self.addUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
                               messages: 1, blocked: 0, in: &db)
-            if let reply = admission.reply { try Self.insert(reply, into: &db) }
-            return .admitted(counters: outcomes, history: history)
+            let reply = admission.answer.map { $0.reply(history) }
+            if let reply, let stored = admission.answer?.storedReply(for: reply) { try Self.insert(stored, into: &db) }
+            return .admitted(counters: outcomes, history: history, reply: reply)
         }
     }
 

@@ -7,14 +7,15 @@ import Testing
 /// widget's `max_conversation_length` and by how many earlier turns the provider says it reads.
 @Suite("Conversation history sent to the provider")
 struct ConversationHistoryTests {
-    /// Records the history of every request and answers "ok"; reads `turnsRead` earlier turns.
-    final class RecordingProvider: AIProvider {
+    /// Records the history of every request and answers "ok"; reads `turnsRead` earlier turns (nil:
+    /// every turn it is given).
+    final class RecordingProvider: HistoryBounded {
         let turnsRead: Int?
         private let requests = Mutex<[[ChatTurn]]>([])
 
         init(turnsRead: Int?) { self.turnsRead = turnsRead }
 
-        var earlierTurnsRead: Int? { turnsRead }
+        var earlierTurnsRead: Int { turnsRead ?? .max }
 
         func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> {
             requests.withLock { $0.append(request.history) }
@@ -74,8 +75,8 @@ struct ConversationHistoryTests {
 
     @Test("a provider with an immediate reply is not streamed: its reply is the one piece, as its stream would yield it")
     func immediateReply() async throws {
-        struct Immediate: AIProvider {
-            func immediateReply(_ request: CompletionRequest) -> String? { "at once" }
+        struct Immediate: ImmediateReplying {
+            func immediateReply(_ request: CompletionRequest) -> String { "at once" }
             func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> {
                 AsyncThrowingStream { $0.finish(throwing: CancellationError()) }
             }
@@ -99,9 +100,9 @@ struct ConversationHistoryTests {
 
     @Test("an immediate reply of a provider that reads no earlier turns is stored redacted after its message; a refused message stores neither")
     func earlyReplyIsStoredWithItsMessage() async throws {
-        struct Echo: AIProvider {
-            var earlierTurnsRead: Int? { 0 }
-            func immediateReply(_ request: CompletionRequest) -> String? { "write to help@example.com about: \(request.history.last?.content ?? "")" }
+        struct Echo: HistoryBounded, ImmediateReplying {
+            var earlierTurnsRead: Int { 0 }
+            func immediateReply(_ request: CompletionRequest) -> String { "write to help@example.com about: \(request.history.last?.content ?? "")" }
             func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> {
                 AsyncThrowingStream { $0.finish(throwing: CancellationError()) }
             }
@@ -119,6 +120,51 @@ struct ConversationHistoryTests {
         let stored = try await harness.store.messages(widgetId: DemoWidget.id, conversationId: Harness.storageKey(), limit: 10)
         #expect(stored.map(\.content) == ["first", "write to \(PIIRedactor.emailMarker) about: first"])
         #expect(stored.map(\.role) == [.user, .assistant])
+    }
+
+    @Test("a message the limits refuse never reaches the provider, whether it replies at once or streams")
+    func refusedMessageIsNotAnswered() async throws {
+        /// Counts every request, through either way of asking; reads no earlier turns, as the
+        /// embedded responder.
+        final class Counting: HistoryBounded, ImmediateReplying {
+            let asked = Mutex(0)
+            let immediate: Bool
+            init(immediate: Bool) { self.immediate = immediate }
+            var earlierTurnsRead: Int { 0 }
+            func immediateReply(_ request: CompletionRequest) -> String {
+                asked.withLock { $0 += 1 }
+                return "reply"
+            }
+            func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> {
+                asked.withLock { $0 += 1 }
+                return AsyncThrowingStream { continuation in
+                    continuation.yield("reply")
+                    continuation.finish()
+                }
+            }
+        }
+        /// The same, without the immediate reply: asked through its stream only.
+        struct Streaming: AIProvider {
+            let counting: Counting
+            func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error> { counting.streamReply(request) }
+        }
+        for immediate in [true, false] {
+            var widget = DemoWidget.make(createdAt: Date(timeIntervalSince1970: 0))
+            widget.limits.maxMessagesPerMinute = 1
+            let harness = try await Harness(widget: widget)
+            var dependencies = harness.dependencies
+            let provider = Counting(immediate: immediate)
+            dependencies.ai = immediate ? provider : Streaming(counting: provider)
+            var statuses: [Int] = []
+            // The second is refused for the limits, the third for the limits and the filter both.
+            for message in ["first", "second", "third <script>"] {
+                let request = HTTPRequest(method: "POST", path: "/api/chat", headers: HTTPHeaders(["origin": "http://localhost:5173"]),
+                                          body: Harness.chatBody(message: message))
+                statuses.append(try await ChatFunction(dependencies: dependencies).handle(request, context: harness.context).statusCode)
+            }
+            #expect(statuses == [200, 429, 429])
+            #expect(provider.asked.withLock { $0 } == 1)
+        }
     }
 
     @Test("the embedded responder reads no earlier turns: its answer depends on the new message only")

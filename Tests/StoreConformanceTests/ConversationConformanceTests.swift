@@ -100,7 +100,7 @@ extension Store {
     func admitUnchecked(_ message: StoredMessage, historyLimit: Int) async throws -> [StoredMessage] {
         let outcome = try await admit(MessageAdmission(blockKey: "block:nobody", now: epoch, counters: [], message: message,
                                                        historyLimit: historyLimit))
-        guard case .admitted(let counters, let history) = outcome, counters.isEmpty else {
+        guard case .admitted(let counters, let history, _) = outcome, counters.isEmpty else {
             Issue.record("an admission without checks ended \(outcome)")
             return []
         }

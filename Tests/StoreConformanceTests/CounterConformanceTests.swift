@@ -1,5 +1,6 @@
 import Foundation
 import Handlers
+import Synchronization
 import Testing
 
 private let expiry = epoch.addingTimeInterval(120)
@@ -103,21 +104,37 @@ struct CounterConformanceTests {
         }
     }
 
-    @Test("an admitted reply is stored right after its message, after the history it was answered from, and is not counted; a refused one is not stored",
+    @Test("an admission's answer is asked only once the message is admitted, from the history read; its reply is stored right after the message and not counted, an empty one not at all",
           arguments: StoreKind.allCases)
-    func admissionStoresItsReply(_ kind: StoreKind) async throws {
+    func admissionStoresItsAnswer(_ kind: StoreKind) async throws {
         try await kind.withStore { store throws in
-            var reply = Self.message("the answer")
-            reply.role = .assistant
+            let heard = Mutex<[[String]]>([])
+            func answer(_ text: String) -> ImmediateAnswer {
+                ImmediateAnswer(reply: { history in
+                    heard.withLock { $0.append(history.map(\.content)) }
+                    return text
+                }, stored: { text in
+                    var reply = Self.message(text)
+                    reply.role = .assistant
+                    return reply
+                })
+            }
             _ = try await store.admit(MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: [], message: Self.message("earlier")))
             let admission = MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: Self.counters([1]), message: Self.message("question"),
-                                             reply: reply, historyLimit: 10)
-            #expect(try await store.admit(admission) == .admitted(counters: [.admitted(count: 1)], history: [Self.message("earlier")]))
+                                             answer: answer("the answer"), historyLimit: 10)
+            #expect(try await store.admit(admission)
+                    == .admitted(counters: [.admitted(count: 1)], history: [Self.message("earlier")], reply: "the answer"))
             #expect(try await store.admit(admission) == .refusedByCounter([.refused(count: 1)]))
+            var again = Self.message("again")
+            again.conversationId = "c2"
+            let unanswered = MessageAdmission(blockKey: "block:w:ip", now: epoch, counters: [], message: again, answer: answer(""))
+            #expect(try await store.admit(unanswered) == .admitted(counters: [], history: [], reply: ""))
+            #expect(heard.withLock { $0 } == [["earlier"], []])
             let stored = try await store.messages(widgetId: "w", conversationId: "c", limit: 10)
             #expect(stored.map(\.content) == ["earlier", "question", "the answer"])
             #expect(stored.map(\.role) == [.user, .user, .assistant])
-            #expect(try await store.usage(days: [DailyUsage.day(of: epoch)]).map(\.messages) == [2])
+            #expect(try await store.messages(widgetId: "w", conversationId: "c2", limit: 10).map(\.content) == ["again"])
+            #expect(try await store.usage(days: [DailyUsage.day(of: epoch)]).map(\.messages) == [3])
         }
     }
 
@@ -163,7 +180,7 @@ struct CounterConformanceTests {
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            let counts = outcomes.compactMap { if case .admitted(let counters, _) = $0, case .admitted(let count)? = counters.first { count } else { nil } }
+            let counts = outcomes.compactMap { if case .admitted(let counters, _, _) = $0, case .admitted(let count)? = counters.first { count } else { nil } }
             #expect(counts.sorted() == Array(1...20))
             #expect(try await store.messages(widgetId: "w", conversationId: "c", limit: 100).count == 20)
         }

@@ -30,7 +30,7 @@ struct ScopedAdmissionConformanceTests {
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            let counts = outcomes.compactMap { if case .admitted(let counters, _) = $0, case .admitted(let count)? = counters.first { count } else { nil } }
+            let counts = outcomes.compactMap { if case .admitted(let counters, _, _) = $0, case .admitted(let count)? = counters.first { count } else { nil } }
             #expect(counts.sorted() == Array(1...20))
             #expect(outcomes.filter { $0 == .refusedByCounter([.refused(count: 20)]) }.count == 30)
             #expect(try await store.messages(widgetId: "w", conversationId: "c", limit: 100).count == 20)

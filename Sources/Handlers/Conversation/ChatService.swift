@@ -43,13 +43,14 @@ public struct ChatTurnResult: Sendable, Equatable {
     public var usage: Usage
 }
 
-/// The policy and memory of a chat turn, in the order that keeps abuse cheap: length, limits,
-/// content, then storage and the provider. Every refusal is recorded as a security event.
+/// The policy and memory of a chat turn, in the order that keeps abuse cheap (README, "Security
+/// model"): the length, the content filter and PII redaction, the limits with the message's
+/// storage, then the provider and the reply's storage. Every refusal is recorded as a security event.
 ///
 /// A client that keeps its own history (`messages` in the chat POST) is held to the same rules for
 /// every turn it supplies as for its new message — length, content filter, PII redaction — and to
 /// `historyScalarBudget` for all of them together: nothing a client sends reaches the provider or
-/// the store unchecked.
+/// the store unchecked. A message that any step refuses never reaches the provider.
 public struct ChatService: Sendable {
     public var dependencies: Dependencies
 
@@ -68,114 +69,167 @@ public struct ChatService: Sendable {
     }
 
     private func turn(_ request: ChatTurnRequest, onPiece: @Sendable (String) async throws -> Void) async throws -> Result<ChatTurnResult, Refusal> {
-        let store = dependencies.store
-        let recorder = SecurityEventRecorder(store: store, clock: dependencies.clock, configuration: dependencies.configuration)
-        let widget = request.widget
-        let now = dependencies.clock.now()
-        InvocationTelemetry.serving(widgetId: widget.widgetId)
+        InvocationTelemetry.serving(widgetId: request.widget.widgetId)
         InvocationTelemetry.count(.messages)
-
-        if let (refusal, details) = Self.lengthViolation(in: request) {
-            // Refused before the admission reads the block: a blocked client is answered as blocked,
-            // as for every other refusal, so that its over-long messages count no further warning.
-            if let blocked = try await WidgetGate(dependencies: dependencies).refusalIfBlocked(
-                request.client, details: ["limit_type": "blocked", "instead_of": SecurityEventType.messageTooLong.rawValue]) {
-                return .failure(blocked)
-            }
-            try await recorder.refuse(.messageTooLong, client: request.client, details: details)
-            return .failure(refusal)
+        let recorder = SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock, configuration: dependencies.configuration)
+        if let refusal = try await refuseIfTooLong(request, recorder: recorder) { return .failure(refusal) }
+        let now = dependencies.clock.now()
+        let screened = screen(request, now: now)
+        let admitted: RateLimiter.Admitted
+        switch try await admit(request, screened, now: now, recorder: recorder) {
+        case .success(let admission): admitted = admission
+        case .failure(let refusal): return .failure(refusal)
         }
+        guard let message = screened.message, let reply = try await answer(request, message: message, admitted: admitted, onPiece: onPiece) else {
+            return .failure(.providerFailed)
+        }
+        if !reply.isStored { try await persist(reply.text, request: request) }
+        InvocationTelemetry.count(.replies)
+        return .success(ChatTurnResult(reply: reply.text, usage: admitted.usage))
+    }
 
-        // The filter's verdict is known before the limits are checked (it reads only the text), so
-        // that a message passing both is stored in the same store call as its admission. A message
-        // refused by both is refused for the limits, as when they were checked first.
-        let filter = ContentFilter(blockedKeywords: widget.settings.blockedKeywords)
+    // MARK: The steps
+
+    /// Refuses a message (or a supplied earlier turn) that is too long, before anything is read or
+    /// written but the block: a blocked client is answered as blocked, as for every other refusal,
+    /// so that its over-long messages count no further warning.
+    private func refuseIfTooLong(_ request: ChatTurnRequest, recorder: SecurityEventRecorder) async throws -> Refusal? {
+        guard let (refusal, details) = Self.lengthViolation(in: request) else { return nil }
+        if let blocked = try await WidgetGate(dependencies: dependencies).refusalIfBlocked(
+            request.client, details: ["limit_type": "blocked", "instead_of": SecurityEventType.messageTooLong.rawValue]) {
+            return blocked
+        }
+        try await recorder.refuse(.messageTooLong, client: request.client, details: details)
+        return refusal
+    }
+
+    /// The content filter's verdict on the message and every supplied turn, and the message to store,
+    /// redacted. It reads only the text; its refusal waits for the limits (`admit`).
+    private struct Screened {
+        /// The rule the text broke, if any.
+        var violation: String?
+        /// The redacted user message; nil when the filter refuses it.
+        var message: StoredMessage?
+    }
+
+    private func screen(_ request: ChatTurnRequest, now: Date) -> Screened {
+        let filter = ContentFilter(blockedKeywords: request.widget.settings.blockedKeywords)
         let violation = filter.violation(in: request.message)
             ?? request.clientHistory?.lazy.compactMap({ filter.violation(in: $0.content) }).first
-        let redactor = PIIRedactor()
-        let userMessage = violation == nil ? stored(.user, redactor.redact(request.message), request: request, at: now) : nil
-        // The widget's bound on the conversation, and no more than the provider reads of it.
-        let bound = min(max(0, widget.limits.maxConversationLength - 1), max(0, dependencies.ai.earlierTurnsRead ?? .max))
-        // When the provider reads nothing the store holds (no earlier turns, or the client's own) and
-        // answers at once, it answers before the admission, so that the whole turn is one store call
-        // (SQLite: one commit where there were two). Its reply is then also computed for a message the
-        // limits refuse: for the embedded responder, a few dictionary lookups.
-        let historyIsKnown = request.clientHistory != nil || bound == 0
-        var answeredEarly: String?
-        // Reported only once the reply is used: a reply computed for a refused message is no AI call.
-        var earlyReplyTook: Duration?
-        if historyIsKnown, let userMessage {
-            let asked = ContinuousClock.now
-            if let whole = dependencies.ai.immediateReply(completion(for: request, message: userMessage, stored: [], bound: bound,
-                                                                     redactor: redactor, now: now)), !whole.isEmpty {
-                answeredEarly = whole
-                earlyReplyTook = asked.duration(to: .now)
+        let message = violation == nil ? stored(.user, PIIRedactor().redact(request.message), request: request, at: now) : nil
+        return Screened(violation: violation, message: message)
+    }
+
+    /// The limits, and the message's storage when they and the filter admit it. A message the filter
+    /// refuses still counts against the limits, and one refused by both is refused for the limits.
+    /// A provider that replies at once is asked by the store once the message is admitted
+    /// (`ImmediateAnswer`), so that the reply is kept in the same write.
+    private func admit(_ request: ChatTurnRequest, _ screened: Screened, now: Date,
+                       recorder: SecurityEventRecorder) async throws -> Result<RateLimiter.Admitted, Refusal> {
+        let bound = historyBound(for: request.widget)
+        let limiter = RateLimiter(store: dependencies.store, configuration: dependencies.configuration)
+        switch try await limiter.admit(widget: request.widget, client: request.client, now: now, perIPLimit: request.perIPLimit,
+                                       message: screened.message,
+                                       answer: screened.message.flatMap { immediateAnswer(request, message: $0, bound: bound, now: now) },
+                                       historyLimit: request.clientHistory == nil ? bound : 0) {
+        case .success(let admitted):
+            if let violation = screened.violation {
+                try await recorder.refuse(.suspiciousContent, client: request.client, details: ["rule": violation])
+                return .failure(Refusal(.contentFiltered, "Your message couldn't be sent. Please remove links, markup or unusual characters."))
             }
-        }
-        func storedReply(_ reply: String) -> StoredMessage {
-            stored(.assistant, redactor.redact(reply), request: request, at: dependencies.clock.now())
-        }
-        let limiter = RateLimiter(store: store, configuration: dependencies.configuration)
-        let admitted: RateLimiter.Admitted
-        switch try await limiter.admit(widget: widget, client: request.client, now: now, perIPLimit: request.perIPLimit,
-                                       message: userMessage,
-                                       reply: answeredEarly.map(storedReply),
-                                       historyLimit: historyIsKnown ? 0 : bound) {
-        case .success(let admission):
-            admitted = admission
+            return .success(admitted)
         case .failure(let denial):
             var details = ["limit_type": denial.limitType]
             if let retry = denial.refusal.retryAfter { details["retry_after"] = "\(retry)" }
             try await recorder.refuse(denial.eventType, client: request.client, details: details)
             return .failure(denial.refusal)
         }
+    }
 
-        guard let userMessage else {
-            try await recorder.refuse(.suspiciousContent, client: request.client, details: ["rule": violation ?? ""])
-            return .failure(Refusal(.contentFiltered, "Your message couldn't be sent. Please remove links, markup or unusual characters."))
+    /// The provider's reply, each piece handed to `onPiece` as it comes; nil when the provider fails
+    /// or replies nothing. `isStored` when the store kept it with the admission.
+    private func answer(_ request: ChatTurnRequest, message: StoredMessage, admitted: RateLimiter.Admitted,
+                        onPiece: @Sendable (String) async throws -> Void) async throws -> (text: String, isStored: Bool)? {
+        if let immediate = admitted.reply {
+            guard !immediate.isEmpty else {
+                InvocationTelemetry.count(.aiErrors)
+                return nil
+            }
+            do {
+                try await onPiece(immediate)
+            } catch let gone as ConnectionGoneError {
+                throw gone
+            } catch {
+                InvocationTelemetry.count(.aiErrors)
+                return nil
+            }
+            return (immediate, true)
         }
-        let usage = admitted.usage
-        var reply = answeredEarly ?? ""
-        if let earlyReplyTook { InvocationTelemetry.aiCall(took: earlyReplyTook) }
+        let completion = completion(for: request, message: message, stored: admitted.history, bound: historyBound(for: request.widget),
+                                    now: message.createdAt)
+        var reply = ""
         let asked = ContinuousClock.now
         do {
-            if let answeredEarly {
-                try await onPiece(answeredEarly)
-            } else {
-                let completion = completion(for: request, message: userMessage, stored: admitted.history, bound: bound, redactor: redactor, now: now)
-                if let whole = dependencies.ai.immediateReply(completion) {
-                    reply = whole
-                    try await onPiece(whole)
-                } else {
-                    for try await piece in dependencies.ai.streamReply(completion) {
-                        reply += piece
-                        try await onPiece(piece)
-                    }
-                }
+            for try await piece in dependencies.ai.streamReply(completion) {
+                reply += piece
+                try await onPiece(piece)
             }
         } catch let gone as ConnectionGoneError {
             throw gone
         } catch {
-            if answeredEarly == nil { InvocationTelemetry.aiCall(took: asked.duration(to: .now)) }
+            InvocationTelemetry.aiCall(took: asked.duration(to: .now))
             InvocationTelemetry.count(.aiErrors)
-            return .failure(.providerFailed)
+            return nil
         }
-        if answeredEarly == nil { InvocationTelemetry.aiCall(took: asked.duration(to: .now)) }
+        InvocationTelemetry.aiCall(took: asked.duration(to: .now))
         if reply.isEmpty {
             InvocationTelemetry.count(.aiErrors)
-            return .failure(.providerFailed)
+            return nil
         }
-        if answeredEarly == nil {
-            try await store.appendMessage(storedReply(reply))
-        }
-        InvocationTelemetry.count(.replies)
-        return .success(ChatTurnResult(reply: reply, usage: usage))
+        return (reply, false)
+    }
+
+    /// Stores the reply, redacted, after the message it answers.
+    private func persist(_ reply: String, request: ChatTurnRequest) async throws {
+        try await dependencies.store.appendMessage(storedReply(reply, request: request))
+    }
+
+    // MARK: Helpers
+
+    /// How many stored turns the provider is given: the widget's bound on the conversation, and no
+    /// more than the provider reads (`HistoryBounded`).
+    private func historyBound(for widget: WidgetConfig) -> Int {
+        let conversation = max(0, widget.limits.maxConversationLength - 1)
+        guard let bounded = dependencies.ai as? any HistoryBounded else { return conversation }
+        return min(conversation, max(0, bounded.earlierTurnsRead))
+    }
+
+    /// The store's part of asking a provider that replies at once (`ImmediateReplying`): the reply
+    /// to `message` given the history the admission read, and the assistant message it stores.
+    private func immediateAnswer(_ request: ChatTurnRequest, message: StoredMessage, bound: Int, now: Date) -> ImmediateAnswer? {
+        guard let provider = dependencies.ai as? any ImmediateReplying else { return nil }
+        // The store may run the reply on another task (a group commit's leader): the time is
+        // reported to this invocation's telemetry.
+        let telemetry = InvocationTelemetry.current
+        return ImmediateAnswer(
+            reply: { [self] history in
+                let completion = completion(for: request, message: message, stored: history, bound: bound, now: now)
+                let asked = ContinuousClock.now
+                let reply = provider.immediateReply(completion)
+                InvocationTelemetry.$current.withValue(telemetry) { InvocationTelemetry.aiCall(took: asked.duration(to: .now)) }
+                return reply
+            },
+            stored: { [self] reply in storedReply(reply, request: request) })
+    }
+
+    private func storedReply(_ reply: String, request: ChatTurnRequest) -> StoredMessage {
+        stored(.assistant, PIIRedactor().redact(reply), request: request, at: dependencies.clock.now())
     }
 
     /// What the provider is asked: the earlier turns it reads, then the new `message`.
     private func completion(for request: ChatTurnRequest, message: StoredMessage, stored: [StoredMessage], bound: Int,
-                            redactor: PIIRedactor, now: Date) -> CompletionRequest {
-        let history = conversationHistory(for: request, stored: stored, bound: bound, redactor: redactor, now: now)
+                            now: Date) -> CompletionRequest {
+        let history = conversationHistory(for: request, stored: stored, bound: bound, now: now)
         return CompletionRequest(widget: request.widget, history: history + [ChatTurn(role: .user, content: message.content)],
                                  deadline: request.deadline)
     }
@@ -183,9 +237,9 @@ public struct ChatService: Sendable {
     /// The earlier turns sent to the provider: the client's own (user and assistant turns only, so a
     /// page cannot inject a system prompt), or the `stored` conversation while the session is alive,
     /// bounded by `max_conversation_length` and by what the provider reads.
-    private func conversationHistory(for request: ChatTurnRequest, stored: [StoredMessage], bound: Int,
-                                     redactor: PIIRedactor, now: Date) -> [ChatTurn] {
+    private func conversationHistory(for request: ChatTurnRequest, stored: [StoredMessage], bound: Int, now: Date) -> [ChatTurn] {
         if let supplied = request.clientHistory {
+            let redactor = PIIRedactor()
             return supplied.filter { $0.role != .system }.suffix(bound).map { ChatTurn(role: $0.role, content: redactor.redact($0.content)) }
         }
         let timeout = TimeInterval(request.widget.limits.sessionTimeoutMinutes * 60)

@@ -13,7 +13,7 @@ import Foundation
 /// so that the whole product works locally with no key and fixtures replay byte for byte.
 ///
 /// Entries are ranked against the question with BM25 over lower-cased, lightly stemmed word tokens.
-public struct EmbeddedResponder: AIProvider {
+public struct EmbeddedResponder: HistoryBounded, ImmediateReplying {
     /// Below this score nothing in the knowledge base answers the question.
     static let minimumScore = 0.5
 
@@ -27,10 +27,10 @@ public struct EmbeddedResponder: AIProvider {
 
     /// None: `answer` reads only the last user turn, which is always the new message, so the stored
     /// conversation would be read (up to 99 messages a turn) only to be ignored.
-    public var earlierTurnsRead: Int? { 0 }
+    public var earlierTurnsRead: Int { 0 }
 
-    /// Always: the answer is computed, never waited for.
-    public func immediateReply(_ request: CompletionRequest) -> String? {
+    /// The answer is computed, never waited for: a few dictionary lookups.
+    public func immediateReply(_ request: CompletionRequest) -> String {
         answer(request)
     }
 

@@ -52,19 +52,21 @@ public struct RateLimiter: Sendable {
         let limit: Int
     }
 
-    /// What an admitted message comes with: the client's quota, and the stored conversation before it.
+    /// What an admitted message comes with: the client's quota, the stored conversation before it,
+    /// and the reply of the admission's `answer`, if it had one.
     public struct Admitted: Sendable, Equatable {
         public var usage: Usage
         public var history: [StoredMessage]
+        public var reply: String?
     }
 
     /// Admits one message from `client` (keyed by its network) to `widget` at `now`, or says why not
     /// (a block on the client's `blockKey` included, and the widget's daily budget for a `message`).
     /// An admitted `message` is stored in the same store call (with the conversation's last
-    /// `historyLimit` messages returned), followed by `reply` when the answer is already known; nil
-    /// checks the limits only.
+    /// `historyLimit` messages returned), followed by the reply of `answer` when the provider has it
+    /// at once; nil checks the limits only.
     public func admit(widget: WidgetConfig, client: SecurityEventRecorder.Client, now: Date, perIPLimit: Bool,
-                      message: StoredMessage? = nil, reply: StoredMessage? = nil,
+                      message: StoredMessage? = nil, answer: ImmediateAnswer? = nil,
                       historyLimit: Int = 0) async throws -> Result<Admitted, Denial> {
         let network = client.network.description
         let subject = "\(widget.widgetId):\(network)"
@@ -95,7 +97,7 @@ public struct RateLimiter: Sendable {
                                      scope: scope)
         }
         let admission = MessageAdmission(blockKey: client.blockKey, now: now, counters: counters.map(\.increment), interval: interval,
-                                         message: message, reply: reply, historyLimit: historyLimit, budget: budget(of: widget))
+                                         message: message, answer: answer, historyLimit: historyLimit, budget: budget(of: widget))
 
         func refuse(_ limitType: String, _ message: String, retryAfter: Int) -> Result<Admitted, Denial> {
             let refusal = Refusal(.rateLimitExceeded, message, retryAfter: max(1, retryAfter))
@@ -117,7 +119,7 @@ public struct RateLimiter: Sendable {
             let dayEnd = Self.window(containing: now, seconds: 86400).end
             return refuse("widget_daily_budget", "This chat has answered all the messages it can today. Please come back tomorrow.",
                           retryAfter: Int(dayEnd - Int64(now.timeIntervalSince1970.rounded(.down))))
-        case .admitted(let outcomes, let history):
+        case .admitted(let outcomes, let history, let reply):
             var dayCount = 0
             for (counter, outcome) in zip(counters, outcomes) where counter.window.name == "per_day" {
                 if case .admitted(let count) = outcome { dayCount = count }
@@ -125,7 +127,7 @@ public struct RateLimiter: Sendable {
             let dayEnd = Self.window(containing: now, seconds: 86400).end
             let usage = Usage(messagesRemainingToday: max(0, limits.maxMessagesPerDay - dayCount),
                               resetAt: Date(timeIntervalSince1970: TimeInterval(dayEnd)))
-            return .success(Admitted(usage: usage, history: history))
+            return .success(Admitted(usage: usage, history: history, reply: reply))
         }
     }
 

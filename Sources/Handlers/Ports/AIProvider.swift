@@ -58,29 +58,30 @@ public struct CompletionRequest: Sendable {
 public protocol AIProvider: Sendable {
     /// The reply to `request`'s last turn, as a stream of text pieces.
     func streamReply(_ request: CompletionRequest) -> AsyncThrowingStream<String, any Error>
-
-    /// At most how many earlier turns of the conversation `streamReply` reads, or nil for every turn
-    /// it is given. A chat turn reads the stored conversation (up to `max_conversation_length`) only
-    /// to hand it to the provider, so a provider that reads fewer saves that read and its copies.
-    var earlierTurnsRead: Int? { get }
-
-    /// The whole reply, when the provider has it without waiting; nil to stream it. A chat turn
-    /// then hands it on as the one piece the stream would have yielded, without setting up a stream
-    /// and its continuation for a reply that is already there.
-    func immediateReply(_ request: CompletionRequest) -> String?
 }
 
 extension AIProvider {
-    /// Every turn it is given: what a language model needs to follow the conversation.
-    public var earlierTurnsRead: Int? { nil }
-
-    /// None: the reply comes through `streamReply`.
-    public func immediateReply(_ request: CompletionRequest) -> String? { nil }
-
     /// The whole reply, assembled from the stream.
     public func reply(_ request: CompletionRequest) async throws -> String {
         var text = ""
         for try await piece in streamReply(request) { text += piece }
         return text
     }
+}
+
+/// A provider that reads at most `earlierTurnsRead` earlier turns of the conversation. A chat turn
+/// reads the stored conversation only to hand it to the provider, so it reads no more than this
+/// (a provider without this capability is given every turn up to `max_conversation_length`).
+public protocol HistoryBounded: AIProvider {
+    /// At most how many earlier turns `streamReply` reads; 0 for the new message alone.
+    var earlierTurnsRead: Int { get }
+}
+
+/// A provider that has the whole reply without waiting: no network, no I/O, a bounded computation.
+/// A chat turn asks it inside the store's admission, once every check has passed, so that the
+/// store can keep the reply in the same write as the message (`MessageAdmission.answer`); it must
+/// give what `streamReply` would yield, concatenated.
+public protocol ImmediateReplying: AIProvider {
+    /// The whole reply to `request`'s last turn; empty counts as a failure, as an empty stream does.
+    func immediateReply(_ request: CompletionRequest) -> String
 }

@@ -19,16 +19,16 @@ import Foundation
 ///    `domain` or `DailyUsage.unknown`), and the conversation's last `historyLimit` messages from
 ///    before it returned, oldest first. Without a message the checks alone run: a message the
 ///    content filter refuses still counts against the limits, but is not stored;
-/// 6. `reply`, if any, stored right after `message` (and not counted): the assistant's answer when
-///    the provider gave it before the admission, so that a whole turn is one store call.
-public struct MessageAdmission: Sendable, Equatable {
+/// 6. with an `answer`: its reply to the admitted message, made from the history of step 5, stored
+///    right after `message` (and not counted) when it is not empty, and returned in the outcome.
+public struct MessageAdmission: Sendable {
     public var blockKey: String
     public var now: Date
     public var counters: [CounterIncrement]
     public var interval: IntervalClaim?
     public var message: StoredMessage?
-    /// Stored only with `message`.
-    public var reply: StoredMessage?
+    /// Asked only once `message` is admitted.
+    public var answer: ImmediateAnswer?
     public var historyLimit: Int
     /// The most messages of the message's widget a UTC day; nil for no budget.
     public var budget: Int?
@@ -38,15 +38,37 @@ public struct MessageAdmission: Sendable, Equatable {
     public static let budgetSlack = 8
 
     public init(blockKey: String, now: Date, counters: [CounterIncrement], interval: IntervalClaim? = nil,
-                message: StoredMessage? = nil, reply: StoredMessage? = nil, historyLimit: Int = 0, budget: Int? = nil) {
+                message: StoredMessage? = nil, answer: ImmediateAnswer? = nil, historyLimit: Int = 0, budget: Int? = nil) {
         self.blockKey = blockKey
         self.now = now
         self.counters = counters
         self.interval = interval
         self.message = message
-        self.reply = reply
+        self.answer = answer
         self.historyLimit = historyLimit
         self.budget = budget
+    }
+}
+
+/// A reply that a provider has without waiting (`ImmediateReplying`), made by the store during the
+/// admission: never for a refused message, and kept in the same write as the message (SQLite: one
+/// commit for the whole turn, where storing the reply afterwards took a second). A store runs
+/// `reply` inside its transaction, so it must be a quick computation with no I/O.
+public struct ImmediateAnswer: Sendable {
+    /// The reply's text, given the conversation's last `historyLimit` messages before the new one.
+    public var reply: @Sendable (_ history: [StoredMessage]) -> String
+    /// What is stored for a non-empty reply (the redacted assistant message).
+    public var stored: @Sendable (_ reply: String) -> StoredMessage
+
+    public init(reply: @escaping @Sendable (_ history: [StoredMessage]) -> String,
+                stored: @escaping @Sendable (_ reply: String) -> StoredMessage) {
+        self.reply = reply
+        self.stored = stored
+    }
+
+    /// The reply to store after the message: nil when the answer was empty.
+    public func storedReply(for text: String) -> StoredMessage? {
+        text.isEmpty ? nil : stored(text)
     }
 }
 
@@ -97,7 +119,7 @@ public enum AdmissionOutcome: Sendable, Equatable {
     /// Every counter and the interval admitted the message, but its widget had `count` messages of
     /// the day, its budget; every increment was taken back.
     case refusedByBudget(count: Int)
-    /// Every check passed; the message and reply, if any, are stored, and `history` is what came
-    /// before them.
-    case admitted(counters: [CounterOutcome], history: [StoredMessage])
+    /// Every check passed; the message is stored, `history` is what came before it, and `reply` is
+    /// the admission's `answer` (stored after the message unless empty), nil without one.
+    case admitted(counters: [CounterOutcome], history: [StoredMessage], reply: String? = nil)
 }

@@ -107,8 +107,9 @@ extension Store {
         try await appendMessage(message)
         try await recordUsage(at: message.createdAt, widgetId: message.widgetId, domain: message.domain ?? DailyUsage.unknown,
                               messages: 1, blocked: 0)
-        if let reply = admission.reply { try await appendMessage(reply) }
-        return .admitted(counters: outcomes, history: history)
+        let reply = admission.answer.map { $0.reply(history) }
+        if let reply, let stored = admission.answer?.storedReply(for: reply) { try await appendMessage(stored) }
+        return .admitted(counters: outcomes, history: history, reply: reply)
     }
 }
 
