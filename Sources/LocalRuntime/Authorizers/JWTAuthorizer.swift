@@ -54,11 +54,9 @@ struct JSONWebKeySet: Sendable {
         return try JSONWebKeySet(json: Array(body.readableBytesView))
     }
 
-    /// Unpadded base64url (RFC 7515) to bytes; nil when it is not base64url.
+    /// Unpadded base64url (RFC 7515) to bytes; nil when it is not canonical base64url.
     static func base64URL(_ text: some StringProtocol) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64)
+        Base64.decodeURL(Substring(text))
     }
 }
 

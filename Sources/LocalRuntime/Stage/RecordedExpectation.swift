@@ -66,8 +66,6 @@ struct AdminTokenResigner: Sendable {
             return nil
         }
         let code = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(replaySecret.utf8)))
-        let encoded = Data(code).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        return "Bearer \(parts[0]).\(parts[1]).\(encoded)"
+        return "Bearer \(parts[0]).\(parts[1]).\(Base64.encodeURL(Array(code)))"
     }
 }
