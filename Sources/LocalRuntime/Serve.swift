@@ -146,8 +146,10 @@ struct Serve: AsyncParsableCommand {
                               guard let widget = try? await store.widget(id: id), widget.isActive else { return nil }
                               return widget.settings.greeting
                           })
-        StageLog.write(StartupSummary.aiLine(template: template, processEnvironment: environment))
-        StageLog.write(StartupSummary.storeLine(self.store, statePath: state))
+        if StartupSummary.concerns(template) {
+            StageLog.write(StartupSummary.aiLine(template: template, processEnvironment: environment))
+            StageLog.write(StartupSummary.storeLine(self.store, statePath: state))
+        }
         // The recorder writes while the stage runs, and what was queued is written before exit.
         async let recording: Void? = recorder?.run()
         let reloader = watch ? FunctionReloader(

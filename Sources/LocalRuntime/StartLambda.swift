@@ -86,8 +86,10 @@ struct StartLambda: AsyncParsableCommand {
         }
         let api = InvokeAPI(template: template, invoker: invoker, pool: pool, externals: externals)
         let boundPort = BoundPort(port)
-        StageLog.write(StartupSummary.aiLine(template: template, processEnvironment: environment))
-        StageLog.write(StartupSummary.storeLine(.sqlite, statePath: state))
+        if StartupSummary.concerns(template) {
+            StageLog.write(StartupSummary.aiLine(template: template, processEnvironment: environment))
+            StageLog.write(StartupSummary.storeLine(.sqlite, statePath: state))
+        }
         let app = Application(
             router: api.router(access: LocalAccessPolicy(bindHost: host, allowedHosts: []), port: boundPort),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),

@@ -26,6 +26,12 @@ enum StatePath {
 /// What `serve` and `start-lambda` print before they listen: which AI provider answers, and where
 /// state lives. Both are decided by the environment, which a user may not know is set (or unset).
 enum StartupSummary {
+    /// Whether the summary says anything about `template`: the provider and the store are this
+    /// project's chat functions' settings, which another app's functions neither read nor use.
+    static func concerns(_ template: Template) -> Bool {
+        template.functions.values.contains { $0.builtIn != nil }
+    }
+
     /// The provider the chat functions get, decided as they decide it (`AIProviderSelection`) from
     /// the template's and the process's environment.
     static func aiLine(template: Template, processEnvironment: [String: String], source: AISource = .environment) -> String {
