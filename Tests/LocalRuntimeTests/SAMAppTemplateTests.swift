@@ -106,14 +106,61 @@ struct SeveralWebSocketAPIsTests {
 
 @Suite("SAM's Auth property")
 struct SAMAuthTests {
-    @Test("a route whose HttpApi declares Auth is refused rather than served without its authorizer")
-    func refused() throws {
+    @Test("HttpApi events take their own Auth.Authorizer, else their API's DefaultAuthorizer, and none with NONE")
+    func httpAPIAuthorizers() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Resources:
+              Api:
+                Type: AWS::Serverless::HttpApi
+                Properties:
+                  Auth:
+                    DefaultAuthorizer: Jwt
+                    Authorizers:
+                      Jwt: {JwtConfiguration: {issuer: https://issuer.example, audience: [app]}, IdentitySource: $request.header.Authorization}
+                      Gate: {FunctionArn: !GetAtt Gate.Arn, EnableSimpleResponses: true, Identity: {QueryStrings: [token]}}
+              Gate: {Type: AWS::Serverless::Function, Properties: {Runtime: python3.12, Handler: a.gate, CodeUri: src}}
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Runtime: python3.12
+                  Handler: a.handler
+                  CodeUri: src
+                  Events:
+                    Default: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /default, Method: get}}
+                    Named: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /named, Method: get, Auth: {Authorizer: Gate}}}
+                    Open: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /open, Method: get, Auth: {Authorizer: NONE}}}
+            """)
+        let template = try Template(document: document)
+        let guards = Dictionary(uniqueKeysWithValues: template.httpRoutes.map { ($0.path, $0.authorizer) })
+        #expect(guards["/default"] == "Api.Jwt")
+        #expect(guards["/named"] == "Api.Gate")
+        #expect(guards["/open"] == .some(nil))
+        #expect(template.authorizers["Api.Jwt"]?.jwt == JWTAuthorizer(issuer: "https://issuer.example", audiences: ["app"]))
+        #expect(template.authorizers["Api.Gate"]?.function == "Gate")
+        #expect(template.authorizers["Api.Gate"]?.identitySources == [.queryString("token")])
+        #expect(template.authorizers["Api.Gate"]?.simpleResponses == true)
+    }
+
+    @Test("a DefaultAuthorizer that names no declared authorizer is refused with its path")
+    func unknownDefault() throws {
         let document = try TemplateDocument.parseYAML("""
             Resources:
               Api: {Type: AWS::Serverless::HttpApi, Properties: {Auth: {DefaultAuthorizer: Jwt}}}
               Fn:
                 Type: AWS::Serverless::Function
                 Properties: {Runtime: nodejs20.x, Handler: a.handler, CodeUri: src, Events: {Get: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /x, Method: get}}}}
+            """)
+        #expect { try Template(document: document) } throws: { "\($0)".contains("Resources.Api.Properties.Auth.DefaultAuthorizer") }
+    }
+
+    @Test("a REST Api event whose API declares Auth is refused rather than served without its authorizer")
+    func restRefused() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Resources:
+              Api: {Type: AWS::Serverless::Api, Properties: {StageName: prod, Auth: {DefaultAuthorizer: Gate}}}
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties: {Runtime: nodejs20.x, Handler: a.handler, CodeUri: src, Events: {Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /x, Method: get}}}}
             """)
         #expect { try Template(document: document) } throws: { "\($0)".contains("Resources.Api.Properties.Auth") }
     }

@@ -131,7 +131,7 @@ struct Template: Sendable {
         }
         let reader = TemplateReader(resources: resources, intrinsics: intrinsics, directory: directory,
                                     globals: document["Globals"]?["Function"], environment: inputs.environment,
-                                    webSocketAPIChoice: inputs.webSocketAPI)
+                                    httpAPIGlobals: document["Globals"]?["HttpApi"], webSocketAPIChoice: inputs.webSocketAPI)
         do {
             functions = try reader.functions()
             let webSocket = try reader.webSocketAPI(functions: functions,
@@ -140,7 +140,7 @@ struct Template: Sendable {
             routeSelectionExpression = webSocket.routeSelectionExpression
             webSocketRoutes = webSocket.routes
             httpRoutes = try reader.httpRoutes(functions: functions)
-            authorizers = try reader.authorizers(functions: functions)
+            authorizers = try reader.authorizers(functions: functions).merging(reader.samHTTPAPIAuthorizers(functions: functions)) { own, _ in own }
         } catch let failure as Intrinsics.Failure {
             throw LoadError.invalid("\(failure)")
         }

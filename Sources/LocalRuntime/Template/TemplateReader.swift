@@ -10,6 +10,8 @@ struct TemplateReader {
     let directory: String
     let globals: JSONValue?
     let environment: EnvironmentOverrides
+    /// `Globals.HttpApi`: what SAM's HTTP APIs, its implicit one included, take by default (`Auth`).
+    var httpAPIGlobals: JSONValue? = nil
     /// Which WebSocket API to serve when the template has several (`--websocket-api`).
     var webSocketAPIChoice: String? = nil
 
@@ -189,9 +191,9 @@ struct TemplateReader {
         return functions.values.sorted { $0.logicalId < $1.logicalId }.first { $0.functionName == name }?.logicalId
     }
 
-    /// SAM's `Auth` (on an event, or on the `AWS::Serverless::HttpApi`/`Api` it names, or on SAM's
-    /// implicit API through `Globals`) is not read yet: rather than serve such a route without its
-    /// authorizer, the template is refused, naming where the `Auth` is.
+    /// SAM's `Auth` on REST APIs (on an `Api` event, or on the `AWS::Serverless::Api` it names) is
+    /// not read: rather than serve such a route without its authorizer, the template is refused,
+    /// naming where the `Auth` is. HTTP APIs' `Auth` is read (`samHTTPAPIAuthorizers`).
     private func refuseSAMAuth(_ properties: JSONValue?, type: String?, at path: String) throws {
         let reason = "SAM's Auth property is not supported by local-runtime yet; declare AWS::ApiGatewayV2::Authorizer resources instead"
         if let auth = properties?["Auth"], auth["Authorizer"]?.stringValue != "NONE" {
@@ -231,7 +233,12 @@ struct TemplateReader {
                 guard type == "HttpApi" || type == "Api" else { continue }
                 let path = "Resources.\(logicalId).Properties.Events.\(eventId).Properties"
                 let properties = event["Properties"]
-                try refuseSAMAuth(properties, type: type, at: path)
+                var authorizer: String?
+                if type == "Api" {
+                    try refuseSAMAuth(properties, type: type, at: path)
+                } else {
+                    authorizer = try samHTTPAPIRouteAuthorizer(properties, at: path)
+                }
                 let routePath = try properties?["Path"].flatMap { try intrinsics.string($0, at: "\(path).Path") }
                 let method = try properties?["Method"].flatMap { try intrinsics.string($0, at: "\(path).Method") }
                 let payload: Template.HTTPRoute.Payload
@@ -243,7 +250,7 @@ struct TemplateReader {
                     payload = version == "1.0" ? .httpAPIVersion1 : .httpAPI
                 }
                 routes.append(Template.HTTPRoute(method: (method ?? "ANY").uppercased(), path: routePath ?? "$default", function: logicalId,
-                                                 payload: payload))
+                                                 payload: payload, authorizer: authorizer))
             }
         }
         let httpAPIs = try resources(of: ["AWS::ApiGatewayV2::Api"]).filter { $0.1["Properties"]?["ProtocolType"]?.stringValue == "HTTP" }

@@ -1,0 +1,49 @@
+"""SAM's own `Auth` on an `AWS::Serverless::HttpApi`: the default JWT authorizer (keys from a JWKS
+file), a Lambda authorizer with simple responses named by one event, and `Authorizer: NONE`, served as
+API Gateway would guard the deployed routes. The app is Tests/Integration/apps/sam-http-auth."""
+import json
+
+import jwt
+import pytest
+import requests
+
+from stage import RunningStage
+from test_authorizers import KEY, OTHER_KEY, token
+
+APP = "Tests/Integration/apps/sam-http-auth/template.yaml"
+
+
+@pytest.fixture(scope="module")
+def app(local_runtime, root, tmp_path_factory):
+    state = tmp_path_factory.mktemp("sam-http-auth")
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
+    (state / "jwks.json").write_text(json.dumps({"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]}))
+    running = RunningStage(local_runtime, root, state, "-t", APP, "--jwks", str(state / "jwks.json"))
+    yield running
+    running.stop()
+
+
+def test_the_default_jwt_authorizer_admits_a_valid_token_with_its_claims(app):
+    response = requests.get(f"{app.http_url}/jwt", headers={"Authorization": f"Bearer {token()}"}, timeout=30)
+    assert response.status_code == 200
+    assert response.json()["jwt"]["claims"]["sub"] == "ada"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": f"Bearer {token(OTHER_KEY)}"}, {"Authorization": f"Bearer {token(aud='x')}"}])
+def test_the_default_jwt_authorizer_refuses_a_missing_or_bad_token_with_401(app, headers):
+    response = requests.get(f"{app.http_url}/jwt", headers=headers, timeout=30)
+    assert response.status_code == 401
+    assert response.json() == {"message": "Unauthorized"}
+
+
+@pytest.mark.parametrize("credential, status", [("deny", 403), ("fail", 500), ("allow", 200)])
+def test_an_events_named_lambda_authorizer_replaces_the_default(app, credential, status):
+    response = requests.get(f"{app.http_url}/simple", headers={"Authorization": credential}, timeout=30)
+    assert response.status_code == status
+    if status == 200:
+        assert response.json() == {"lambda": {"user": "ada"}}
+
+
+def test_an_event_with_authorizer_none_is_open(app):
+    response = requests.get(f"{app.http_url}/open", timeout=30)
+    assert response.status_code == 200
