@@ -22,12 +22,16 @@ KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture(scope="module")
-def app(local_runtime, root, tmp_path_factory):
-    state = tmp_path_factory.mktemp("authorized")
+def stage_with_jwks(local_runtime, root, state, template):
+    """A stage serving `template` whose JWT authorizers take `KEY`'s public key (kid k1) from a JWKS file."""
     public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
     (state / "jwks.json").write_text(json.dumps({"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]}))
-    running = RunningStage(local_runtime, root, state, "-t", APP, "--jwks", str(state / "jwks.json"))
+    return RunningStage(local_runtime, root, state, "-t", template, "--jwks", str(state / "jwks.json"))
+
+
+@pytest.fixture(scope="module")
+def app(local_runtime, root, tmp_path_factory):
+    running = stage_with_jwks(local_runtime, root, tmp_path_factory.mktemp("authorized"), APP)
     yield running
     running.stop()
 

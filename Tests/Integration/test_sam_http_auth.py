@@ -1,24 +1,17 @@
 """SAM's own `Auth` on an `AWS::Serverless::HttpApi`: the default JWT authorizer (keys from a JWKS
 file), a Lambda authorizer with simple responses named by one event, and `Authorizer: NONE`, served as
 API Gateway would guard the deployed routes. The app is Tests/Integration/apps/sam-http-auth."""
-import json
-
-import jwt
 import pytest
 import requests
 
-from stage import RunningStage
-from test_authorizers import KEY, OTHER_KEY, token
+from test_authorizers import OTHER_KEY, stage_with_jwks, token
 
 APP = "Tests/Integration/apps/sam-http-auth/template.yaml"
 
 
 @pytest.fixture(scope="module")
 def app(local_runtime, root, tmp_path_factory):
-    state = tmp_path_factory.mktemp("sam-http-auth")
-    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
-    (state / "jwks.json").write_text(json.dumps({"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]}))
-    running = RunningStage(local_runtime, root, state, "-t", APP, "--jwks", str(state / "jwks.json"))
+    running = stage_with_jwks(local_runtime, root, tmp_path_factory.mktemp("sam-http-auth"), APP)
     yield running
     running.stop()
 
