@@ -104,10 +104,10 @@ final class EventRecorder: Sendable {
         var capReached = false
         for await fixture in queue {
             guard !capReached else { continue }
-            let bytes = Self.redactingCredentials(fixture.payload, resigner: resigner)
+            let (bytes, authorizationRedacted) = Self.redacting(fixture.payload, resigner: resigner)
             // A response to a credential the fixture no longer holds keeps its status and error code;
             // its message described the credential (the replayed request sends `REDACTED`).
-            let expectation = Self.holdsRedactedAuthorization(bytes) ? fixture.expectation.map(RecordedExpectation.withoutMessage) : fixture.expectation
+            let expectation = authorizationRedacted ? fixture.expectation.map(RecordedExpectation.withoutMessage) : fixture.expectation
             let expected = expectation.map { Array(JSONCoding.string($0).utf8) } ?? []
             guard written + bytes.count + expected.count <= maxBytes else {
                 capReached = true
@@ -162,7 +162,13 @@ final class EventRecorder: Sendable {
     /// The event with credentials' values replaced; bytes that are not a JSON object are kept as they are.
     /// An `Authorization` value `resigner` can sign again is kept, re-signed, instead of redacted.
     static func redactingCredentials(_ payload: [UInt8], resigner: AdminTokenResigner? = nil) -> [UInt8] {
-        guard case .object(var event)? = try? JSONValue(parsing: payload) else { return payload }
+        redacting(payload, resigner: resigner).bytes
+    }
+
+    /// `redactingCredentials`, and whether an `Authorization` header was redacted rather than signed again.
+    static func redacting(_ payload: [UInt8], resigner: AdminTokenResigner?) -> (bytes: [UInt8], authorizationRedacted: Bool) {
+        guard case .object(var event)? = try? JSONValue(parsing: payload) else { return (payload, false) }
+        var authorizationRedacted = false
         for key in ["headers", "multiValueHeaders"] {
             guard case .object(let headers)? = event[key] else { continue }
             var kept = redacted(headers, names: credentialHeaders)
@@ -172,6 +178,8 @@ final class EventRecorder: Sendable {
                 } else if let values = value.arrayValue, case let resigned = values.compactMap({ $0.stringValue.flatMap { resigner?.resign(authorization: $0) } }),
                           resigned.count == values.count, !values.isEmpty {
                     kept[name] = .array(resigned.map(JSONValue.string))
+                } else {
+                    authorizationRedacted = true
                 }
             }
             event[key] = .object(kept)
@@ -186,18 +194,7 @@ final class EventRecorder: Sendable {
             })
         }
         if case .string(let query)? = event["rawQueryString"] { event["rawQueryString"] = .string(redactedQuery(query)) }
-        return JSONValue.object(event).jsonBytes
-    }
-
-    /// Whether a recorded event's `Authorization` header was redacted rather than signed again.
-    static func holdsRedactedAuthorization(_ payload: [UInt8]) -> Bool {
-        guard case .object(let event)? = try? JSONValue(parsing: payload) else { return false }
-        return ["headers", "multiValueHeaders"].contains { key in
-            guard case .object(let headers)? = event[key] else { return false }
-            return headers.contains { name, value in
-                name.lowercased() == "authorization" && (value.stringValue == redacted || value.arrayValue?.contains(.string(redacted)) == true)
-            }
-        }
+        return (JSONValue.object(event).jsonBytes, authorizationRedacted)
     }
 
     private static func redacted(_ members: [String: JSONValue], names: Set<String>) -> [String: JSONValue] {

@@ -58,8 +58,7 @@ extension TemplateReader {
                       let issuer = try intrinsics.string(issuerValue, at: "\(configuration).Issuer") else {
                     throw Failure(reason: "a JWT authorizer needs JwtConfiguration.Issuer", path: configuration)
                 }
-                let audiences = try properties?["JwtConfiguration"]?["Audience"].flatMap { try intrinsics.resolve($0, at: "\(configuration).Audience") }
-                    .map { $0.arrayValue?.compactMap(\.stringValue) ?? [$0.stringValue].compactMap { $0 } } ?? []
+                let audiences = try strings(properties?["JwtConfiguration"]?["Audience"], at: "\(configuration).Audience")
                 let sources = try identitySources(properties, at: path)
                 authorizers[logicalId] = Template.Authorizer(
                     logicalId: logicalId, function: "", identitySources: sources.isEmpty ? [.header("Authorization")] : sources,
@@ -85,12 +84,21 @@ extension TemplateReader {
         guard let value = properties?["IdentitySource"], let resolved = try intrinsics.resolve(value, at: "\(path).IdentitySource") else { return [] }
         let expressions = resolved.arrayValue?.compactMap(\.stringValue)
             ?? resolved.stringValue.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
-        return try expressions.map { expression in
-            guard let source = Template.Authorizer.IdentitySource(expression) else {
-                throw Failure(reason: "identity source \(expression) is not supported (headers and query strings are)", path: "\(path).IdentitySource")
-            }
-            return source
+        return try expressions.map { try identitySource($0, at: "\(path).IdentitySource") }
+    }
+
+    /// One identity source expression (`$request.header.Authorization`, `route.request.querystring.token`, …).
+    func identitySource(_ expression: String, at path: String) throws -> Template.Authorizer.IdentitySource {
+        guard let source = Template.Authorizer.IdentitySource(expression) else {
+            throw Failure(reason: "identity source \(expression) is not supported (headers and query strings are)", path: path)
         }
+        return source
+    }
+
+    /// A value that is one string or a list of them (`Audience`, `Identity.Headers`), as a list; empty when absent.
+    func strings(_ value: JSONValue?, at path: String) throws -> [String] {
+        guard let value, let resolved = try intrinsics.resolve(value, at: path) else { return [] }
+        return resolved.arrayValue?.compactMap(\.stringValue) ?? [resolved.stringValue].compactMap { $0 }
     }
 
     /// A route's `AuthorizerId` (a `Ref` to an authorizer), unless its `AuthorizationType` is NONE.

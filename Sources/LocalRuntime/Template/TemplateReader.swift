@@ -18,7 +18,7 @@ struct TemplateReader {
     private typealias Failure = Intrinsics.Failure
 
     /// Resources of `types` that are part of the stack (their `Condition`, if any, holds), by logical id.
-    private func resources(of types: Set<String>) throws -> [(String, JSONValue)] {
+    func resources(of types: Set<String>) throws -> [(String, JSONValue)] {
         try resources.sorted { $0.key < $1.key }.filter { logicalId, resource in
             guard let type = resource["Type"]?.stringValue, types.contains(type) else { return false }
             guard let condition = resource["Condition"]?.stringValue else { return true }

@@ -25,7 +25,7 @@ extension TemplateReader {
     /// `AuthorizerPayloadFormatVersion` and `EnableSimpleResponses`.
     func samHTTPAPIAuthorizers(functions: [String: Template.Function]) throws -> [String: Template.Authorizer] {
         var authorizers: [String: Template.Authorizer] = [:]
-        let apis = try resources.keys.filter { try isPartOfStack($0, type: "AWS::Serverless::HttpApi") }.sorted() + [Self.implicitHTTPAPI]
+        let apis = try resources(of: ["AWS::Serverless::HttpApi"]).map(\.0) + [Self.implicitHTTPAPI]
         for api in apis {
             let (auth, authPath) = httpAPIAuth(api)
             guard case .object(let declared)? = auth?["Authorizers"] else { continue }
@@ -36,8 +36,7 @@ extension TemplateReader {
                     guard let issuerValue = jwt["issuer"] ?? jwt["Issuer"], let issuer = try intrinsics.string(issuerValue, at: "\(path).JwtConfiguration.issuer") else {
                         throw Failure(reason: "a JWT authorizer needs JwtConfiguration.issuer", path: "\(path).JwtConfiguration")
                     }
-                    let audiences = try (jwt["audience"] ?? jwt["Audience"]).flatMap { try intrinsics.resolve($0, at: "\(path).JwtConfiguration.audience") }
-                        .map { $0.arrayValue?.compactMap(\.stringValue) ?? [$0.stringValue].compactMap { $0 } } ?? []
+                    let audiences = try strings(jwt["audience"] ?? jwt["Audience"], at: "\(path).JwtConfiguration.audience")
                     let source = try definition["IdentitySource"].flatMap { try intrinsics.string($0, at: "\(path).IdentitySource") }
                     let sources = try source.map { try [identitySource($0, at: "\(path).IdentitySource")] } ?? [.header("Authorization")]
                     authorizers[key] = Template.Authorizer(logicalId: key, function: "", identitySources: sources, simpleResponses: false,
@@ -47,10 +46,8 @@ extension TemplateReader {
                         throw Failure(reason: "the FunctionArn names no function of this template", path: "\(path).FunctionArn")
                     }
                     let identity = definition["Identity"]
-                    let headers = try (identity?["Headers"]).flatMap { try intrinsics.resolve($0, at: "\(path).Identity.Headers") }?.arrayValue ?? []
-                    let queries = try (identity?["QueryStrings"]).flatMap { try intrinsics.resolve($0, at: "\(path).Identity.QueryStrings") }?.arrayValue ?? []
-                    var sources = headers.compactMap(\.stringValue).map(Template.Authorizer.IdentitySource.header)
-                        + queries.compactMap(\.stringValue).map(Template.Authorizer.IdentitySource.queryString)
+                    var sources = try strings(identity?["Headers"], at: "\(path).Identity.Headers").map(Template.Authorizer.IdentitySource.header)
+                        + strings(identity?["QueryStrings"], at: "\(path).Identity.QueryStrings").map(Template.Authorizer.IdentitySource.queryString)
                     if identity == nil { sources = [.header("Authorization")] }
                     let version = try definition["AuthorizerPayloadFormatVersion"].flatMap {
                         try intrinsics.string($0, at: "\(path).AuthorizerPayloadFormatVersion")
@@ -80,18 +77,5 @@ extension TemplateReader {
             throw Failure(reason: "\(name) is not one of the API's Auth.Authorizers", path: named != nil ? "\(path).Auth.Authorizer" : "\(authPath).DefaultAuthorizer")
         }
         return "\(api).\(name)"
-    }
-
-    private func identitySource(_ expression: String, at path: String) throws -> Template.Authorizer.IdentitySource {
-        guard let source = Template.Authorizer.IdentitySource(expression) else {
-            throw Failure(reason: "identity source \(expression) is not supported (headers and query strings are)", path: path)
-        }
-        return source
-    }
-
-    private func isPartOfStack(_ logicalId: String, type: String) throws -> Bool {
-        guard let resource = resources[logicalId], resource["Type"]?.stringValue == type else { return false }
-        guard let condition = resource["Condition"]?.stringValue else { return true }
-        return try intrinsics.condition(condition, at: "Resources.\(logicalId).Condition")
     }
 }
