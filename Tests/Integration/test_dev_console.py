@@ -10,6 +10,7 @@ import pytest
 import requests
 import yaml
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -62,7 +63,9 @@ def test_a_conversation_in_the_console_shows_replies_and_invocations(stage, brow
     def invocations_of(function):
         cells = browser.find_elements(By.CSS_SELECTOR, f"#metrics tr[data-function='{function}'] td.invocations")
         return int(cells[0].text) if cells else 0
-    wait.until(lambda d: invocations_of("sendMessage") >= 2 and invocations_of("chat") >= 1)
+    # The panel is redrawn while it is read: a cell that went stale is read again on the next poll.
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: invocations_of("sendMessage") >= 2 and invocations_of("chat") >= 1)
     assert browser.find_elements(By.CSS_SELECTOR, "#latency rect")
 
     # A row shows the event the function was handed (the message as sent) and what it returned.
