@@ -4,18 +4,12 @@
 struct ItemRequest: Encodable, Sendable {
     var tableName: String
     var indexName: String?
-    var key: Item?
-    var item: Item?
-    var updateExpression: String?
-    var conditionExpression: String?
-    var keyConditionExpression: String?
-    var filterExpression: String?
+    var key, item: Item?
+    var updateExpression, conditionExpression, keyConditionExpression, filterExpression: String?
     var expressionAttributeNames: [String: String]?
     var expressionAttributeValues: Item?
-    var returnValues: String?
-    var returnValuesOnConditionCheckFailure: String?
-    var consistentRead: Bool?
-    var scanIndexForward: Bool?
+    var returnValues, returnValuesOnConditionCheckFailure: String?
+    var consistentRead, scanIndexForward: Bool?
     var limit: Int?
     var exclusiveStartKey: Item?
 

@@ -18,13 +18,13 @@ struct Replay: AsyncParsableCommand {
     @OptionGroup var templateOptions: TemplateOptions
 
     func run() async throws {
-        let template = try templateOptions.load()
         let files: [String]
         do {
             files = try ReplayRunner.fixtures(in: paths)
         } catch {
             throw ValidationError("\(error)")
         }
+        let template = try templateOptions.load()
         let runner = ReplayRunner(template: template, ai: ai, bootstrapPath: runtimeOptions.bootstrapPath)
         let (passed, failed) = try await runner.run(files) { print($0.line) }
         print("\(passed) passed, \(failed) failed")

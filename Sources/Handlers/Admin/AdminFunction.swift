@@ -5,10 +5,7 @@
 /// missing or does not verify, 403 when it verifies but its scope does not cover the request. A
 /// secret that is unset or shorter than 32 bytes disables the API: every request is 401 and says so. Browsers may
 /// call it from `ADMIN_ORIGIN` only; other origins get no CORS headers and refused preflights.
-public struct AdminFunction: LambdaFunction {
-    public static let eventDecoder = JSONReaderEventDecoder<HTTPRequest>()
-    public static let outputEncoder = JSONBytesOutputEncoder<HTTPResponse>()
-
+public struct AdminFunction: HTTPRouteFunction {
     public let dependencies: Dependencies
 
     public init(dependencies: Dependencies) {
@@ -147,13 +144,14 @@ public struct AdminFunction: LambdaFunction {
         ])
     }
 
-    static func json(_ status: Int, _ payload: some Encodable) -> HTTPResponse {
+    /// A body of `success: true` and the members of `payload`, encoded by `JSONCoding.encoder`.
+    static func json(_ status: Int, encoding payload: some Encodable) -> HTTPResponse {
         HTTPResponse(statusCode: status, headers: HTTPHeaders([("Content-Type", "application/json")]),
-                     body: JSONCoding.string(AdminBody(payload: payload)))
+                     body: JSONCoding.string(encoding: AdminBody(payload: payload)))
     }
 
-    /// The same body for a payload written by hand, as `AdminBody` would encode it.
-    static func json(_ status: Int, _ payload: some Encodable & JSONValueEncodable) -> HTTPResponse {
+    /// The same body for a payload written by hand.
+    static func json(_ status: Int, _ payload: some JSONValueEncodable) -> HTTPResponse {
         var body: [String: JSONValue] = ["success": .bool(true)]
         if case .object(let members) = payload.jsonValue { body.merge(members) { _, payload in payload } }
         return HTTPResponse(statusCode: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: JSONValue.object(body).jsonString)

@@ -75,13 +75,12 @@ struct AdminBody<Payload: Encodable>: Encodable {
     enum SuccessKey: String, CodingKey { case success }
 }
 
-struct AdminFailure: Encodable, JSONValueEncodable {
-    let success = false
+/// The body of every refused admin request.
+struct AdminFailure: JSONValueEncodable {
     var error: AdminErrorCode
     var message: String
 
-    /// As `JSONCoding.encoder` writes it, by hand: every refused admin request answers one.
     var jsonValue: JSONValue {
-        .object(["success": .bool(success), "error": .string(error.rawValue), "message": .string(message)])
+        .object(["success": .bool(false), "error": .string(error.rawValue), "message": .string(message)])
     }
 }

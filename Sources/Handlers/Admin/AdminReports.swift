@@ -8,26 +8,21 @@ import Foundation
 /// and the retention purge.
 struct AdminReports {
     let dependencies: Dependencies
-    var store: any Store { dependencies.store }
 
     static let periods = ["1d": 1, "7d": 7, "30d": 30]
     static let topDomainCount = 10
     static let maxExportedEvents = 50_000
 
-    struct Usage: Encodable, JSONValueEncodable {
+    struct Usage: JSONValueEncodable {
         var period: String
         var from: String
         var to: String
         var widgetId: String?
         var data: Totals
 
-        enum CodingKeys: String, CodingKey {
-            case period, from, to, data
-            case widgetId = "widget_id"
-        }
 
-        /// As `JSONCoding.encoder` writes it (nil fields omitted), by hand, like every body below:
-        /// JSONEncoder was most of the cost of the admin reports.
+        /// Written by hand, like every body below (keys sorted, nil fields omitted, times in ISO
+        /// 8601): JSONEncoder was most of the cost of the admin reports.
         var jsonValue: JSONValue {
             var object: [String: JSONValue] = ["period": .string(period), "from": .string(from), "to": .string(to), "data": data.jsonValue]
             object.set("widget_id", widgetId)
@@ -35,7 +30,7 @@ struct AdminReports {
         }
     }
 
-    struct Totals: Encodable, JSONValueEncodable {
+    struct Totals: JSONValueEncodable {
         var totalMessages: Int
         var uniqueDomains: Int
         var blockedRequests: Int
@@ -43,14 +38,6 @@ struct AdminReports {
         var dailyBreakdown: [Day]
         var topDomains: [Domain]
 
-        enum CodingKeys: String, CodingKey {
-            case totalMessages = "total_messages"
-            case uniqueDomains = "unique_domains"
-            case blockedRequests = "blocked_requests"
-            case activeWidgets = "active_widgets"
-            case dailyBreakdown = "daily_breakdown"
-            case topDomains = "top_domains"
-        }
 
         var jsonValue: JSONValue {
             .object(["total_messages": totalMessages.jsonValue, "unique_domains": uniqueDomains.jsonValue,
@@ -59,7 +46,7 @@ struct AdminReports {
         }
     }
 
-    struct Day: Encodable, Equatable, JSONValueEncodable {
+    struct Day: Equatable, JSONValueEncodable {
         var date: String
         var messages: Int
         var blocked: Int
@@ -67,7 +54,7 @@ struct AdminReports {
         var jsonValue: JSONValue { .object(["date": .string(date), "messages": messages.jsonValue, "blocked": blocked.jsonValue]) }
     }
 
-    struct Domain: Encodable, Equatable, JSONValueEncodable {
+    struct Domain: Equatable, JSONValueEncodable {
         var domain: String
         var messages: Int
         var blocked: Int
@@ -84,7 +71,7 @@ struct AdminReports {
         let widgetId = try query.widgetId()
         let now = dependencies.clock.now()
         let days = (0..<dayCount).map { DailyUsage.day(of: now.addingTimeInterval(-Double($0) * 86_400)) }
-        let buckets = try await store.usage(days: days).filter { widgetId == nil || $0.widgetId == widgetId }
+        let buckets = try await dependencies.store.usage(days: days).filter { widgetId == nil || $0.widgetId == widgetId }
 
         var byDay: [String: Day] = [:]
         var byDomain: [String: Domain] = [:]
@@ -107,18 +94,18 @@ struct AdminReports {
     }
 
     private func activeWidgets(only widgetId: String?) async throws -> Int {
-        if let widgetId { return try await store.widget(id: widgetId)?.isActive == true ? 1 : 0 }
+        if let widgetId { return try await dependencies.store.widget(id: widgetId)?.isActive == true ? 1 : 0 }
         var count = 0
         var cursor: String?
         repeat {
-            let page = try await store.widgets(after: cursor, limit: 100)
+            let page = try await dependencies.store.widgets(after: cursor, limit: 100)
             count += page.count { $0.isActive }
             cursor = page.count == 100 ? page.last?.widgetId : nil
         } while cursor != nil
         return count
     }
 
-    struct Events: Encodable, JSONValueEncodable {
+    struct Events: JSONValueEncodable {
         var events: [SecurityEvent]
         var total: Int
         var hours: Int
@@ -159,13 +146,13 @@ struct AdminReports {
         let hours = try query.int("hours", default: 24, range: 1...(dependencies.configuration.retentionDays * 24))
         let limit = try query.int("limit", default: 100, range: 1...1000)
         let now = dependencies.clock.now()
-        let events = try await store.securityEvents(SecurityEventQuery(type: type, widgetId: try query.widgetId(),
+        let events = try await dependencies.store.securityEvents(SecurityEventQuery(type: type, widgetId: try query.widgetId(),
                                                                        since: now.addingTimeInterval(-Double(hours) * 3600), until: now,
                                                                        limit: limit))
         return AdminFunction.json(200, body: Events(events: events, total: events.count, hours: hours).body)
     }
 
-    struct Export: Encodable, JSONValueEncodable {
+    struct Export: JSONValueEncodable {
         var domain: String
         var exportedAt: Date
         var conversations: [Conversation]
@@ -175,12 +162,6 @@ struct AdminReports {
         var securityEventsTruncated: Bool
         var usage: [DailyUsage]
 
-        enum CodingKeys: String, CodingKey {
-            case domain, conversations, usage
-            case exportedAt = "exported_at"
-            case securityEvents = "security_events"
-            case securityEventsTruncated = "security_events_truncated"
-        }
 
         var jsonValue: JSONValue {
             .object(["domain": .string(domain), "exported_at": .string(ISO8601.string(exportedAt)), "conversations": conversations.jsonValue,
@@ -189,33 +170,23 @@ struct AdminReports {
         }
     }
 
-    struct Conversation: Encodable, JSONValueEncodable {
+    struct Conversation: JSONValueEncodable {
         var widgetId: String
         var conversationId: String
         var messages: [Message]
 
-        enum CodingKeys: String, CodingKey {
-            case messages
-            case widgetId = "widget_id"
-            case conversationId = "conversation_id"
-        }
 
         var jsonValue: JSONValue {
             .object(["widget_id": .string(widgetId), "conversation_id": .string(conversationId), "messages": messages.jsonValue])
         }
     }
 
-    struct Message: Encodable, JSONValueEncodable {
+    struct Message: JSONValueEncodable {
         var role: ChatRole
         var content: String
         var sourceIp: String?
         var createdAt: Date
 
-        enum CodingKeys: String, CodingKey {
-            case role, content
-            case sourceIp = "source_ip"
-            case createdAt = "created_at"
-        }
 
         var jsonValue: JSONValue {
             var object: [String: JSONValue] = ["role": .string(role.rawValue), "content": .string(content),
@@ -235,7 +206,7 @@ struct AdminReports {
 
         var conversations: [Conversation] = []
         var positions: [String: Int] = [:]
-        for message in try await store.messages(domain: domain) {
+        for message in try await dependencies.store.messages(domain: domain) {
             let key = "\(message.widgetId)\u{0}\(message.conversationId)"
             let position = positions[key] ?? {
                 conversations.append(Conversation(widgetId: message.widgetId,
@@ -247,16 +218,16 @@ struct AdminReports {
             conversations[position].messages.append(Message(role: message.role, content: message.content, sourceIp: message.sourceIp,
                                                              createdAt: message.createdAt))
         }
-        let events = try await store.securityEvents(SecurityEventQuery(domain: domain, since: now.addingTimeInterval(-retention),
+        let events = try await dependencies.store.securityEvents(SecurityEventQuery(domain: domain, since: now.addingTimeInterval(-retention),
                                                                        limit: Self.maxExportedEvents + 1))
         let days = (0...dependencies.configuration.retentionDays).map { DailyUsage.day(of: now.addingTimeInterval(-Double($0) * 86_400)) }
-        let usage = try await store.usage(days: days).filter { $0.domain == domain }
+        let usage = try await dependencies.store.usage(days: days).filter { $0.domain == domain }
         return AdminFunction.json(200, Export(domain: domain, exportedAt: now, conversations: conversations,
                                               securityEvents: Array(events.prefix(Self.maxExportedEvents)),
                                               securityEventsTruncated: events.count > Self.maxExportedEvents, usage: usage))
     }
 
-    struct Purge: Encodable, JSONValueEncodable {
+    struct Purge: JSONValueEncodable {
         var cutoff: Date
         var purged: PurgeResult
 
@@ -271,6 +242,6 @@ struct AdminReports {
     func purge() async throws -> HTTPResponse {
         let now = dependencies.clock.now()
         let cutoff = now.addingTimeInterval(-Double(dependencies.configuration.retentionDays) * 86_400)
-        return AdminFunction.json(200, Purge(cutoff: cutoff, purged: try await store.purge(before: cutoff, now: now)))
+        return AdminFunction.json(200, Purge(cutoff: cutoff, purged: try await dependencies.store.purge(before: cutoff, now: now)))
     }
 }

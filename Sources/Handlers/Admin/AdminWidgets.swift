@@ -8,7 +8,6 @@ import Foundation
 /// deactivate. Deactivating keeps the record, so that analytics and exports still name the widget.
 struct AdminWidgets {
     let dependencies: Dependencies
-    var store: any Store { dependencies.store }
 
     /// Fields a widget body may carry; anything else is a typo the operator should hear about.
     static let fields: Set<String> = ["widget_id", "name", "allowed_domains", "is_active", "limits", "settings"]
@@ -67,13 +66,13 @@ struct AdminWidgets {
     func list(_ query: AdminQuery) async throws -> HTTPResponse {
         let limit = try query.int("limit", default: 50, range: 1...100)
         let cursor = try query.widgetId("cursor")
-        let page = try await store.widgets(after: cursor, limit: limit + 1)
+        let page = try await dependencies.store.widgets(after: cursor, limit: limit + 1)
         let widgets = Array(page.prefix(limit))
-        return AdminFunction.json(200, Page(widgets: widgets, nextCursor: page.count > limit ? widgets.last?.widgetId : nil, limit: limit))
+        return AdminFunction.json(200, encoding: Page(widgets: widgets, nextCursor: page.count > limit ? widgets.last?.widgetId : nil, limit: limit))
     }
 
     func get(_ id: String) async throws -> HTTPResponse {
-        AdminFunction.json(200, One(widget: try await existing(id)))
+        AdminFunction.json(200, encoding: One(widget: try await existing(id)))
     }
 
     func create(_ body: [String: JSONValue]) async throws -> HTTPResponse {
@@ -88,13 +87,13 @@ struct AdminWidgets {
         }
         guard body["name"] != nil || body["widget_name"] != nil else { throw AdminError.invalid("name is required (widget_name in the legacy body).") }
         guard body["allowed_domains"] != nil else { throw AdminError.invalid("allowed_domains is required: the domains the widget may be embedded on.") }
-        if try await store.widget(id: id) != nil {
+        if try await dependencies.store.widget(id: id) != nil {
             throw AdminError(.widgetExists, "A widget with id \(id) exists; change it with PATCH /api/admin/widgets/\(id).")
         }
         let now = dependencies.clock.now()
         let widget = try Self.apply(body, to: WidgetConfig(widgetId: id, name: "", allowedDomains: [], createdAt: now), at: now)
-        try await store.putWidget(widget)
-        return AdminFunction.json(201, Created(widget: widget))
+        try await dependencies.store.putWidget(widget)
+        return AdminFunction.json(201, encoding: Created(widget: widget))
     }
 
     func update(_ id: String, with body: [String: JSONValue]) async throws -> HTTPResponse {
@@ -103,8 +102,8 @@ struct AdminWidgets {
             throw AdminError.invalid("widget_id cannot change; create a new widget instead.")
         }
         let widget = try Self.apply(body, to: current, at: dependencies.clock.now())
-        try await store.putWidget(widget)
-        return AdminFunction.json(200, One(widget: widget))
+        try await dependencies.store.putWidget(widget)
+        return AdminFunction.json(200, encoding: One(widget: widget))
     }
 
     func deactivate(_ id: String) async throws -> HTTPResponse {
@@ -112,14 +111,14 @@ struct AdminWidgets {
         if widget.isActive {
             widget.isActive = false
             widget.updatedAt = dependencies.clock.now()
-            try await store.putWidget(widget)
+            try await dependencies.store.putWidget(widget)
         }
-        return AdminFunction.json(200, One(widget: widget))
+        return AdminFunction.json(200, encoding: One(widget: widget))
     }
 
     private func existing(_ id: String) async throws -> WidgetConfig {
         guard Identifiers.isValidWidgetId(id) else { throw AdminError.invalid("\(id.prefix(80)) is not a widget id (^widget_[a-z0-9_]{12,64}$).") }
-        guard let widget = try await store.widget(id: id) else { throw AdminError(.notFound, "No widget \(id).") }
+        guard let widget = try await dependencies.store.widget(id: id) else { throw AdminError(.notFound, "No widget \(id).") }
         return widget
     }
 
@@ -190,7 +189,7 @@ struct AdminWidgets {
 
     static func mergedLimits(_ current: WidgetLimits, _ value: JSONValue) throws(AdminError) -> WidgetLimits {
         guard case .object(let given) = value else { throw .invalid("limits must be an object.") }
-        guard case .object(var merged)? = try? JSONValue(parsing: JSONCoding.string(current)) else {
+        guard case .object(var merged)? = try? JSONValue(parsing: JSONCoding.string(encoding: current)) else {
             throw .invalid("limits could not be read.")
         }
         for (key, item) in given.sorted(by: { $0.key < $1.key }) {
@@ -229,7 +228,7 @@ struct AdminWidgets {
                 + " (or the legacy body's \(SeedWidgetBody.limitNames.keys.sorted().joined(separator: ", ")), <name>Color).")
         }
         if let agent = given["agent_id"] { try checkAgentId(agent, field: "settings.agent_id") }
-        guard case .object(var merged)? = try? JSONValue(parsing: JSONCoding.string(current)) else {
+        guard case .object(var merged)? = try? JSONValue(parsing: JSONCoding.string(encoding: current)) else {
             throw .invalid("settings could not be read.")
         }
         merged.merge(given) { $1 }

@@ -158,50 +158,29 @@ extension JSONValue: JSONValueDecodable, JSONValueEncodable {
     public var jsonValue: JSONValue { self }
 }
 
-extension String: JSONValueDecodable, JSONValueEncodable {
-    public init(json: JSONValue) throws(JSONShapeError) {
-        guard case .string(let value) = json else { throw JSONShapeError(.wrongType) }
-        self = value
+// JSON's scalars, each one case of `JSONValue`: a value of another JSON type (`null` included) is
+// `wrongType`. Integers: a number with a fraction or out of range is refused as an invalid value at
+// its field (JSONDecoder refuses it too, but reports only "not valid JSON"). `JSONValue` holds
+// numbers as `Double`, so an integer above 2^53 reads as its nearest `Double` (JSONDecoder would
+// read it exactly; no event field comes near).
+extension String: JSONValueEncodable { public var jsonValue: JSONValue { .string(self) } }
+extension Bool: JSONValueEncodable { public var jsonValue: JSONValue { .bool(self) } }
+extension Double: JSONValueEncodable { public var jsonValue: JSONValue { .number(self) } }
+extension Int: JSONValueEncodable { public var jsonValue: JSONValue { .number(Double(self)) } }
+extension Int64: JSONValueEncodable { public var jsonValue: JSONValue { .number(Double(self)) } }
+extension String: JSONValueDecodable { public init(json: JSONValue) throws(JSONShapeError) { self = try json.scalar(\.stringValue) } }
+extension Bool: JSONValueDecodable { public init(json: JSONValue) throws(JSONShapeError) { self = try json.scalar(\.boolValue) } }
+extension Double: JSONValueDecodable { public init(json: JSONValue) throws(JSONShapeError) { self = try json.scalar(\.doubleValue) } }
+extension Int: JSONValueDecodable { public init(json: JSONValue) throws(JSONShapeError) { self = try exactInteger(json) } }
+extension Int64: JSONValueDecodable { public init(json: JSONValue) throws(JSONShapeError) { self = try exactInteger(json) } }
+
+extension JSONValue {
+    /// The scalar `value` reads out of this value, or `wrongType` when this is another JSON type.
+    @inline(__always)
+    func scalar<Scalar>(_ value: KeyPath<JSONValue, Scalar?>) throws(JSONShapeError) -> Scalar {
+        guard let scalar = self[keyPath: value] else { throw JSONShapeError(.wrongType) }
+        return scalar
     }
-
-    public var jsonValue: JSONValue { .string(self) }
-}
-
-extension Bool: JSONValueDecodable, JSONValueEncodable {
-    public init(json: JSONValue) throws(JSONShapeError) {
-        guard case .bool(let value) = json else { throw JSONShapeError(.wrongType) }
-        self = value
-    }
-
-    public var jsonValue: JSONValue { .bool(self) }
-}
-
-extension Double: JSONValueDecodable, JSONValueEncodable {
-    public init(json: JSONValue) throws(JSONShapeError) {
-        guard case .number(let value) = json else { throw JSONShapeError(.wrongType) }
-        self = value
-    }
-
-    public var jsonValue: JSONValue { .number(self) }
-}
-
-/// Integers: a number with a fraction or out of range is refused as an invalid value at its field
-/// (JSONDecoder refuses it too, but reports only "not valid JSON"). `JSONValue` holds numbers as `Double`, so an integer above 2^53 reads
-/// as its nearest `Double` (JSONDecoder would read it exactly; no event field comes near).
-extension Int: JSONValueDecodable, JSONValueEncodable {
-    public init(json: JSONValue) throws(JSONShapeError) {
-        self = try exactInteger(json)
-    }
-
-    public var jsonValue: JSONValue { .number(Double(self)) }
-}
-
-extension Int64: JSONValueDecodable, JSONValueEncodable {
-    public init(json: JSONValue) throws(JSONShapeError) {
-        self = try exactInteger(json)
-    }
-
-    public var jsonValue: JSONValue { .number(Double(self)) }
 }
 
 /// The integer a JSON number holds exactly: another JSON type is `wrongType`, a fraction or a

@@ -7,59 +7,11 @@ import Foundation
 /// `chat`: the public HTTP endpoint `POST /api/chat` (and its `OPTIONS` preflight). It needs no
 /// CSRF token — it is a cross-origin API protected by the widget's domain allowlist and server-side
 /// limits, not a cookie-authenticated form (README, “Security model”).
-public struct ChatFunction: LambdaFunction {
-    public static let eventDecoder = JSONReaderEventDecoder<HTTPRequest>()
-    public static let outputEncoder = JSONBytesOutputEncoder<HTTPResponse>()
-
+public struct ChatFunction: HTTPRouteFunction {
     public let dependencies: Dependencies
 
     public init(dependencies: Dependencies) {
         self.dependencies = dependencies
-    }
-
-    struct Body: JSONValueDecodable {
-        var widgetId: String?
-        var conversationId: String?
-        var conversationToken: String?
-        var message: String?
-        var messages: [ChatTurn]?
-
-        init(json: JSONValue) throws(JSONShapeError) {
-            let fields = try JSONFields(json)
-            widgetId = try fields.decodeIfPresent("widget_id")
-            // `??` would erase the typed throw of its right-hand side.
-            conversationId = try fields.decodeIfPresent("conversation_id")
-            if conversationId == nil { conversationId = try fields.decodeIfPresent("sessionId") }
-            conversationToken = try fields.decodeIfPresent("conversation_token")
-            message = try fields.decodeIfPresent("message")
-            messages = try fields.decodeIfPresent("messages")
-        }
-    }
-
-    struct Success: JSONValueEncodable {
-        var response: String
-        var conversationId: String
-        var conversationToken: ConversationToken
-        var usage: Usage
-
-        var jsonValue: JSONValue {
-            .object(["success": .bool(true), "response": .string(response), "conversation_id": .string(conversationId),
-                     "conversation_token": .string(conversationToken.description), "usage": usage.jsonValue])
-        }
-    }
-
-    struct Failure: JSONValueEncodable {
-        var error: String
-        var message: String
-        var retryAfter: Int?
-        var blockExpiresAt: String?
-
-        var jsonValue: JSONValue {
-            var object: [String: JSONValue] = ["success": .bool(false), "error": .string(error), "message": .string(message)]
-            object.set("retry_after", retryAfter)
-            object.set("block_expires_at", blockExpiresAt)
-            return .object(object)
-        }
     }
 
     public func handle(_ request: HTTPRequest, context: InvocationContext) async throws -> HTTPResponse {
@@ -195,5 +147,53 @@ public struct ChatFunction: LambdaFunction {
         let body = Failure(error: refusal.code.rawValue, message: refusal.message, retryAfter: refusal.retryAfter,
                            blockExpiresAt: refusal.blockExpiresAt.map(ISO8601.string))
         return HTTPResponse(statusCode: refusal.code.status, headers: headers, body: body.jsonValue.jsonString, format: format)
+    }
+}
+
+/// The chat POST's request body and its two answers, as docs/protocol.md writes them.
+extension ChatFunction {
+    struct Body: JSONValueDecodable {
+        var widgetId: String?
+        var conversationId: String?
+        var conversationToken: String?
+        var message: String?
+        var messages: [ChatTurn]?
+
+        init(json: JSONValue) throws(JSONShapeError) {
+            let fields = try JSONFields(json)
+            widgetId = try fields.decodeIfPresent("widget_id")
+            // `??` would erase the typed throw of its right-hand side.
+            conversationId = try fields.decodeIfPresent("conversation_id")
+            if conversationId == nil { conversationId = try fields.decodeIfPresent("sessionId") }
+            conversationToken = try fields.decodeIfPresent("conversation_token")
+            message = try fields.decodeIfPresent("message")
+            messages = try fields.decodeIfPresent("messages")
+        }
+    }
+
+    struct Success: JSONValueEncodable {
+        var response: String
+        var conversationId: String
+        var conversationToken: ConversationToken
+        var usage: Usage
+
+        var jsonValue: JSONValue {
+            .object(["success": .bool(true), "response": .string(response), "conversation_id": .string(conversationId),
+                     "conversation_token": .string(conversationToken.description), "usage": usage.jsonValue])
+        }
+    }
+
+    struct Failure: JSONValueEncodable {
+        var error: String
+        var message: String
+        var retryAfter: Int?
+        var blockExpiresAt: String?
+
+        var jsonValue: JSONValue {
+            var object: [String: JSONValue] = ["success": .bool(false), "error": .string(error), "message": .string(message)]
+            object.set("retry_after", retryAfter)
+            object.set("block_expires_at", blockExpiresAt)
+            return .object(object)
+        }
     }
 }

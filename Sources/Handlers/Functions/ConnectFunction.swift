@@ -6,10 +6,7 @@ import Foundation
 
 /// `$connect`: admits a widget page's WebSocket and remembers who it is. A non-2xx answer makes API
 /// Gateway reject the handshake with that status.
-public struct ConnectFunction: LambdaFunction {
-    public static let eventDecoder = JSONReaderEventDecoder<WebSocketEvent>()
-    public static let outputEncoder = JSONBytesOutputEncoder<WebSocketResponse>()
-
+public struct ConnectFunction: WebSocketRouteFunction {
     /// Connection records outlive API Gateway's 2-hour hard limit by a margin, then expire.
     static let recordLifetime: TimeInterval = 3 * 3600
 
@@ -63,10 +60,7 @@ public struct ConnectFunction: LambdaFunction {
 
 /// `$disconnect`: forgets the connection. API Gateway delivers it at most once and not always, so it
 /// is idempotent and connection records also expire on their own.
-public struct DisconnectFunction: LambdaFunction {
-    public static let eventDecoder = JSONReaderEventDecoder<WebSocketEvent>()
-    public static let outputEncoder = JSONBytesOutputEncoder<WebSocketResponse>()
-
+public struct DisconnectFunction: WebSocketRouteFunction {
     public let dependencies: Dependencies
 
     public init(dependencies: Dependencies) {

@@ -2,29 +2,11 @@ import Synchronization
 
 /// `sendMessage`: one chat turn over WebSocket. Replies and refusals go to the client as frames
 /// through the `@connections` API — the same path in AWS and on the local stage.
-public struct SendMessageFunction: LambdaFunction {
-    public static let eventDecoder = JSONReaderEventDecoder<WebSocketEvent>()
-    public static let outputEncoder = JSONBytesOutputEncoder<WebSocketResponse>()
-
+public struct SendMessageFunction: WebSocketRouteFunction {
     public let dependencies: Dependencies
 
     public init(dependencies: Dependencies) {
         self.dependencies = dependencies
-    }
-
-    struct Body: JSONValueDecodable {
-        var action: String?
-        var message: String
-        var conversationId: String?
-        var conversationToken: String?
-
-        init(json: JSONValue) throws(JSONShapeError) {
-            let fields = try JSONFields(json)
-            action = try fields.decodeIfPresent("action")
-            message = try fields.decode("message")
-            conversationId = try fields.decodeIfPresent("conversation_id")
-            conversationToken = try fields.decodeIfPresent("conversation_token")
-        }
     }
 
     public func handle(_ event: WebSocketEvent, context: InvocationContext) async throws -> WebSocketResponse {
@@ -88,6 +70,24 @@ public struct SendMessageFunction: LambdaFunction {
         } catch is ConnectionGoneError {
             _ = try await dependencies.store.removeConnection(id: connectionId)
             return WebSocketResponse(statusCode: 410)
+        }
+    }
+}
+
+/// A `sendMessage` frame's body, as docs/protocol.md writes it.
+extension SendMessageFunction {
+    struct Body: JSONValueDecodable {
+        var action: String?
+        var message: String
+        var conversationId: String?
+        var conversationToken: String?
+
+        init(json: JSONValue) throws(JSONShapeError) {
+            let fields = try JSONFields(json)
+            action = try fields.decodeIfPresent("action")
+            message = try fields.decode("message")
+            conversationId = try fields.decodeIfPresent("conversation_id")
+            conversationToken = try fields.decodeIfPresent("conversation_token")
         }
     }
 }

@@ -8,43 +8,31 @@ public enum ServerFrame: Sendable, Equatable {
     case done(content: String, conversationId: String, conversationToken: ConversationToken)
     case error(Refusal)
 
-    private struct Wire: JSONValueEncodable {
-        var type: String
-        var role: String?
-        var content: String?
-        var conversationId: String?
-        var conversationToken: String?
-        var error: String?
-        var message: String?
-        var retryAfter: Int?
-        var blockExpiresAt: String?
-
-        var jsonValue: JSONValue {
-            var object: [String: JSONValue] = ["type": .string(type)]
-            object.set("role", role)
-            object.set("content", content)
-            object.set("conversation_id", conversationId)
-            object.set("conversation_token", conversationToken)
-            object.set("error", error)
-            object.set("message", message)
-            object.set("retry_after", retryAfter)
-            object.set("block_expires_at", blockExpiresAt)
-            return .object(object)
+    /// The frame as JSON: `type` and the fields of its kind, nil fields left out.
+    public var json: [UInt8] {
+        var object: [String: JSONValue]
+        switch self {
+        case .message(let content, let conversationId, let token), .done(let content, let conversationId, let token):
+            object = ["role": .string("assistant"), "content": .string(content), "conversation_id": .string(conversationId),
+                      "conversation_token": .string(token.description)]
+        case .delta(let content, let conversationId):
+            object = ["content": .string(content), "conversation_id": .string(conversationId)]
+        case .error(let refusal):
+            object = ["error": .string(refusal.code.rawValue), "message": .string(refusal.message)]
+            object.set("retry_after", refusal.retryAfter)
+            object.set("block_expires_at", refusal.blockExpiresAt.map(ISO8601.string))
         }
+        object["type"] = .string(kind)
+        return JSONValue.object(object).jsonBytes
     }
 
-    public var json: [UInt8] {
-        let wire: Wire = switch self {
-        case .message(let content, let conversationId, let token):
-            Wire(type: "message", role: "assistant", content: content, conversationId: conversationId, conversationToken: token.description)
-        case .delta(let content, let conversationId):
-            Wire(type: "delta", content: content, conversationId: conversationId)
-        case .done(let content, let conversationId, let token):
-            Wire(type: "done", role: "assistant", content: content, conversationId: conversationId, conversationToken: token.description)
-        case .error(let refusal):
-            Wire(type: "error", error: refusal.code.rawValue, message: refusal.message, retryAfter: refusal.retryAfter,
-                 blockExpiresAt: refusal.blockExpiresAt.map(ISO8601.string))
+    /// The frame's `type`.
+    var kind: String {
+        switch self {
+        case .message: "message"
+        case .delta: "delta"
+        case .done: "done"
+        case .error: "error"
         }
-        return wire.jsonValue.jsonBytes
     }
 }

@@ -123,17 +123,18 @@ public enum JSONCoding {
         return encoder
     }
 
-    /// Encodes `value` as a UTF-8 JSON string.
-    public static func string<T: Encodable>(_ value: T) -> String {
+    /// `value` as JSON text, written from its hand-written `jsonValue`: the path of every body and
+    /// event built on a request's way (no `JSONEncoder`).
+    public static func string(_ value: some JSONValueEncodable) -> String {
+        value.jsonValue.jsonString
+    }
+
+    /// `value` as JSON text through `encoder`, for types with no hand-written encoding (admin
+    /// configuration bodies, console records, tokens' claims).
+    public static func string(encoding value: some Encodable) -> String {
         // Encoding the package's own value types cannot fail; an empty object keeps the contract if it ever did.
         guard let data = try? encoder.encode(value) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
-    }
-
-    /// The same string as for any `Encodable`, written by hand: the events the stage builds and the
-    /// responses handlers send are encoded on every message.
-    public static func string<T: Encodable & JSONValueEncodable>(_ value: T) -> String {
-        value.jsonValue.jsonString
     }
 }
 

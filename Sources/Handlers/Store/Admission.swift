@@ -91,6 +91,14 @@ public struct CounterIncrement: Sendable, Equatable {
     }
 }
 
+/// The result of an atomic bounded increment.
+public enum CounterOutcome: Sendable, Equatable {
+    /// The counter was below the limit and now holds `count`.
+    case admitted(count: Int)
+    /// The counter had reached the limit and was left unchanged.
+    case refused(count: Int)
+}
+
 /// The minimum interval between two messages of an admission.
 public struct IntervalClaim: Sendable, Equatable {
     public var key: String

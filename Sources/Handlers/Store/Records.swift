@@ -48,8 +48,7 @@ public struct WidgetLimits: Codable, Sendable, Equatable {
 
 /// A fact the embedded responder can answer from, and that the AI provider gets in its system prompt.
 public struct KnowledgeEntry: Codable, Sendable, Equatable {
-    public var question: String
-    public var answer: String
+    public var question, answer: String
 
     public init(question: String, answer: String) {
         self.question = question
@@ -391,12 +390,4 @@ public struct SecurityEventQuery: Sendable, Equatable {
         self.until = until
         self.limit = limit
     }
-}
-
-/// The result of an atomic bounded increment.
-public enum CounterOutcome: Sendable, Equatable {
-    /// The counter was below the limit and now holds `count`.
-    case admitted(count: Int)
-    /// The counter had reached the limit and was left unchanged.
-    case refused(count: Int)
 }

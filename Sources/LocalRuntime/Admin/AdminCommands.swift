@@ -256,45 +256,48 @@ struct Widgets: AsyncParsableCommand {
         }
     }
 
-    struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Shows one widget.")
-
+    /// The one widget a command acts on (`widgets/{id}`), and the admin API it asks.
+    struct WidgetTarget: ParsableArguments {
         @Argument(help: "The widget id.")
         var id: String
 
         @OptionGroup var options: AdminOptions
 
+        func send(_ method: String, body: String? = nil) async throws {
+            try await options.send(AdminRequest(method: method, path: "widgets/\(id)", body: body))
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Shows one widget.")
+
+        @OptionGroup var widget: WidgetTarget
+
         func run() async throws {
-            try await options.send(AdminRequest(method: "GET", path: "widgets/\(id)"))
+            try await widget.send("GET")
         }
     }
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Changes a widget with a JSON body of the fields to change (PATCH).")
 
-        @Argument(help: "The widget id.")
-        var id: String
+        @OptionGroup var widget: WidgetTarget
 
         @Option(name: .long, help: "The JSON body file, or - for standard input.")
         var json: String
 
-        @OptionGroup var options: AdminOptions
-
         func run() async throws {
-            try await options.send(AdminRequest(method: "PATCH", path: "widgets/\(id)", body: try AdminOptions.read(json)))
+            try await widget.send("PATCH", body: try AdminOptions.read(json))
         }
     }
 
     struct Deactivate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Deactivates a widget (DELETE); its record stays for analytics and export.")
 
-        @Argument(help: "The widget id.")
-        var id: String
-
-        @OptionGroup var options: AdminOptions
+        @OptionGroup var widget: WidgetTarget
 
         func run() async throws {
-            try await options.send(AdminRequest(method: "DELETE", path: "widgets/\(id)"))
+            try await widget.send("DELETE")
         }
     }
 }

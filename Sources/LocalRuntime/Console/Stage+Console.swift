@@ -47,7 +47,7 @@ extension Stage {
                 try await writer.write(ByteBuffer(string: ": connected\n\n"))
                 try await withGracefulShutdownHandler {
                     for await record in records.stream {
-                        try await writer.write(ByteBuffer(string: "data: \(JSONCoding.string(record))\n\n"))
+                        try await writer.write(ByteBuffer(string: "data: \(JSONCoding.string(encoding: record))\n\n"))
                     }
                 } onGracefulShutdown: {
                     records.end()
@@ -58,7 +58,7 @@ extension Stage {
             // What /metrics counts, as JSON the page polls rather than parsing the exposition text.
             return Self.response(status: 200, headers: ["Content-Type": "application/json", "X-Content-Type-Options": "nosniff",
                                                         "Cache-Control": "no-store"],
-                                 body: Array(JSONCoding.string(metrics.snapshot()).utf8))
+                                 body: Array(JSONCoding.string(encoding: metrics.snapshot()).utf8))
         case (.get, "/_dev/openapi.yaml"):
             return openAPIResponse()
         case (.get, "/_dev/widget"):
