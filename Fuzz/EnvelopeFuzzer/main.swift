@@ -32,12 +32,12 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         }
     }
 
-    readerAgreesWithTree(HTTPRequest.self, bytes)
+    readerAgreesWithTree(HTTPRouteRequest.self, bytes)
     readerAgreesWithTree(APIGatewayV2Request.self, bytes)
     readerAgreesWithTree(WebSocketEvent.self, bytes)
 
     // Whatever decodes, its body is read as a handler would read it (base64 included).
-    if let request = try? HTTPRequest(readingJSON: bytes) { _ = try? request.bodyBytes(limit: 128 * 1024) }
+    if let request = try? HTTPRouteRequest(readingJSON: bytes) { _ = try? request.bodyBytes(limit: 128 * 1024) }
     if let event = try? WebSocketEvent(readingJSON: bytes) { _ = try? event.bodyBytes(limit: 128 * 1024) }
     _ = try? APIGatewayRequest(jsonBytes: bytes)
     return 0

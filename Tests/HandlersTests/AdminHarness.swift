@@ -19,7 +19,7 @@ extension Harness {
 
     struct AdminAnswer {
         var status: Int
-        var headers: HTTPHeaders
+        var headers: HeaderFields
         var body: JSONValue
 
         var error: String? { body["error"]?.stringValue }
@@ -35,7 +35,7 @@ extension Harness {
         case .some(.none): break
         }
         if let origin { headers["origin"] = origin }
-        let request = HTTPRequest(method: method, path: "/api/admin/\(path)", headers: HTTPHeaders(headers), queryParameters: query,
+        let request = HTTPRouteRequest(method: method, path: "/api/admin/\(path)", headers: HeaderFields(headers), queryParameters: query,
                                   pathParameters: ["proxy": path], sourceIp: "192.0.2.1", body: body)
         let response = try await AdminFunction(dependencies: dependencies).handle(request, context: context)
         let json = (try? JSONDecoder().decode(JSONValue.self, from: Data(response.body.utf8))) ?? .null

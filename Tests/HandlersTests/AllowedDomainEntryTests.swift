@@ -66,7 +66,7 @@ struct AllowedDomainEntryTests {
     ])
     func demoWidget(origin: String, allowed: Bool) async throws {
         let policy = OriginPolicy(configuration: Configuration(environment: [:]))
-        let verdict = policy.verdict(for: RequestOrigin(headers: HTTPHeaders([("Origin", origin)])), widget: DemoWidget.make(createdAt: Date()))
+        let verdict = policy.verdict(for: RequestOrigin(headers: HeaderFields([("Origin", origin)])), widget: DemoWidget.make(createdAt: Date()))
         #expect((verdict == .allowed(Origin(origin))) == allowed)
         let harness = try await Harness()
         #expect(try await harness.chat(Harness.chatBody(), origin: origin).status == (allowed ? 200 : 403))

@@ -124,7 +124,7 @@ struct ChatErrorCodeTests {
         let base = try await Harness()
         var dependencies = base.dependencies
         dependencies.ai = FailingProvider()
-        let request = HTTPRequest(method: "POST", path: "/api/chat", headers: HTTPHeaders(["origin": "http://localhost:5173"]),
+        let request = HTTPRouteRequest(method: "POST", path: "/api/chat", headers: HeaderFields(["origin": "http://localhost:5173"]),
                                   body: Harness.chatBody())
         let response = try await ChatFunction(dependencies: dependencies).handle(request, context: base.context)
         #expect(response.statusCode == 502)

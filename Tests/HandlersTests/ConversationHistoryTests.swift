@@ -35,7 +35,7 @@ struct ConversationHistoryTests {
         var dependencies = harness.dependencies
         dependencies.ai = provider
         for message in messages {
-            let request = HTTPRequest(method: "POST", path: "/api/chat", headers: HTTPHeaders(["origin": "http://localhost:5173"]),
+            let request = HTTPRouteRequest(method: "POST", path: "/api/chat", headers: HeaderFields(["origin": "http://localhost:5173"]),
                                       body: Harness.chatBody(message: message))
             let response = try await ChatFunction(dependencies: dependencies).handle(request, context: harness.context)
             #expect(response.statusCode == 200)
@@ -68,7 +68,7 @@ struct ConversationHistoryTests {
         var dependencies = harness.dependencies
         dependencies.ai = provider
         let body = #"{"widget_id":"widget_demo_localhost","conversation_id":"c-2","messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"user","content":"c"}]}"#
-        let request = HTTPRequest(method: "POST", path: "/api/chat", headers: HTTPHeaders(["origin": "http://localhost:5173"]), body: body)
+        let request = HTTPRouteRequest(method: "POST", path: "/api/chat", headers: HeaderFields(["origin": "http://localhost:5173"]), body: body)
         #expect(try await ChatFunction(dependencies: dependencies).handle(request, context: harness.context).statusCode == 200)
         #expect(provider.lastHistory == [ChatTurn(role: .user, content: "c")])
     }
@@ -87,7 +87,7 @@ struct ConversationHistoryTests {
         let request = ChatTurnRequest(widget: DemoWidget.make(createdAt: harness.clock.now()), conversationId: "c-9",
                                       conversationToken: .random(), message: "hi",
                                       clientHistory: nil, client: SecurityEventRecorder.Client(widgetId: DemoWidget.id,
-                                      origin: RequestOrigin(headers: HTTPHeaders(["origin": "http://localhost:5173"])), sourceIp: "198.51.100.7",
+                                      origin: RequestOrigin(headers: HeaderFields(["origin": "http://localhost:5173"])), sourceIp: "198.51.100.7",
                                       userAgent: nil, requestId: "r"), perIPLimit: true, deadline: harness.clock.now().addingTimeInterval(30))
         let pieces = Mutex<[String]>([])
         let result = try await ChatService(dependencies: dependencies).respond(to: request) { piece in pieces.withLock { $0.append(piece) } }
@@ -113,7 +113,7 @@ struct ConversationHistoryTests {
         var dependencies = harness.dependencies
         dependencies.ai = Echo()
         for message in ["first", "second"] {
-            let request = HTTPRequest(method: "POST", path: "/api/chat", headers: HTTPHeaders(["origin": "http://localhost:5173"]),
+            let request = HTTPRouteRequest(method: "POST", path: "/api/chat", headers: HeaderFields(["origin": "http://localhost:5173"]),
                                       body: Harness.chatBody(message: message))
             _ = try await ChatFunction(dependencies: dependencies).handle(request, context: harness.context)
         }
@@ -158,7 +158,7 @@ struct ConversationHistoryTests {
             var statuses: [Int] = []
             // The second is refused for the limits, the third for the limits and the filter both.
             for message in ["first", "second", "third <script>"] {
-                let request = HTTPRequest(method: "POST", path: "/api/chat", headers: HTTPHeaders(["origin": "http://localhost:5173"]),
+                let request = HTTPRouteRequest(method: "POST", path: "/api/chat", headers: HeaderFields(["origin": "http://localhost:5173"]),
                                           body: Harness.chatBody(message: message))
                 statuses.append(try await ChatFunction(dependencies: dependencies).handle(request, context: harness.context).statusCode)
             }

@@ -38,7 +38,7 @@ struct EnvelopeCodingTests {
             if Self.isWebSocketEvent(json) {
                 #expect(try WebSocketEvent(json: json) == JSONDecoder().decode(WebSocketEvent.self, from: Data(bytes)), "\(name)")
             } else {
-                #expect(try HTTPRequest(json: json) == JSONDecoder().decode(HTTPRequest.self, from: Data(bytes)), "\(name)")
+                #expect(try HTTPRouteRequest(json: json) == JSONDecoder().decode(HTTPRouteRequest.self, from: Data(bytes)), "\(name)")
                 if json["version"]?.stringValue == "2.0" {
                     let event = try APIGatewayV2Request(json: json)
                     #expect(event == (try JSONDecoder().decode(APIGatewayV2Request.self, from: Data(bytes))), "\(name)")
@@ -94,19 +94,19 @@ struct EnvelopeCodingTests {
 
     @Test("a v1 response keeps the shape the Codable response types give it")
     func v1ResponseShape() throws {
-        let response = HTTPResponse(statusCode: 200, headers: HTTPHeaders(["A": "1"]), body: "ok", format: .v1)
+        let response = HTTPRouteResponse(statusCode: 200, headers: HeaderFields(["A": "1"]), body: "ok", format: .v1)
         let expected = APIGatewayResponse(statusCode: 200, headers: ["A": "1"], multiValueHeaders: ["A": ["1"]], body: "ok", isBase64Encoded: false)
         #expect(response.jsonValue.jsonBytes == Array(try JSONCoding.encoder.encode(expected)))
     }
 
     @Test("a v2 response keeps the shape the Codable response types give it")
     func v2ResponseShape() throws {
-        let response = HTTPResponse(statusCode: 201, headers: HTTPHeaders(), body: "", format: .v2)
+        let response = HTTPRouteResponse(statusCode: 201, headers: HeaderFields(), body: "", format: .v2)
         let expected = APIGatewayV2Response(statusCode: 201, headers: [:], body: "", isBase64Encoded: false)
         #expect(response.jsonValue.jsonBytes == Array(try JSONCoding.encoder.encode(expected)))
     }
 
-    @Test("HTTPResponse.jsonBytes writes what jsonValue.jsonBytes writes, in both payload formats, for random responses")
+    @Test("HTTPRouteResponse.jsonBytes writes what jsonValue.jsonBytes writes, in both payload formats, for random responses")
     func httpResponseBytesOnRandomResponses() {
         var random = SystemRandomNumberGenerator()
         let pieces = ["a", "Z", "é", "\"", "\\", "/", "\n", "\u{01}", "\u{1F600}", "Content-Type", "content-type", "_", "0", " "]
@@ -114,7 +114,7 @@ struct EnvelopeCodingTests {
         for round in 0..<500 {
             // Repeated names (of any case) included: later values win, as in `headers.dictionary`.
             let fields = (0..<Int.random(in: 0...5, using: &random)).map { _ in (text(), text()) }
-            let response = HTTPResponse(statusCode: Int.random(in: 100...599, using: &random), headers: HTTPHeaders(fields), body: text(),
+            let response = HTTPRouteResponse(statusCode: Int.random(in: 100...599, using: &random), headers: HeaderFields(fields), body: text(),
                                         format: Bool.random(using: &random) ? .v1 : .v2)
             #expect(response.jsonBytes == response.jsonValue.jsonBytes, "round \(round)")
         }
@@ -122,7 +122,7 @@ struct EnvelopeCodingTests {
 
     @Test("a function's HTTP response is encoded as its bytes written directly")
     func functionOutputIsDirectBytes() throws {
-        let response = HTTPResponse(statusCode: 200, headers: HTTPHeaders([("B", "2"), ("A", "1")]), body: "{\"ok\":true}")
+        let response = HTTPRouteResponse(statusCode: 200, headers: HeaderFields([("B", "2"), ("A", "1")]), body: "{\"ok\":true}")
         #expect(try ChatFunction.outputEncoder.encode(response) == response.jsonValue.jsonBytes)
     }
 
@@ -162,7 +162,7 @@ struct EnvelopeCodingTests {
         (#"{"requestContext":{"http":{"method":"GET"}}}"#, "missing `version` at the top level"),
     ])
     func httpRefusalsMatchCodable(text: String, expected: String) throws {
-        let (byHand, codable) = Self.refusals(try JSONValue(parsing: text), as: HTTPRequest.self)
+        let (byHand, codable) = Self.refusals(try JSONValue(parsing: text), as: HTTPRouteRequest.self)
         #expect(byHand == expected)
         #expect(codable == expected)
     }
@@ -184,7 +184,7 @@ struct EnvelopeCodingTests {
                 let (byHand, codable) = Self.refusals(damaged, as: WebSocketEvent.self)
                 #expect(byHand == codable, "\(name): \(damaged.jsonString)")
             } else {
-                let (byHand, codable) = Self.refusals(damaged, as: HTTPRequest.self)
+                let (byHand, codable) = Self.refusals(damaged, as: HTTPRouteRequest.self)
                 #expect(byHand == codable, "\(name): \(damaged.jsonString)")
             }
         }

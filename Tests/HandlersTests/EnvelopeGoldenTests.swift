@@ -25,8 +25,8 @@ struct EnvelopeGoldenTests {
 
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
-    /// What an `HTTPRequest` holds, as JSON.
-    static func describe(_ request: HTTPRequest) -> JSONValue {
+    /// What an `HTTPRouteRequest` holds, as JSON.
+    static func describe(_ request: HTTPRouteRequest) -> JSONValue {
         var object: [String: JSONValue] = [
             "format": .string(request.format.rawValue), "method": .string(request.method), "path": .string(request.path),
             "headers": request.headers.dictionary.jsonValue, "queryParameters": request.queryParameters.jsonValue,
@@ -52,10 +52,10 @@ struct EnvelopeGoldenTests {
             #expect(event.jsonValue.jsonBytes == written, "\(name)")
             return "websocket " + text(written)
         }
-        let request = try HTTPRequest(readingJSON: bytes)
+        let request = try HTTPRouteRequest(readingJSON: bytes)
         #expect(try ChatFunction.eventDecoder.decode(bytes) == request, "\(name)")
-        #expect(try HTTPRequest(jsonBytes: bytes) == request, "\(name)")
-        #expect(try JSONDecoder().decode(HTTPRequest.self, from: Data(bytes)) == request, "\(name)")
+        #expect(try HTTPRouteRequest(jsonBytes: bytes) == request, "\(name)")
+        #expect(try JSONDecoder().decode(HTTPRouteRequest.self, from: Data(bytes)) == request, "\(name)")
         let envelope: [UInt8]
         if request.format == .v1 {
             let event = try APIGatewayRequest(jsonBytes: bytes)
@@ -84,8 +84,8 @@ struct EnvelopeGoldenTests {
                   APIGatewayV2Response(statusCode: 204, headers: nil, multiValueHeaders: nil, cookies: nil, body: nil, isBase64Encoded: nil)]
         let v1 = [APIGatewayResponse(statusCode: 200, headers: ["a": "1"], multiValueHeaders: ["a": ["1"]], body: "b", isBase64Encoded: false),
                   APIGatewayResponse(statusCode: 500, headers: nil, multiValueHeaders: nil, body: nil, isBase64Encoded: nil)]
-        let http = [HTTPResponse(statusCode: 200, headers: HTTPHeaders([("B", "2"), ("A", "1")]), body: "{\"ok\":true}", format: .v2),
-                    HTTPResponse(statusCode: 429, headers: HTTPHeaders([("Retry-After", "3")]), body: "", format: .v1)]
+        let http = [HTTPRouteResponse(statusCode: 200, headers: HeaderFields([("B", "2"), ("A", "1")]), body: "{\"ok\":true}", format: .v2),
+                    HTTPRouteResponse(statusCode: 429, headers: HeaderFields([("Retry-After", "3")]), body: "", format: .v1)]
         var records: [String] = []
         for response in webSocket {
             let written = Array(try JSONCoding.encoder.encode(response))

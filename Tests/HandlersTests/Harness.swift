@@ -44,10 +44,10 @@ struct Harness {
     }
 
     func chat(_ body: String?, origin: String? = "http://localhost:5173", method: String = "POST", ip: String = "198.51.100.7",
-              headers extra: [String: String] = [:], base64: Bool = false) async throws -> (status: Int, headers: HTTPHeaders, body: JSONValue?) {
+              headers extra: [String: String] = [:], base64: Bool = false) async throws -> (status: Int, headers: HeaderFields, body: JSONValue?) {
         var fields = extra
         if let origin { fields["origin"] = origin }
-        let request = HTTPRequest(method: method, path: "/api/chat", headers: HTTPHeaders(fields), sourceIp: ip,
+        let request = HTTPRouteRequest(method: method, path: "/api/chat", headers: HeaderFields(fields), sourceIp: ip,
                                   body: base64 ? body.map { Data($0.utf8).base64EncodedString() } : body, isBase64Encoded: base64)
         let response = try await ChatFunction(dependencies: dependencies).handle(request, context: context)
         return (response.statusCode, response.headers, try? JSONDecoder().decode(JSONValue.self, from: Data(response.body.utf8)))

@@ -52,10 +52,10 @@ struct JSONReaderTests {
             if EnvelopeCodingTests.isWebSocketEvent(json) {
                 #expect(Self.read(bytes, as: WebSocketEvent.self) == (try WebSocketEvent(json: json)), "\(name)")
             } else if json["httpMethod"] != nil {
-                #expect(Self.read(bytes, as: HTTPRequest.self) == nil, "\(name): payload 1.0 is left to the tree")
-                #expect(try HTTPRequest(readingJSON: bytes).format == .v1, "\(name)")
+                #expect(Self.read(bytes, as: HTTPRouteRequest.self) == nil, "\(name): payload 1.0 is left to the tree")
+                #expect(try HTTPRouteRequest(readingJSON: bytes).format == .v1, "\(name)")
             } else {
-                #expect(Self.read(bytes, as: HTTPRequest.self) == (try HTTPRequest(json: json)), "\(name)")
+                #expect(Self.read(bytes, as: HTTPRouteRequest.self) == (try HTTPRouteRequest(json: json)), "\(name)")
             }
         }
     }
@@ -70,7 +70,7 @@ struct JSONReaderTests {
             if EnvelopeCodingTests.isWebSocketEvent(json) {
                 Self.expectAgreement(damaged.jsonBytes, as: WebSocketEvent.self, "\(name): \(damaged.jsonString)")
             } else {
-                Self.expectAgreement(damaged.jsonBytes, as: HTTPRequest.self, "\(name): \(damaged.jsonString)")
+                Self.expectAgreement(damaged.jsonBytes, as: HTTPRouteRequest.self, "\(name): \(damaged.jsonString)")
             }
         }
     }
@@ -114,22 +114,22 @@ struct JSONReaderTests {
     @Test("surrounding whitespace and a byte order mark are read as the tree reads them")
     func documentEdges() throws {
         let padded = Array(" \n\t".utf8) + Array(Self.httpEvent.utf8) + Array("\r\n ".utf8)
-        #expect(Self.read(padded, as: HTTPRequest.self) != nil)
-        Self.expectAgreement(padded, as: HTTPRequest.self, "padded")
+        #expect(Self.read(padded, as: HTTPRouteRequest.self) != nil)
+        Self.expectAgreement(padded, as: HTTPRouteRequest.self, "padded")
         let marked = [0xEF, 0xBB, 0xBF] + Array(Self.httpEvent.utf8)
-        #expect(Self.read(marked, as: HTTPRequest.self) != nil)
-        Self.expectAgreement(marked, as: HTTPRequest.self, "byte order mark")
+        #expect(Self.read(marked, as: HTTPRouteRequest.self) != nil)
+        Self.expectAgreement(marked, as: HTTPRouteRequest.self, "byte order mark")
     }
 
     @Test("an event with httpMethod is left to the tree unless its version is 2.0", arguments: [
-        (#"{"httpMethod":"POST","path":"/api/chat","body":"{}"}"#, HTTPRequest.PayloadFormat.v1, false),
+        (#"{"httpMethod":"POST","path":"/api/chat","body":"{}"}"#, HTTPRouteRequest.PayloadFormat.v1, false),
         (#"{"version":"1.0","httpMethod":"POST","path":"/api/chat","requestContext":{"http":{"method":"POST"}}}"#, .v1, false),
         (#"{"version":"2.0","httpMethod":"GET","requestContext":{"http":{"method":"POST"}}}"#, .v2, true),
     ])
-    func payloadFormatIsTheTrees(event: String, format: HTTPRequest.PayloadFormat, readDirectly: Bool) throws {
-        #expect((Self.read(Array(event.utf8), as: HTTPRequest.self) != nil) == readDirectly)
-        #expect(try HTTPRequest(readingJSON: Array(event.utf8)).format == format)
-        Self.expectAgreement(Array(event.utf8), as: HTTPRequest.self, "\(event)")
+    func payloadFormatIsTheTrees(event: String, format: HTTPRouteRequest.PayloadFormat, readDirectly: Bool) throws {
+        #expect((Self.read(Array(event.utf8), as: HTTPRouteRequest.self) != nil) == readDirectly)
+        #expect(try HTTPRouteRequest(readingJSON: Array(event.utf8)).format == format)
+        Self.expectAgreement(Array(event.utf8), as: HTTPRouteRequest.self, "\(event)")
     }
 
     @Test("integers are read only when exact, as the tree reads them", arguments: ["1764000200000", "1.5", "1e3", "-0", "9007199254740993", "1e400"])

@@ -15,23 +15,23 @@ public struct AdminFunction: HTTPRouteFunction {
     /// A matched route: what it needs of the token and what it does.
     struct Route {
         var access: AdminToken.Access
-        var run: () async throws -> HTTPResponse
+        var run: () async throws -> HTTPRouteResponse
     }
 
-    public func handle(_ request: HTTPRequest, context: InvocationContext) async throws -> HTTPResponse {
+    public func handle(_ request: HTTPRouteRequest, context: InvocationContext) async throws -> HTTPRouteResponse {
         let cors = corsHeaders(for: request)
         var response = try await respond(to: request, cors: cors)
-        for field in cors ?? HTTPHeaders() where response.headers[field.name] == nil { response.headers.set(field.name, field.value) }
+        for field in cors ?? HeaderFields() where response.headers[field.name] == nil { response.headers.set(field.name, field.value) }
         response.format = request.format
         return SecurityHeaders.apply(to: response, for: request)
     }
 
-    private func respond(to request: HTTPRequest, cors: HTTPHeaders?) async throws -> HTTPResponse {
+    private func respond(to request: HTTPRouteRequest, cors: HeaderFields?) async throws -> HTTPRouteResponse {
         if request.method == "OPTIONS" {
             guard cors != nil else {
                 return Self.failure(AdminError(.originNotAllowed, "Only ADMIN_ORIGIN may call the admin API from a browser."))
             }
-            return HTTPResponse(statusCode: 204)
+            return HTTPRouteResponse(statusCode: 204)
         }
         let token: AdminToken
         switch AdminToken.verify(authorization: request.headers["authorization"], configuration: dependencies.configuration,
@@ -59,7 +59,7 @@ public struct AdminFunction: HTTPRouteFunction {
     }
 
     /// The route for the request's method and path (relative to `/api/admin`).
-    private func route(_ request: HTTPRequest) throws(AdminError) -> Route {
+    private func route(_ request: HTTPRouteRequest) throws(AdminError) -> Route {
         let segments = Self.segments(of: request)
         let method = request.method
         let query = AdminQuery(parameters: request.queryParameters)
@@ -102,7 +102,7 @@ public struct AdminFunction: HTTPRouteFunction {
 
     /// The path below `/api/admin`: API Gateway's `proxy` parameter, or the path itself (which on
     /// a named stage of an HTTP API begins with the stage).
-    static func segments(of request: HTTPRequest) -> [String] {
+    static func segments(of request: HTTPRouteRequest) -> [String] {
         let path: Substring
         if let proxy = request.pathParameters["proxy"] {
             path = Substring(proxy)
@@ -115,7 +115,7 @@ public struct AdminFunction: HTTPRouteFunction {
     }
 
     /// The JSON object in the body, or a 400/413 that says what is wrong with it.
-    static func body(of request: HTTPRequest, limit: Int) throws(AdminError) -> [String: JSONValue] {
+    static func body(of request: HTTPRouteRequest, limit: Int) throws(AdminError) -> [String: JSONValue] {
         let bytes: [UInt8]
         do {
             bytes = try request.bodyBytes(limit: limit)
@@ -133,9 +133,9 @@ public struct AdminFunction: HTTPRouteFunction {
     }
 
     /// CORS headers when the request comes from the configured admin origin; nil otherwise.
-    private func corsHeaders(for request: HTTPRequest) -> HTTPHeaders? {
+    private func corsHeaders(for request: HTTPRouteRequest) -> HeaderFields? {
         guard let admin = dependencies.configuration.adminOrigin, let raw = request.headers["origin"], Origin(raw) == admin else { return nil }
-        return HTTPHeaders([
+        return HeaderFields([
             ("Access-Control-Allow-Origin", admin.description),
             ("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS"),
             ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
@@ -145,27 +145,27 @@ public struct AdminFunction: HTTPRouteFunction {
     }
 
     /// A body of `success: true` and the members of `payload`, encoded by `JSONCoding.encoder`.
-    static func json(_ status: Int, encoding payload: some Encodable) -> HTTPResponse {
-        HTTPResponse(statusCode: status, headers: HTTPHeaders([("Content-Type", "application/json")]),
+    static func json(_ status: Int, encoding payload: some Encodable) -> HTTPRouteResponse {
+        HTTPRouteResponse(statusCode: status, headers: HeaderFields([("Content-Type", "application/json")]),
                      body: JSONCoding.string(encoding: AdminBody(payload: payload)))
     }
 
     /// The same body for a payload written by hand.
-    static func json(_ status: Int, _ payload: some JSONValueEncodable) -> HTTPResponse {
+    static func json(_ status: Int, _ payload: some JSONValueEncodable) -> HTTPRouteResponse {
         var body: [String: JSONValue] = ["success": .bool(true)]
         if case .object(let members) = payload.jsonValue { body.merge(members) { _, payload in payload } }
-        return HTTPResponse(statusCode: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: JSONValue.object(body).jsonString)
+        return HTTPRouteResponse(statusCode: status, headers: HeaderFields([("Content-Type", "application/json")]), body: JSONValue.object(body).jsonString)
     }
 
     /// A 200-style JSON response around a body already written.
-    static func json(_ status: Int, body: String) -> HTTPResponse {
-        HTTPResponse(statusCode: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: body)
+    static func json(_ status: Int, body: String) -> HTTPRouteResponse {
+        HTTPRouteResponse(statusCode: status, headers: HeaderFields([("Content-Type", "application/json")]), body: body)
     }
 
-    static func failure(_ error: AdminError) -> HTTPResponse {
-        var headers = HTTPHeaders([("Content-Type", "application/json")])
+    static func failure(_ error: AdminError) -> HTTPRouteResponse {
+        var headers = HeaderFields([("Content-Type", "application/json")])
         if !error.allowedMethods.isEmpty { headers.set("Allow", error.allowedMethods.joined(separator: ", ")) }
-        return HTTPResponse(statusCode: error.code.status, headers: headers,
+        return HTTPRouteResponse(statusCode: error.code.status, headers: headers,
                             body: JSONCoding.string(AdminFailure(error: error.code, message: error.message)))
     }
 }

@@ -63,7 +63,7 @@ struct AdminReports {
     }
 
     /// `period=1d|7d|30d` (UTC days, today included), optionally one `widget_id`.
-    func usage(_ query: AdminQuery) async throws -> HTTPResponse {
+    func usage(_ query: AdminQuery) async throws -> HTTPRouteResponse {
         let period = query.string("period") ?? "7d"
         guard let dayCount = Self.periods[period] else {
             throw AdminError.invalid("period must be 1d, 7d or 30d; got \(period.prefix(20)).")
@@ -135,7 +135,7 @@ struct AdminReports {
     }
 
     /// `type`, `hours` (1 to the retention period, default 24), `widget_id`, `limit` (default 100).
-    func securityEvents(_ query: AdminQuery) async throws -> HTTPResponse {
+    func securityEvents(_ query: AdminQuery) async throws -> HTTPRouteResponse {
         var type: SecurityEventType?
         if let raw = query.string("type") {
             guard let known = SecurityEventType(rawValue: raw) else {
@@ -198,7 +198,7 @@ struct AdminReports {
 
     /// Everything kept about visitors of one domain (exact host): their conversations, the security
     /// events their requests caused and the usage counted for them.
-    func export(_ query: AdminQuery) async throws -> HTTPResponse {
+    func export(_ query: AdminQuery) async throws -> HTTPRouteResponse {
         guard let raw = query.string("domain") else { throw AdminError.invalid("domain is required, e.g. ?domain=customer.com.") }
         guard let domain = AllowedDomain(raw)?.host else { throw AdminError.invalid("domain is not a domain: \(raw.prefix(80)).") }
         let now = dependencies.clock.now()
@@ -239,7 +239,7 @@ struct AdminReports {
     }
 
     /// Removes what is older than the retention period (`RETENTION_DAYS`, 30 by default).
-    func purge() async throws -> HTTPResponse {
+    func purge() async throws -> HTTPRouteResponse {
         let now = dependencies.clock.now()
         let cutoff = now.addingTimeInterval(-Double(dependencies.configuration.retentionDays) * 86_400)
         return AdminFunction.json(200, Purge(cutoff: cutoff, purged: try await dependencies.store.purge(before: cutoff, now: now)))

@@ -63,7 +63,7 @@ struct AdminWidgets {
         }
     }
 
-    func list(_ query: AdminQuery) async throws -> HTTPResponse {
+    func list(_ query: AdminQuery) async throws -> HTTPRouteResponse {
         let limit = try query.int("limit", default: 50, range: 1...100)
         let cursor = try query.widgetId("cursor")
         let page = try await dependencies.store.widgets(after: cursor, limit: limit + 1)
@@ -71,11 +71,11 @@ struct AdminWidgets {
         return AdminFunction.json(200, encoding: Page(widgets: widgets, nextCursor: page.count > limit ? widgets.last?.widgetId : nil, limit: limit))
     }
 
-    func get(_ id: String) async throws -> HTTPResponse {
+    func get(_ id: String) async throws -> HTTPRouteResponse {
         AdminFunction.json(200, encoding: One(widget: try await existing(id)))
     }
 
-    func create(_ body: [String: JSONValue]) async throws -> HTTPResponse {
+    func create(_ body: [String: JSONValue]) async throws -> HTTPRouteResponse {
         let id: String
         if let given = body["widget_id"] {
             guard let text = given.stringValue, Identifiers.isValidWidgetId(text) else {
@@ -96,7 +96,7 @@ struct AdminWidgets {
         return AdminFunction.json(201, encoding: Created(widget: widget))
     }
 
-    func update(_ id: String, with body: [String: JSONValue]) async throws -> HTTPResponse {
+    func update(_ id: String, with body: [String: JSONValue]) async throws -> HTTPRouteResponse {
         let current = try await existing(id)
         if let given = body["widget_id"], given.stringValue != id {
             throw AdminError.invalid("widget_id cannot change; create a new widget instead.")
@@ -106,7 +106,7 @@ struct AdminWidgets {
         return AdminFunction.json(200, encoding: One(widget: widget))
     }
 
-    func deactivate(_ id: String) async throws -> HTTPResponse {
+    func deactivate(_ id: String) async throws -> HTTPRouteResponse {
         var widget = try await existing(id)
         if widget.isActive {
             widget.isActive = false

@@ -179,7 +179,7 @@ extension APIGatewayV2Request: JSONBytesEncodable {
 }
 
 extension APIGatewayV2Request: JSONReadable {
-    /// An event with `httpMethod` and a version other than "2.0" is declined too: `HTTPRequest` reads that as payload 1.0, which the tree decodes.
+    /// An event with `httpMethod` and a version other than "2.0" is declined too: `HTTPRouteRequest` reads that as payload 1.0, which the tree decodes.
     public init(reading reader: inout JSONReader) throws(JSONReader.Declined) {
         var version = JSONField<String>()
         var routeKey = JSONField<String?>()

@@ -5,7 +5,7 @@
 extension WebSocketEvent {
     public enum EventType: String, Codable, Sendable { case connect = "CONNECT", message = "MESSAGE", disconnect = "DISCONNECT" }
 
-    public var headerFields: HTTPHeaders { HTTPHeaders(headers) }
+    public var headerFields: HeaderFields { HeaderFields(headers) }
 
     /// The endpoint of the `@connections` management API for this event's stage, as AWS documents it.
     public var managementEndpoint: String? {

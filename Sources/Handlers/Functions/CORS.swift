@@ -10,8 +10,8 @@ public struct CORS: Sendable {
     public init() {}
 
     /// The headers allowing `origin` to read the response.
-    public func headers(for origin: Origin) -> HTTPHeaders {
-        HTTPHeaders([
+    public func headers(for origin: Origin) -> HeaderFields {
+        HeaderFields([
             ("Access-Control-Allow-Origin", origin.description),
             ("Access-Control-Allow-Methods", allowMethods),
             ("Access-Control-Allow-Headers", allowHeaders),

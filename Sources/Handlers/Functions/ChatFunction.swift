@@ -14,11 +14,11 @@ public struct ChatFunction: HTTPRouteFunction {
         self.dependencies = dependencies
     }
 
-    public func handle(_ request: HTTPRequest, context: InvocationContext) async throws -> HTTPResponse {
+    public func handle(_ request: HTTPRouteRequest, context: InvocationContext) async throws -> HTTPRouteResponse {
         SecurityHeaders.apply(to: try await respond(to: request, context: context), for: request)
     }
 
-    private func respond(to request: HTTPRequest, context: InvocationContext) async throws -> HTTPResponse {
+    private func respond(to request: HTTPRouteRequest, context: InvocationContext) async throws -> HTTPRouteResponse {
         let client = SecurityEventRecorder.Client(
             widgetId: nil, origin: RequestOrigin(headers: request.headers), sourceIp: request.sourceIp,
             userAgent: request.userAgent, requestId: context.requestId)
@@ -50,13 +50,13 @@ public struct ChatFunction: HTTPRouteFunction {
         let admitted: WidgetGate.Admitted
         switch try await WidgetGate(dependencies: dependencies).admit(widgetId: widgetId, client: client) {
         case .failure(let refused):
-            return Self.respond(refused.refusal, cors: refused.readableBy.map { CORS().headers(for: $0) } ?? HTTPHeaders(),
+            return Self.respond(refused.refusal, cors: refused.readableBy.map { CORS().headers(for: $0) } ?? HeaderFields(),
                                 format: request.format)
         case .success(let gateAdmitted):
             admitted = gateAdmitted
         }
         let widget = admitted.widget
-        let cors = admitted.origin.map { CORS().headers(for: $0) } ?? HTTPHeaders()
+        let cors = admitted.origin.map { CORS().headers(for: $0) } ?? HeaderFields()
 
         switch Self.validate(body) {
         case .failure(let refusal):
@@ -73,7 +73,7 @@ public struct ChatFunction: HTTPRouteFunction {
                 headers.set("Content-Type", "application/json")
                 let body = Success(response: result.reply, conversationId: conversationId, conversationToken: turn.conversationToken,
                                    usage: result.usage)
-                return HTTPResponse(statusCode: 200, headers: headers, body: body.jsonValue.jsonString, format: request.format)
+                return HTTPRouteResponse(statusCode: 200, headers: headers, body: body.jsonValue.jsonString, format: request.format)
             }
         }
     }
@@ -122,31 +122,31 @@ public struct ChatFunction: HTTPRouteFunction {
 
     /// `OPTIONS`: 204 with CORS headers when the origin may use the named widget, is first-party, or
     /// belongs to the domain of some active widget (a preflight carries no body to name the widget).
-    private func preflight(_ request: HTTPRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPResponse {
+    private func preflight(_ request: HTTPRouteRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPRouteResponse {
         guard let origin = try await WidgetGate(dependencies: dependencies).allowedOrigin(client: client, widgetId: widgetId) else {
             try await SecurityEventRecorder(store: dependencies.store, clock: dependencies.clock, configuration: dependencies.configuration)
                 .refuse(.originNotAllowed, client: client, details: ["reason": "preflight from an origin no widget allows"])
-            return HTTPResponse(statusCode: 403, format: request.format)
+            return HTTPRouteResponse(statusCode: 403, format: request.format)
         }
-        return HTTPResponse(statusCode: 204, headers: CORS().headers(for: origin), format: request.format)
+        return HTTPRouteResponse(statusCode: 204, headers: CORS().headers(for: origin), format: request.format)
     }
 
     /// A refusal of the request itself (method, body), before any widget is looked at: CORS headers
     /// only if the origin is allowed anyway — first-party, or a domain of the named or of any active
     /// widget — so that a widget page can read why its request failed even when its body named no
     /// widget (docs/protocol.md). The widget gate's refusals carry the same answer (`WidgetGate.Refused`).
-    private func failure(_ refusal: Refusal, _ request: HTTPRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPResponse {
+    private func failure(_ refusal: Refusal, _ request: HTTPRouteRequest, client: SecurityEventRecorder.Client, widgetId: String?) async throws -> HTTPRouteResponse {
         let allowed = try await WidgetGate(dependencies: dependencies).allowedOrigin(client: client, widgetId: widgetId)
-        return Self.respond(refusal, cors: allowed.map { CORS().headers(for: $0) } ?? HTTPHeaders(), format: request.format)
+        return Self.respond(refusal, cors: allowed.map { CORS().headers(for: $0) } ?? HeaderFields(), format: request.format)
     }
 
-    static func respond(_ refusal: Refusal, cors: HTTPHeaders, format: HTTPRequest.PayloadFormat) -> HTTPResponse {
+    static func respond(_ refusal: Refusal, cors: HeaderFields, format: HTTPRouteRequest.PayloadFormat) -> HTTPRouteResponse {
         var headers = cors
         headers.set("Content-Type", "application/json")
         if let retry = refusal.retryAfter { headers.set("Retry-After", "\(retry)") }
         let body = Failure(error: refusal.code.rawValue, message: refusal.message, retryAfter: refusal.retryAfter,
                            blockExpiresAt: refusal.blockExpiresAt.map(ISO8601.string))
-        return HTTPResponse(statusCode: refusal.code.status, headers: headers, body: body.jsonValue.jsonString, format: format)
+        return HTTPRouteResponse(statusCode: refusal.code.status, headers: headers, body: body.jsonValue.jsonString, format: format)
     }
 }
 

@@ -15,11 +15,11 @@ extension WebSocketRouteFunction {
 
 /// An HTTP route's function (`chat`, `admin`): an HTTP API (payload 2.0) or REST API (1.0) request
 /// in, a proxy response in the same payload format out, through the byte codecs.
-public protocol HTTPRouteFunction: BackendFunction where Event == HTTPRequest, Output == HTTPResponse {}
+public protocol HTTPRouteFunction: BackendFunction where Event == HTTPRouteRequest, Output == HTTPRouteResponse {}
 
 extension HTTPRouteFunction {
-    public static var eventDecoder: JSONReaderEventDecoder<HTTPRequest> { JSONReaderEventDecoder() }
-    public static var outputEncoder: JSONBytesOutputEncoder<HTTPResponse> { JSONBytesOutputEncoder() }
+    public static var eventDecoder: JSONReaderEventDecoder<HTTPRouteRequest> { JSONReaderEventDecoder() }
+    public static var outputEncoder: JSONBytesOutputEncoder<HTTPRouteResponse> { JSONBytesOutputEncoder() }
 }
 
 /// Builds the function a name refers to, wired to the given dependencies (its invocations reported to

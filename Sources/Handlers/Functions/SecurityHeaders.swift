@@ -17,7 +17,7 @@ public enum SecurityHeaders {
     static let strictTransportSecurity = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
     /// `response` with the headers added, keeping any a handler set itself.
-    public static func apply(to response: HTTPResponse, for request: HTTPRequest) -> HTTPResponse {
+    public static func apply(to response: HTTPRouteResponse, for request: HTTPRouteRequest) -> HTTPRouteResponse {
         var response = response
         for (name, value) in always where response.headers[name] == nil { response.headers.set(name, value) }
         if request.headers["x-forwarded-proto"]?.lowercased() == "https" {

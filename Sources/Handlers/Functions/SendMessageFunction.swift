@@ -47,7 +47,7 @@ public struct SendMessageFunction: WebSocketRouteFunction {
             return try await poster.refuse(Refusal(.widgetNotFoundOrInactive, "This chat widget is not available."))
         }
 
-        let origin = RequestOrigin(headers: HTTPHeaders(connection.origin.map { ["origin": $0] }))
+        let origin = RequestOrigin(headers: HeaderFields(connection.origin.map { ["origin": $0] }))
         var client = SecurityEventRecorder.Client(
             widgetId: widget.widgetId, origin: origin,
             sourceIp: event.requestContext.identity?.sourceIp ?? connection.sourceIp,

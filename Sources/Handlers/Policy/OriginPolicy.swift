@@ -10,7 +10,7 @@ public struct RequestOrigin: Sendable, Equatable {
     public var raw: String?
     public var origin: Origin?
 
-    public init(headers: HTTPHeaders) {
+    public init(headers: HeaderFields) {
         let value = headers["origin"] ?? headers["referer"]
         raw = value
         origin = value.flatMap(Origin.init)

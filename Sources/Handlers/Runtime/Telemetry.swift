@@ -138,5 +138,5 @@ public protocol StatusCodeReporting {
     var statusCode: Int { get }
 }
 
-extension HTTPResponse: StatusCodeReporting {}
+extension HTTPRouteResponse: StatusCodeReporting {}
 extension WebSocketResponse: StatusCodeReporting {}

@@ -179,7 +179,7 @@ final class Stage: Sendable {
             headers[name] = headers[name].map { "\($0),\(value)" } ?? value
             multiValueHeaders[name, default: []].append(value)
         }
-        let userAgent = HTTPHeaders(headers)["user-agent"]
+        let userAgent = HeaderFields(headers)["user-agent"]
         var query: [String: String] = [:]
         var multiValueQuery: [String: [String]] = [:]
         for item in components.queryItems ?? [] {

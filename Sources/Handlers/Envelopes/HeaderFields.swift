@@ -2,7 +2,7 @@
 ///
 /// API Gateway lower-cases header names in HTTP API (2.0) events but keeps the client's spelling in
 /// REST (1.0) and WebSocket events, so handlers must never look a header up by exact key.
-public struct HTTPHeaders: Sendable, Equatable, Sequence {
+public struct HeaderFields: Sendable, Equatable, Sequence {
     private var fields: [(name: String, value: String)]
 
     public init(_ pairs: [(String, String)] = []) {
@@ -52,7 +52,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
         fields.makeIterator()
     }
 
-    public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
+    public static func == (lhs: HeaderFields, rhs: HeaderFields) -> Bool {
         lhs.dictionary == rhs.dictionary
     }
 }

@@ -3,13 +3,13 @@
 /// The `chat` and `admin` functions are reachable through an HTTP API (2.0) and, for users who deploy
 /// them behind a REST API, through proxy payload 1.0. Decoding detects the format from the event and
 /// the response is encoded back in the same format.
-public struct HTTPRequest: Sendable, Equatable {
+public struct HTTPRouteRequest: Sendable, Equatable {
     public enum PayloadFormat: String, Sendable, Equatable { case v1 = "1.0", v2 = "2.0" }
 
     public var format: PayloadFormat
     public var method: String
     public var path: String
-    public var headers: HTTPHeaders
+    public var headers: HeaderFields
     public var queryParameters: [String: String]
     public var pathParameters: [String: String]
     public var sourceIp: String
@@ -21,7 +21,7 @@ public struct HTTPRequest: Sendable, Equatable {
     public var isBase64Encoded: Bool
 
     public init(
-        format: PayloadFormat = .v2, method: String, path: String, headers: HTTPHeaders = HTTPHeaders(),
+        format: PayloadFormat = .v2, method: String, path: String, headers: HeaderFields = HeaderFields(),
         queryParameters: [String: String] = [:], pathParameters: [String: String] = [:],
         sourceIp: String = "127.0.0.1", userAgent: String? = nil, requestId: String = "local",
         timeEpochMillis: Int64? = nil, body: String? = nil, isBase64Encoded: Bool = false
@@ -42,7 +42,7 @@ public struct HTTPRequest: Sendable, Equatable {
 
     public init(_ event: APIGatewayV2Request) {
         let context = event.requestContext
-        let headers = HTTPHeaders(event.headers)
+        let headers = HeaderFields(event.headers)
         self.init(
             format: .v2,
             method: context.http.method.uppercased(),
@@ -60,7 +60,7 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 
     public init(_ event: APIGatewayRequest) {
-        var headers = HTTPHeaders(event.headers)
+        var headers = HeaderFields(event.headers)
         for (name, values) in (event.multiValueHeaders ?? [:]).sorted(by: { $0.key < $1.key })
         where headers[name] == nil {
             if let first = values.first { headers.set(name, first) }
@@ -92,7 +92,7 @@ public struct HTTPRequest: Sendable, Equatable {
     }
 }
 
-extension HTTPRequest: Decodable, JSONValueDecodable {
+extension HTTPRouteRequest: Decodable, JSONValueDecodable {
     private enum FormatKeys: String, CodingKey { case version, httpMethod }
 
     public init(from decoder: any Decoder) throws {
@@ -115,13 +115,13 @@ extension HTTPRequest: Decodable, JSONValueDecodable {
 }
 
 /// A handler's HTTP answer, encoded in the payload format of the request it answers.
-public struct HTTPResponse: Sendable, Equatable {
+public struct HTTPRouteResponse: Sendable, Equatable {
     public var statusCode: Int
-    public var headers: HTTPHeaders
+    public var headers: HeaderFields
     public var body: String
-    public var format: HTTPRequest.PayloadFormat
+    public var format: HTTPRouteRequest.PayloadFormat
 
-    public init(statusCode: Int, headers: HTTPHeaders = HTTPHeaders(), body: String = "", format: HTTPRequest.PayloadFormat = .v2) {
+    public init(statusCode: Int, headers: HeaderFields = HeaderFields(), body: String = "", format: HTTPRouteRequest.PayloadFormat = .v2) {
         self.statusCode = statusCode
         self.headers = headers
         self.body = body
@@ -129,7 +129,7 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 }
 
-extension HTTPResponse: Encodable, JSONBytesEncodable {
+extension HTTPRouteResponse: Encodable, JSONBytesEncodable {
     public func encode(to encoder: any Encoder) throws {
         try jsonValue.encode(to: encoder)
     }
@@ -148,7 +148,7 @@ extension HTTPResponse: Encodable, JSONBytesEncodable {
     }
 }
 
-extension HTTPResponse {
+extension HTTPRouteResponse {
     /// `jsonValue.jsonBytes`, byte for byte, written member by member: every `chat` and `admin`
     /// invocation returns one, and the tree of dictionaries cost more than writing its bytes.
     public var jsonBytes: [UInt8] {
@@ -191,7 +191,7 @@ extension HTTPResponse {
 
 /// Payload 2.0 is read directly; an event the reader declines (payload 1.0 among them) goes through
 /// the tree, which tells the formats apart.
-extension HTTPRequest: JSONReadable {
+extension HTTPRouteRequest: JSONReadable {
     public init(reading reader: inout JSONReader) throws(JSONReader.Declined) {
         self.init(try APIGatewayV2Request(reading: &reader))
     }

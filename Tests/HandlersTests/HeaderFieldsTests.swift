@@ -6,7 +6,7 @@ import Testing
 struct HTTPHeadersTests {
     @Test("a header is found whatever the case of its name or of the lookup")
     func anyCase() {
-        let headers = HTTPHeaders([("X-Forwarded-Proto", "https"), ("origin", "https://shop.example")])
+        let headers = HeaderFields([("X-Forwarded-Proto", "https"), ("origin", "https://shop.example")])
         #expect(headers["x-forwarded-proto"] == "https")
         #expect(headers["ORIGIN"] == "https://shop.example")
         #expect(headers["x-forwarded-port"] == nil)
@@ -15,14 +15,14 @@ struct HTTPHeadersTests {
     @Test("names equal only once lower-cased beyond ASCII still match, as String.lowercased() compares them")
     func unicodeCase() {
         // KELVIN SIGN lower-cases to the ASCII letter k.
-        #expect(HTTPHeaders.sameName("\u{212A}ey", "key"))
-        #expect(HTTPHeaders.sameName("Ünit", "ünit"))
-        #expect(!HTTPHeaders.sameName("Ünit", "unit"))
+        #expect(HeaderFields.sameName("\u{212A}ey", "key"))
+        #expect(HeaderFields.sameName("Ünit", "ünit"))
+        #expect(!HeaderFields.sameName("Ünit", "unit"))
     }
 
     @Test("setting a name replaces the field of any case, and removing removes it")
     func setAndRemove() {
-        var headers = HTTPHeaders([("Content-Type", "text/plain")])
+        var headers = HeaderFields([("Content-Type", "text/plain")])
         headers.set("content-type", "application/json")
         #expect(Array(headers).map(\.name) == ["content-type"])
         #expect(headers["CONTENT-TYPE"] == "application/json")
