@@ -69,7 +69,6 @@ actor LambdaPool {
         }
         let invocation = PendingInvocation(
             requestId: requestId, payload: payload, deadline: Date().addingTimeInterval(definition.timeout),
-            functionArn: "arn:aws:lambda:us-east-1:000000000000:function:\(definition.name)",
             traceId: "Root=1-\(String(Int(Date().timeIntervalSince1970), radix: 16))-\(AWSIdentifiers.lambdaRequestId().replacingOccurrences(of: "-", with: "").prefix(24));Sampled=0")
         log("START RequestId: \(requestId) Version: $LATEST")
         let started = ContinuousClock.now
@@ -182,7 +181,9 @@ actor LambdaPool {
     /// scanning, or a web page by guessing — reaches nothing there, so it can neither take an
     /// invocation from `/next` nor answer in the function's place.
     private func start(_ definition: LambdaDefinition) async throws -> (Sandbox, Task<Void, Never>) {
-        let sandbox = Sandbox(function: definition.name)
+        let region = definition.environment["AWS_REGION"] ?? "us-east-1"
+        let sandbox = Sandbox(function: definition.name,
+                              functionArn: Intrinsics.functionArn(definition.name, region: region, accountId: "000000000000"))
         let port = try Serve.freePort(host: "127.0.0.1")
         let secret = RuntimeAPIRoutes.newSecret()
         let ready = AsyncStream<Void>.makeStream()
@@ -207,7 +208,7 @@ actor LambdaPool {
         environment["AWS_LAMBDA_FUNCTION_NAME"] = definition.name
         environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "\(definition.memorySize)"
         environment["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST"
-        environment["AWS_REGION"] = environment["AWS_REGION"] ?? "us-east-1"
+        environment["AWS_REGION"] = region
         environment["PATH"] = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]
         process.environment = environment
         if functionLogsToStandardError { process.standardOutput = FileHandle.standardError }

@@ -11,7 +11,6 @@ struct PendingInvocation: Sendable {
     var requestId: String
     var payload: [UInt8]
     var deadline: Date
-    var functionArn: String
     var traceId: String
 }
 
@@ -38,6 +37,8 @@ enum NextInvocation: Sendable {
 /// at a time; warm between invocations.
 actor Sandbox {
     let function: String
+    /// What the runtime is told it was invoked as (`Lambda-Runtime-Invoked-Function-Arn`).
+    let functionArn: String
     private var process: Process?
     private var waitingRuntime: CheckedContinuation<NextInvocation, Never>?
     private var queued: PendingInvocation?
@@ -48,8 +49,9 @@ actor Sandbox {
     let startedAt = ContinuousClock.now
     private(set) var initDuration: Duration?
 
-    init(function: String) {
+    init(function: String, functionArn: String) {
         self.function = function
+        self.functionArn = functionArn
     }
 
     func attach(_ process: Process) { self.process = process }
@@ -181,7 +183,7 @@ enum RuntimeAPIRoutes {
             headers[.contentType] = "application/json"
             headers[HTTPField.Name("Lambda-Runtime-Aws-Request-Id")!] = invocation.requestId
             headers[HTTPField.Name("Lambda-Runtime-Deadline-Ms")!] = "\(Int64(invocation.deadline.timeIntervalSince1970 * 1000))"
-            headers[HTTPField.Name("Lambda-Runtime-Invoked-Function-Arn")!] = invocation.functionArn
+            headers[HTTPField.Name("Lambda-Runtime-Invoked-Function-Arn")!] = sandbox.functionArn
             headers[HTTPField.Name("Lambda-Runtime-Trace-Id")!] = invocation.traceId
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: invocation.payload)))
         }
