@@ -57,11 +57,6 @@ public enum JSONValue: Codable, Sendable, Equatable, Hashable {
         return nil
     }
 
-    public var boolValue: Bool? {
-        if case .bool(let value) = self { return value }
-        return nil
-    }
-
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil

@@ -168,20 +168,17 @@ extension Bool: JSONValueEncodable { public var jsonValue: JSONValue { .bool(sel
 extension Double: JSONValueEncodable { public var jsonValue: JSONValue { .number(self) } }
 extension Int: JSONValueEncodable { public var jsonValue: JSONValue { .number(Double(self)) } }
 extension Int64: JSONValueEncodable { public var jsonValue: JSONValue { .number(Double(self)) } }
-extension String: JSONValueDecodable { public init(json: JSONValue) throws(JSONShapeError) { self = try json.scalar(\.stringValue) } }
-extension Bool: JSONValueDecodable { public init(json: JSONValue) throws(JSONShapeError) { self = try json.scalar(\.boolValue) } }
-extension Double: JSONValueDecodable { public init(json: JSONValue) throws(JSONShapeError) { self = try json.scalar(\.doubleValue) } }
+extension String: JSONValueDecodable {
+    public init(json: JSONValue) throws(JSONShapeError) { if case .string(let value) = json { self = value } else { throw JSONShapeError(.wrongType) } }
+}
+extension Bool: JSONValueDecodable {
+    public init(json: JSONValue) throws(JSONShapeError) { if case .bool(let value) = json { self = value } else { throw JSONShapeError(.wrongType) } }
+}
+extension Double: JSONValueDecodable {
+    public init(json: JSONValue) throws(JSONShapeError) { if case .number(let value) = json { self = value } else { throw JSONShapeError(.wrongType) } }
+}
 extension Int: JSONValueDecodable { public init(json: JSONValue) throws(JSONShapeError) { self = try exactInteger(json) } }
 extension Int64: JSONValueDecodable { public init(json: JSONValue) throws(JSONShapeError) { self = try exactInteger(json) } }
-
-extension JSONValue {
-    /// The scalar `value` reads out of this value, or `wrongType` when this is another JSON type.
-    @inline(__always)
-    func scalar<Scalar>(_ value: KeyPath<JSONValue, Scalar?>) throws(JSONShapeError) -> Scalar {
-        guard let scalar = self[keyPath: value] else { throw JSONShapeError(.wrongType) }
-        return scalar
-    }
-}
 
 /// The integer a JSON number holds exactly: another JSON type is `wrongType`, a fraction or a
 /// value out of `Integer`'s range `invalidValue`.
