@@ -29,11 +29,17 @@ def stage_with_jwks(local_runtime, root, state, template):
     return RunningStage(local_runtime, root, state, "-t", template, "--jwks", str(state / "jwks.json"))
 
 
-@pytest.fixture(scope="module")
-def app(local_runtime, root, tmp_path_factory):
-    running = stage_with_jwks(local_runtime, root, tmp_path_factory.mktemp("authorized"), APP)
-    yield running
-    running.stop()
+def stage_fixture(template):
+    """A module-scoped pytest fixture: `stage_with_jwks` serving `template`, stopped after the module."""
+    @pytest.fixture(scope="module")
+    def running_stage(local_runtime, root, tmp_path_factory):
+        running = stage_with_jwks(local_runtime, root, tmp_path_factory.mktemp("stage"), template)
+        yield running
+        running.stop()
+    return running_stage
+
+
+app = stage_fixture(APP)
 
 
 def token(key=KEY, **claims):

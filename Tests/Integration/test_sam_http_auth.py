@@ -4,16 +4,12 @@ API Gateway would guard the deployed routes. The app is Tests/Integration/apps/s
 import pytest
 import requests
 
-from test_authorizers import OTHER_KEY, stage_with_jwks, token
+from test_authorizers import OTHER_KEY, stage_fixture, token
 
 APP = "Tests/Integration/apps/sam-http-auth/template.yaml"
 
 
-@pytest.fixture(scope="module")
-def app(local_runtime, root, tmp_path_factory):
-    running = stage_with_jwks(local_runtime, root, tmp_path_factory.mktemp("sam-http-auth"), APP)
-    yield running
-    running.stop()
+app = stage_fixture(APP)
 
 
 def test_the_default_jwt_authorizer_admits_a_valid_token_with_its_claims(app):

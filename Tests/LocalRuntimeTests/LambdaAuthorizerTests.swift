@@ -47,6 +47,20 @@ struct LambdaAuthorizerTests {
         #expect(try answer(#"{"isAuthorized":false}"#, simple: true) == .forbidden)
     }
 
+    @Test("a REST API's authorizer refuses in REST's words: an explicit Deny, no Allow for the resource, and a failure differ")
+    func restRefusals() throws {
+        var rest = Self.policy
+        rest.rest = .token(validationExpression: nil)
+        func answer(_ json: String?) throws -> AuthorizerDecision {
+            LambdaAuthorizer.decision(try json.map { try JSONValue(parsing: Data($0.utf8)) }, authorizer: rest, resourceArn: Self.arn)
+        }
+        #expect(try answer(#"{"policyDocument":{"Statement":{"Effect":"Deny","Resource":"*"}}}"#)
+                == .refuse(status: 403, body: #"{"Message":"User is not authorized to access this resource with an explicit deny"}"#))
+        #expect(try answer(#"{"policyDocument":{"Statement":{"Effect":"Allow","Resource":"arn:aws:execute-api:*:*:other/*"}}}"#)
+                == .refuse(status: 403, body: #"{"Message":"User is not authorized to access this resource"}"#))
+        #expect(try answer(nil) == .refuse(status: 500, body: #"{"message": null}"#))
+    }
+
     @Test("resource patterns: * spans any run of characters, ? one")
     func patterns() {
         #expect(LambdaAuthorizer.matches(pattern: "arn:*:local/*/GET/*", "arn:aws:local/$default/GET/items/1"))

@@ -106,6 +106,25 @@ struct SeveralWebSocketAPIsTests {
 
 @Suite("SAM's Auth property")
 struct SAMAuthTests {
+    /// A Python function `Fn` (a resource of the template) with these `Events`, one per line.
+    static func function(events: String) -> String {
+        "\n" + """
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              Runtime: python3.12
+              Handler: a.handler
+              CodeUri: src
+              Events:
+
+        """ + events.split(separator: "\n").map { "        \($0)" }.joined(separator: "\n") + "\n"
+    }
+
+    /// Each HTTP route's path and the authorizer guarding it.
+    static func guards(_ template: Template) -> [String: String?] {
+        Dictionary(uniqueKeysWithValues: template.httpRoutes.map { ($0.path, $0.authorizer) })
+    }
+
     @Test("HttpApi events take their own Auth.Authorizer, else their API's DefaultAuthorizer, and none with NONE")
     func httpAPIAuthorizers() throws {
         let document = try TemplateDocument.parseYAML("""
@@ -119,19 +138,13 @@ struct SAMAuthTests {
                       Jwt: {JwtConfiguration: {issuer: https://issuer.example, audience: [app]}, IdentitySource: $request.header.Authorization}
                       Gate: {FunctionArn: !GetAtt Gate.Arn, EnableSimpleResponses: true, Identity: {QueryStrings: [token]}}
               Gate: {Type: AWS::Serverless::Function, Properties: {Runtime: python3.12, Handler: a.gate, CodeUri: src}}
-              Fn:
-                Type: AWS::Serverless::Function
-                Properties:
-                  Runtime: python3.12
-                  Handler: a.handler
-                  CodeUri: src
-                  Events:
-                    Default: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /default, Method: get}}
-                    Named: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /named, Method: get, Auth: {Authorizer: Gate}}}
-                    Open: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /open, Method: get, Auth: {Authorizer: NONE}}}
-            """)
+            """ + Self.function(events: """
+                Default: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /default, Method: get}}
+                Named: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /named, Method: get, Auth: {Authorizer: Gate}}}
+                Open: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /open, Method: get, Auth: {Authorizer: NONE}}}
+                """))
         let template = try Template(document: document)
-        let guards = Dictionary(uniqueKeysWithValues: template.httpRoutes.map { ($0.path, $0.authorizer) })
+        let guards = Self.guards(template)
         #expect(guards["/default"] == "Api.Jwt")
         #expect(guards["/named"] == "Api.Gate")
         #expect(guards["/open"] == .some(nil))
@@ -153,15 +166,54 @@ struct SAMAuthTests {
         #expect { try Template(document: document) } throws: { "\($0)".contains("Resources.Api.Properties.Auth.DefaultAuthorizer") }
     }
 
-    @Test("a REST Api event whose API declares Auth is refused rather than served without its authorizer")
-    func restRefused() throws {
+    @Test("Api events take their REST API's TOKEN, REQUEST or Cognito authorizer: their own, else the default, none with NONE")
+    func restAPIAuthorizers() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Globals:
+              Api:
+                Auth:
+                  DefaultAuthorizer: Token
+                  Authorizers:
+                    Token: {FunctionArn: !GetAtt Gate.Arn, Identity: {Header: X-Token, ValidationExpression: "^[a-z]+$"}}
+            Resources:
+              Api:
+                Type: AWS::Serverless::Api
+                Properties:
+                  StageName: live
+                  Auth:
+                    Authorizers:
+                      Query: {FunctionArn: !GetAtt Gate.Arn, FunctionPayloadType: REQUEST, Identity: {Headers: [X-Client], QueryStrings: [token]}}
+                      Pool: {UserPoolArn: arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Pool}
+              Gate: {Type: AWS::Serverless::Function, Properties: {Runtime: python3.12, Handler: a.gate, CodeUri: src}}
+            """ + Self.function(events: """
+                Default: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /default, Method: get}}
+                Query: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /query, Method: get, Auth: {Authorizer: Query}}}
+                Pool: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /pool, Method: get, Auth: {Authorizer: Pool}}}
+                Open: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /open, Method: get, Auth: {Authorizer: NONE}}}
+                """))
+        let template = try Template(document: document)
+        let guards = Self.guards(template)
+        #expect(guards["/default"] == "Api.Token")
+        #expect(guards["/query"] == "Api.Query")
+        #expect(guards["/pool"] == "Api.Pool")
+        #expect(guards["/open"] == .some(nil))
+        #expect(template.authorizers["Api.Token"]?.rest == .token(validationExpression: "^[a-z]+$"))
+        #expect(template.authorizers["Api.Token"]?.identitySources == [.header("X-Token")])
+        #expect(template.authorizers["Api.Query"]?.rest == .request)
+        #expect(template.authorizers["Api.Query"]?.identitySources == [.header("X-Client"), .queryString("token")])
+        #expect(template.authorizers["Api.Pool"]?.jwt == JWTAuthorizer(issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool", audiences: []))
+        #expect(template.authorizers["Api.Pool"]?.identitySources == [.header("Authorization")])
+    }
+
+    @Test("a REST authorizer's validation expression that is not a regular expression is refused with its path")
+    func badValidationExpression() throws {
         let document = try TemplateDocument.parseYAML("""
             Resources:
-              Api: {Type: AWS::Serverless::Api, Properties: {StageName: prod, Auth: {DefaultAuthorizer: Gate}}}
+              Api: {Type: AWS::Serverless::Api, Properties: {StageName: prod, Auth: {DefaultAuthorizer: T, Authorizers: {T: {FunctionArn: !GetAtt Fn.Arn, Identity: {ValidationExpression: "(unclosed"}}}}}}
               Fn:
                 Type: AWS::Serverless::Function
                 Properties: {Runtime: nodejs20.x, Handler: a.handler, CodeUri: src, Events: {Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /x, Method: get}}}}
             """)
-        #expect { try Template(document: document) } throws: { "\($0)".contains("Resources.Api.Properties.Auth") }
+        #expect { try Template(document: document) } throws: { "\($0)".contains("Resources.Api.Properties.Auth.Authorizers.T.Identity.ValidationExpression") }
     }
 }

@@ -7,12 +7,28 @@ enum AuthorizerDecision: Sendable, Equatable {
     case allow(context: [String: JSONValue], principalId: String?)
     case refuse(status: Int, body: String)
 
-    /// A required identity source is missing or empty: the authorizer is not even called.
+    /// HTTP and WebSocket APIs' refusals. A required identity source is missing or empty, or a token is not valid.
     static let unauthorized = AuthorizerDecision.refuse(status: 401, body: #"{"message":"Unauthorized"}"#)
-    /// The authorizer denied (a Deny policy, or `isAuthorized: false`).
+    /// The authorizer denied (a Deny policy, no Allow for the resource, or `isAuthorized: false`).
     static let forbidden = AuthorizerDecision.refuse(status: 403, body: #"{"message":"Forbidden"}"#)
     /// The authorizer failed (an error, a timeout, or a response that is neither a policy nor a simple response).
     static let failed = AuthorizerDecision.refuse(status: 500, body: #"{"message":"Internal Server Error"}"#)
+}
+
+/// The answers API Gateway gives when an authorizer refuses: REST APIs word theirs differently
+/// from HTTP and WebSocket APIs, and tell an explicit Deny from a policy that allows something else.
+struct AuthorizerRefusals: Sendable {
+    var unauthorized = AuthorizerDecision.unauthorized
+    var explicitDeny = AuthorizerDecision.forbidden
+    var notAllowed = AuthorizerDecision.forbidden
+    var failed = AuthorizerDecision.failed
+
+    init(for authorizer: Template.Authorizer) {
+        guard authorizer.rest != nil else { return }
+        explicitDeny = .refuse(status: 403, body: #"{"Message":"User is not authorized to access this resource with an explicit deny"}"#)
+        notAllowed = .refuse(status: 403, body: #"{"Message":"User is not authorized to access this resource"}"#)
+        failed = .refuse(status: 500, body: #"{"message": null}"#)
+    }
 }
 
 /// The pure parts of running a Lambda authorizer: reading its identity sources from a request and
@@ -38,30 +54,31 @@ enum LambdaAuthorizer {
     /// response (`isAuthorized`) when the authorizer is set up for them, else an IAM policy that
     /// allows it (some `Allow` statement's resource matches and no `Deny` statement's does).
     static func decision(_ response: JSONValue?, authorizer: Template.Authorizer, resourceArn: String) -> AuthorizerDecision {
-        guard let response, case .object = response else { return .failed }
+        let refusals = AuthorizerRefusals(for: authorizer)
+        guard let response, case .object = response else { return refusals.failed }
         let context: [String: JSONValue]
         switch response["context"] {
         case .object(let object)?: context = object
         case nil, .null?: context = [:]
-        default: return .failed
+        default: return refusals.failed
         }
         if authorizer.simpleResponses {
-            guard case .bool(let authorized)? = response["isAuthorized"] else { return .failed }
-            return authorized ? .allow(context: context, principalId: nil) : .forbidden
+            guard case .bool(let authorized)? = response["isAuthorized"] else { return refusals.failed }
+            return authorized ? .allow(context: context, principalId: nil) : refusals.explicitDeny
         }
-        guard let document = response["policyDocument"], let statements = document["Statement"] else { return .failed }
+        guard let document = response["policyDocument"], let statements = document["Statement"] else { return refusals.failed }
         let list = statements.arrayValue ?? [statements]
         var allowed = false
         for statement in list {
             let resources = statement["Resource"].map { $0.arrayValue ?? [$0] }?.compactMap(\.stringValue) ?? []
             guard resources.contains(where: { matches(pattern: $0, resourceArn) }) else { continue }
             switch statement["Effect"]?.stringValue?.lowercased() {
-            case "deny": return .forbidden
+            case "deny": return refusals.explicitDeny
             case "allow": allowed = true
             default: continue
             }
         }
-        return allowed ? .allow(context: context, principalId: response["principalId"]?.stringValue) : .forbidden
+        return allowed ? .allow(context: context, principalId: response["principalId"]?.stringValue) : refusals.notAllowed
     }
 
     /// IAM's resource matching: `*` any run of characters, `?` one character, everything else literal.

@@ -4,33 +4,56 @@ import Handlers
 extension Stage {
     /// Runs `authorizer` for a request, as API Gateway does before the route's integration: no
     /// identity is 401 without a call; otherwise the authorizer function gets `request` (the route's
-    /// own event) as a REQUEST authorizer event and its answer decides (`LambdaAuthorizer.decision`).
+    /// own event) as a REQUEST authorizer event, or a REST API's TOKEN event, and its answer
+    /// decides (`LambdaAuthorizer.decision`).
     func authorize(_ authorizer: Template.Authorizer, request: JSONValue, headers: [String: String], query: [String: String],
                    resourceArn: String, id: String) async -> AuthorizerDecision {
-        guard let identity = LambdaAuthorizer.identity(authorizer, headers: headers, query: query) else { return .unauthorized }
+        let refusals = AuthorizerRefusals(for: authorizer)
+        guard let identity = LambdaAuthorizer.identity(authorizer, headers: headers, query: query) else { return refusals.unauthorized }
         if let jwt = authorizer.jwt {
             guard let keys = settings.jwks else {
                 StageLog.write("  \(authorizer.logicalId): a JWT authorizer needs keys: pass --jwks FILE_OR_URL")
-                return .failed
+                return refusals.failed
             }
             switch jwt.verify(identity[0], keys: keys, now: Date()) {
-            case .success(let verified): return .allow(context: ["jwt": verified], principalId: nil)
+            case .success(let verified):
+                // A Cognito user pool authorizer hands on the token's claims; an HTTP API's JWT authorizer, claims and scopes.
+                return .allow(context: authorizer.rest == nil ? ["jwt": verified] : ["claims": verified["claims"] ?? .object([:])],
+                              principalId: nil)
             case .failure(let reason):
                 StageLog.write("  \(authorizer.logicalId): token refused: \(reason)")
-                return .unauthorized
+                return refusals.unauthorized
             }
         }
-        guard let function = template.functions[authorizer.function], case .object(var event) = request else { return .failed }
-        event["type"] = .string("REQUEST")
-        if authorizer.payloadFormatVersion == "2.0" {
-            event["version"] = .string("2.0")
-            event["routeArn"] = .string(resourceArn)
-            event["identitySource"] = .array(identity.map(JSONValue.string))
-        } else {
+        guard let function = template.functions[authorizer.function], case .object(var event) = request else { return refusals.failed }
+        switch authorizer.rest {
+        case .token(let validationExpression)?:
+            if let validationExpression, (try? Regex(validationExpression).wholeMatch(in: identity[0])) == nil {
+                return refusals.unauthorized
+            }
+            event = ["type": .string("TOKEN"), "authorizationToken": .string(identity[0]), "methodArn": .string(resourceArn)]
+        case .request?:
+            event["type"] = .string("REQUEST")
             event["methodArn"] = .string(resourceArn)
+        case nil:
+            event["type"] = .string("REQUEST")
+            if authorizer.payloadFormatVersion == "2.0" {
+                event["version"] = .string("2.0")
+                event["routeArn"] = .string(resourceArn)
+                event["identitySource"] = .array(identity.map(JSONValue.string))
+            } else {
+                event["methodArn"] = .string(resourceArn)
+            }
         }
-        let response = await invoke(function, payload: JSONValue.object(event).jsonBytes, route: "authorizer", id: id)
-        return LambdaAuthorizer.decision(response, authorizer: authorizer, resourceArn: resourceArn)
+        switch await invocation(function, payload: JSONValue.object(event).jsonBytes, route: "authorizer", id: id) {
+        case .success(let response):
+            return LambdaAuthorizer.decision(response, authorizer: authorizer, resourceArn: resourceArn)
+        case .failure(let error) where authorizer.rest != nil && error.errorMessage == "Unauthorized":
+            // A REST authorizer that fails with the message `Unauthorized` refuses the token: 401.
+            return refusals.unauthorized
+        case .failure:
+            return refusals.failed
+        }
     }
 
     /// The ARN API Gateway authorizes: `arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/ROUTE`.

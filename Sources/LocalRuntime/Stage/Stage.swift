@@ -129,6 +129,13 @@ final class Stage: Sendable {
     /// Invokes `function` with `payload`, records and logs it; nil when the invocation failed.
     func invoke(_ function: Template.Function, payload: [UInt8], route: String, id: String,
                 lambdaRequestId: String = AWSIdentifiers.lambdaRequestId()) async -> JSONValue? {
+        try? await invocation(function, payload: payload, route: route, id: id, lambdaRequestId: lambdaRequestId).get()
+    }
+
+    /// As `invoke`, with the function's error when it failed: a TOKEN authorizer's `Unauthorized`
+    /// is API Gateway's 401, any other failure its 500.
+    func invocation(_ function: Template.Function, payload: [UInt8], route: String, id: String,
+                    lambdaRequestId: String = AWSIdentifiers.lambdaRequestId()) async -> Result<JSONValue, InvocationError> {
         let started = ContinuousClock.now
         var status = "error"
         var responseBytes: [UInt8]?
@@ -147,17 +154,17 @@ final class Stage: Sendable {
             responseBytes = output
             let response = try JSONValue(parsing: output)
             status = response["statusCode"]?.intValue.map(String.init) ?? "200"
-            return response
+            return .success(response)
         } catch let error as InvocationError {
             status = "error \(error.errorType)"
             errorType = error.errorType
             StageLog.write("  \(error.errorType): \(error.errorMessage)")
-            return nil
+            return .failure(error)
         } catch {
             status = "error"
             errorType = String(describing: type(of: error))
             StageLog.write("  invocation failed: \(error)")
-            return nil
+            return .failure(InvocationError(errorType: errorType ?? "Error", errorMessage: "\(error)"))
         }
     }
 

@@ -131,7 +131,7 @@ extension Stage {
         var event = incoming.event
         if let authorizer = route.authorizer.flatMap({ template.authorizers[$0] }) {
             switch await authorize(authorizer, request: event, headers: headers, query: query,
-                                   resourceArn: executeAPIArn(stage: "$default", route: "\(method)\(path)"), id: requestId) {
+                                   resourceArn: executeAPIArn(stage: route.payload.stage, route: "\(method)\(path)"), id: requestId) {
             case .refuse(let status, let body):
                 return Self.response(status: status, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
             case .allow(let context, let principalId):

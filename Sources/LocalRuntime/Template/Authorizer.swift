@@ -1,9 +1,19 @@
 import Handlers
 
 extension Template {
-    /// A Lambda authorizer (`AWS::ApiGatewayV2::Authorizer` with `AuthorizerType: REQUEST`): the
-    /// function that decides, and where its identity comes from.
+    /// An authorizer of a route: a Lambda authorizer (`AWS::ApiGatewayV2::Authorizer` with
+    /// `AuthorizerType: REQUEST`, or a Lambda authorizer of SAM's `Auth`), whose function decides, or
+    /// a JWT authorizer (HTTP APIs' JWT, REST APIs' Cognito user pools), checked by the stage; and
+    /// where its identity comes from.
     struct Authorizer: Sendable, Equatable {
+        /// What a REST API's authorizer is sent: TOKEN, the one identity header's value (checked
+        /// against `validationExpression` first, a mismatch being 401 without a call), or REQUEST,
+        /// the method request's proxy event.
+        enum RESTEvent: Sendable, Equatable {
+            case token(validationExpression: String?)
+            case request
+        }
+
         /// One identity source: a request header or query-string parameter.
         enum IdentitySource: Sendable, Equatable {
             case header(String)
@@ -34,6 +44,9 @@ extension Template {
         var payloadFormatVersion: String
         /// A JWT authorizer's issuer and audiences; nil for a Lambda authorizer (whose `function` decides).
         var jwt: JWTAuthorizer? = nil
+        /// A REST API's authorizer (SAM `Auth` on an `AWS::Serverless::Api`): IAM policies only, and
+        /// REST's refusals (`LambdaAuthorizer.refusals`); nil for HTTP and WebSocket APIs' authorizers.
+        var rest: RESTEvent? = nil
     }
 }
 

@@ -43,6 +43,12 @@ struct Template: Sendable {
             case httpAPIVersion1
             /// REST API (`Api` events): the proxy integration's event, in the named stage.
             case rest(stage: String)
+
+            /// The stage in the ARNs the route's requests are authorized for: a REST API's own,
+            /// an HTTP API's `$default`.
+            var stage: String {
+                if case .rest(let stage) = self { stage } else { "$default" }
+            }
         }
 
         var method: String
@@ -131,7 +137,7 @@ struct Template: Sendable {
         }
         let reader = TemplateReader(resources: resources, intrinsics: intrinsics, directory: directory,
                                     globals: document["Globals"]?["Function"], environment: inputs.environment,
-                                    httpAPIGlobals: document["Globals"]?["HttpApi"], webSocketAPIChoice: inputs.webSocketAPI)
+                                    samGlobals: document["Globals"], webSocketAPIChoice: inputs.webSocketAPI)
         do {
             functions = try reader.functions()
             let webSocket = try reader.webSocketAPI(functions: functions,
@@ -140,7 +146,7 @@ struct Template: Sendable {
             routeSelectionExpression = webSocket.routeSelectionExpression
             webSocketRoutes = webSocket.routes
             httpRoutes = try reader.httpRoutes(functions: functions)
-            authorizers = try reader.authorizers(functions: functions).merging(reader.samHTTPAPIAuthorizers(functions: functions)) { own, _ in own }
+            authorizers = try reader.authorizers(functions: functions).merging(reader.samAuthorizers(functions: functions)) { own, _ in own }
         } catch let failure as Intrinsics.Failure {
             throw LoadError.invalid("\(failure)")
         }

@@ -10,8 +10,8 @@ struct TemplateReader {
     let directory: String
     let globals: JSONValue?
     let environment: EnvironmentOverrides
-    /// `Globals.HttpApi`: what SAM's HTTP APIs, its implicit one included, take by default (`Auth`).
-    var httpAPIGlobals: JSONValue? = nil
+    /// `Globals`: what SAM's APIs, the implicit ones included, take by default (`HttpApi.Auth`, `Api.Auth`).
+    var samGlobals: JSONValue? = nil
     /// Which WebSocket API to serve when the template has several (`--websocket-api`).
     var webSocketAPIChoice: String? = nil
 
@@ -191,21 +191,6 @@ struct TemplateReader {
         return functions.values.sorted { $0.logicalId < $1.logicalId }.first { $0.functionName == name }?.logicalId
     }
 
-    /// SAM's `Auth` on REST APIs (on an `Api` event, or on the `AWS::Serverless::Api` it names) is
-    /// not read: rather than serve such a route without its authorizer, the template is refused,
-    /// naming where the `Auth` is. HTTP APIs' `Auth` is read (`samHTTPAPIAuthorizers`).
-    private func refuseSAMAuth(_ properties: JSONValue?, type: String?, at path: String) throws {
-        let reason = "SAM's Auth property is not supported by local-runtime yet; declare AWS::ApiGatewayV2::Authorizer resources instead"
-        if let auth = properties?["Auth"], auth["Authorizer"]?.stringValue != "NONE" {
-            throw Failure(reason: reason, path: "\(path).Auth")
-        }
-        let apiKey = type == "Api" ? "RestApiId" : "ApiId"
-        if let reference = properties?[apiKey], let api = try intrinsics.string(reference, at: "\(path).\(apiKey)"),
-           resources[api]?["Properties"]?["Auth"] != nil {
-            throw Failure(reason: reason, path: "Resources.\(api).Properties.Auth")
-        }
-    }
-
     /// The stage of a REST API event: its `RestApiId`'s `StageName`, else SAM's implicit API's `Prod`.
     private func restStage(_ restApiId: JSONValue?, at path: String) throws -> String {
         guard let restApiId, let api = try intrinsics.string(restApiId, at: path), let stage = resources[api]?["Properties"]?["StageName"] else {
@@ -233,12 +218,7 @@ struct TemplateReader {
                 guard type == "HttpApi" || type == "Api" else { continue }
                 let path = "Resources.\(logicalId).Properties.Events.\(eventId).Properties"
                 let properties = event["Properties"]
-                var authorizer: String?
-                if type == "Api" {
-                    try refuseSAMAuth(properties, type: type, at: path)
-                } else {
-                    authorizer = try samHTTPAPIRouteAuthorizer(properties, at: path)
-                }
+                let authorizer = try samRouteAuthorizer(properties, type == "Api" ? .rest : .http, at: path)
                 let routePath = try properties?["Path"].flatMap { try intrinsics.string($0, at: "\(path).Path") }
                 let method = try properties?["Method"].flatMap { try intrinsics.string($0, at: "\(path).Method") }
                 let payload: Template.HTTPRoute.Payload
