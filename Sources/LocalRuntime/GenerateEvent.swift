@@ -50,7 +50,7 @@ struct GenerateEvent: AsyncParsableCommand {
                 route: matched, method: method, path: path, rawQuery: query.joined(separator: "&"), headerFields: headers, queryItems: queryItems,
                 pathParameters: pathParameters, body: Array((body ?? "").utf8), sourceIp: "127.0.0.1", domainName: domainName,
                 requestId: AWSIdentifiers.requestId(), now: now)
-            print(String(decoding: request.event.jsonBytes, as: UTF8.self))
+            print(String(decoding: request.eventBytes, as: UTF8.self))
             return
         }
         guard template.webSocketRoute(route) ?? template.webSocketRoute("$default") != nil else {

@@ -64,24 +64,6 @@ extension APIGatewayRequest: JSONValueDecodable {
 }
 
 extension APIGatewayRequest: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object.set("resource", resource)
-        object.set("path", path)
-        object["httpMethod"] = httpMethod.jsonValue
-        object.set("headers", headers)
-        object.set("multiValueHeaders", multiValueHeaders)
-        object.set("queryStringParameters", queryStringParameters)
-        object.set("multiValueQueryStringParameters", multiValueQueryStringParameters)
-        object.set("pathParameters", pathParameters)
-        object.set("stageVariables", stageVariables)
-        object.set("requestContext", requestContext)
-        object.set("body", body)
-        object.set("isBase64Encoded", isBase64Encoded)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)
@@ -172,22 +154,6 @@ extension APIGatewayRequest.RequestContext: JSONValueDecodable {
 }
 
 extension APIGatewayRequest.RequestContext: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object.set("accountId", accountId)
-        object.set("apiId", apiId)
-        object.set("resourcePath", resourcePath)
-        object.set("httpMethod", httpMethod)
-        object.set("requestId", requestId)
-        object.set("stage", stage)
-        object.set("path", path)
-        object.set("domainName", domainName)
-        object.set("requestTimeEpoch", requestTimeEpoch)
-        object.set("identity", identity)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)
@@ -262,14 +228,6 @@ extension APIGatewayRequest.RequestContext.Identity: JSONValueDecodable {
 }
 
 extension APIGatewayRequest.RequestContext.Identity: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object.set("sourceIp", sourceIp)
-        object.set("userAgent", userAgent)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)
@@ -301,17 +259,6 @@ extension APIGatewayRequest.RequestContext.Identity: JSONReadable {
 }
 
 extension APIGatewayResponse: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object["statusCode"] = statusCode.jsonValue
-        object.set("headers", headers)
-        object.set("multiValueHeaders", multiValueHeaders)
-        object.set("body", body)
-        object.set("isBase64Encoded", isBase64Encoded)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)

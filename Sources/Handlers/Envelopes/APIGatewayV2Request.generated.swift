@@ -135,24 +135,6 @@ extension APIGatewayV2Request: JSONValueDecodable {
 }
 
 extension APIGatewayV2Request: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object["version"] = version.jsonValue
-        object.set("routeKey", routeKey)
-        object.set("rawPath", rawPath)
-        object.set("rawQueryString", rawQueryString)
-        object.set("cookies", cookies)
-        object.set("headers", headers)
-        object.set("queryStringParameters", queryStringParameters)
-        object.set("pathParameters", pathParameters)
-        object.set("stageVariables", stageVariables)
-        object["requestContext"] = requestContext.jsonValue
-        object.set("body", body)
-        object.set("isBase64Encoded", isBase64Encoded)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)
@@ -247,22 +229,6 @@ extension APIGatewayV2Request.RequestContext: JSONValueDecodable {
 }
 
 extension APIGatewayV2Request.RequestContext: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object.set("accountId", accountId)
-        object.set("apiId", apiId)
-        object.set("domainName", domainName)
-        object.set("domainPrefix", domainPrefix)
-        object["http"] = http.jsonValue
-        object.set("requestId", requestId)
-        object.set("routeKey", routeKey)
-        object.set("stage", stage)
-        object.set("time", time)
-        object.set("timeEpoch", timeEpoch)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)
@@ -338,17 +304,6 @@ extension APIGatewayV2Request.RequestContext.HTTP: JSONValueDecodable {
 }
 
 extension APIGatewayV2Request.RequestContext.HTTP: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object["method"] = method.jsonValue
-        object.set("path", path)
-        object.set("protocol", `protocol`)
-        object.set("sourceIp", sourceIp)
-        object.set("userAgent", userAgent)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)
@@ -392,18 +347,6 @@ extension APIGatewayV2Request.RequestContext.HTTP: JSONReadable {
 }
 
 extension APIGatewayV2Response: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object["statusCode"] = statusCode.jsonValue
-        object.set("headers", headers)
-        object.set("multiValueHeaders", multiValueHeaders)
-        object.set("cookies", cookies)
-        object.set("body", body)
-        object.set("isBase64Encoded", isBase64Encoded)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)

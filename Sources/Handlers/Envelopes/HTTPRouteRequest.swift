@@ -130,26 +130,21 @@ public struct HTTPRouteResponse: Sendable, Equatable {
 }
 
 extension HTTPRouteResponse: Encodable, JSONBytesEncodable {
+    /// The response as the proxy envelope of its payload format (`jsonBytes` writes the same bytes).
     public func encode(to encoder: any Encoder) throws {
-        try jsonValue.encode(to: encoder)
-    }
-
-    public var jsonValue: JSONValue {
         let headers = headers.dictionary
         switch format {
         case .v2:
-            return APIGatewayV2Response(statusCode: statusCode, headers: headers, body: body, isBase64Encoded: false).jsonValue
+            try APIGatewayV2Response(statusCode: statusCode, headers: headers, body: body, isBase64Encoded: false).encode(to: encoder)
         case .v1:
-            return APIGatewayResponse(
-                statusCode: statusCode, headers: headers, multiValueHeaders: headers.mapValues { [$0] },
-                body: body, isBase64Encoded: false
-            ).jsonValue
+            try APIGatewayResponse(statusCode: statusCode, headers: headers, multiValueHeaders: headers.mapValues { [$0] },
+                                   body: body, isBase64Encoded: false).encode(to: encoder)
         }
     }
 }
 
 extension HTTPRouteResponse {
-    /// `jsonValue.jsonBytes`, byte for byte, written member by member: every `chat` and `admin`
+    /// The proxy envelope of the payload format, written member by member: every `chat` and `admin`
     /// invocation returns one, and the tree of dictionaries cost more than writing its bytes.
     public var jsonBytes: [UInt8] {
         // One value per name, later values winning, in the writer's key order (ascending UTF-8 bytes).

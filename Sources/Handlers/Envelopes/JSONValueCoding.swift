@@ -78,10 +78,11 @@ public protocol JSONValueEncodable {
     var jsonValue: JSONValue { get }
 }
 
-/// A `JSONValueEncodable` type that also writes its bytes directly, without building the tree of
-/// dictionaries first; `jsonBytes` must equal `jsonValue.jsonBytes`. `JSONBytesOutputEncoder`
-/// writes a function's output this way on every invocation.
-public protocol JSONBytesEncodable: JSONValueEncodable {
+/// A type that writes its JSON bytes directly, without a tree of dictionaries: the bytes
+/// `JSONCoding.encoder` writes for it (keys sorted, `nil` optionals left out). The envelopes' one
+/// encoding: `JSONBytesOutputEncoder` writes a function's output this way on every invocation, and
+/// the stage every event.
+public protocol JSONBytesEncodable {
     var jsonBytes: [UInt8] { get }
 }
 

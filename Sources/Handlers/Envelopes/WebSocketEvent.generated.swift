@@ -135,19 +135,6 @@ extension WebSocketEvent: JSONValueDecodable {
 }
 
 extension WebSocketEvent: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object["requestContext"] = requestContext.jsonValue
-        object.set("headers", headers)
-        object.set("multiValueHeaders", multiValueHeaders)
-        object.set("queryStringParameters", queryStringParameters)
-        object.set("multiValueQueryStringParameters", multiValueQueryStringParameters)
-        object.set("body", body)
-        object.set("isBase64Encoded", isBase64Encoded)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)
@@ -223,29 +210,6 @@ extension WebSocketEvent.RequestContext: JSONValueDecodable {
 }
 
 extension WebSocketEvent.RequestContext: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object["routeKey"] = routeKey.jsonValue
-        object["eventType"] = eventType.jsonValue
-        object["connectionId"] = connectionId.jsonValue
-        object.set("messageId", messageId)
-        object.set("messageDirection", messageDirection)
-        object.set("domainName", domainName)
-        object.set("stage", stage)
-        object.set("apiId", apiId)
-        object.set("requestId", requestId)
-        object.set("extendedRequestId", extendedRequestId)
-        object.set("requestTime", requestTime)
-        object.set("requestTimeEpoch", requestTimeEpoch)
-        object.set("connectedAt", connectedAt)
-        object.set("identity", identity)
-        object.set("disconnectStatusCode", disconnectStatusCode)
-        object.set("disconnectReason", disconnectReason)
-        object.set("authorizer", authorizer)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)
@@ -348,14 +312,6 @@ extension WebSocketEvent.RequestContext.Identity: JSONValueDecodable {
 }
 
 extension WebSocketEvent.RequestContext.Identity: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object.set("sourceIp", sourceIp)
-        object.set("userAgent", userAgent)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)
@@ -387,15 +343,6 @@ extension WebSocketEvent.RequestContext.Identity: JSONReadable {
 }
 
 extension WebSocketResponse: JSONBytesEncodable {
-    public var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [:]
-        object["statusCode"] = statusCode.jsonValue
-        object.set("headers", headers)
-        object.set("body", body)
-        return .object(object)
-    }
-
-    /// `jsonValue.jsonBytes`, byte for byte, written without building the tree of dictionaries.
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)

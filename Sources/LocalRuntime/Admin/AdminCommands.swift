@@ -60,7 +60,7 @@ struct AdminOptions: ParsableArguments {
         let now = Date()
         let token = AdminToken.sign(subject: "local-runtime", access: .write, issuedAt: now, lifetime: 300,
                                     secret: environment["ADMIN_JWT_SECRET"] ?? "")
-        let output = try await functions.invoke(function, payload: Array(JSONCoding.string(request.event(token: token, now: now)).utf8))
+        let output = try await functions.invoke(function, payload: request.event(token: token, now: now).jsonBytes)
         let response = try JSONValue(parsing: output)
         let body = response["body"]?.stringValue ?? ""
         let status = response["statusCode"]?.intValue ?? 500

@@ -41,8 +41,10 @@ struct HTTPEventRequest {
         return query
     }
 
-    var event: JSONValue {
-        guard route.payload == .httpAPI else { return proxyEventVersion1 }
+    /// The event the route's function receives: payload 2.0 written from its envelope, the proxy
+    /// event of payload 1.0 and REST APIs from its tree.
+    var eventBytes: [UInt8] {
+        guard route.payload == .httpAPI else { return proxyEventVersion1.jsonBytes }
         let text = String(validating: body, as: UTF8.self)
         let headers = headers
         return APIGatewayV2Request(
@@ -55,6 +57,6 @@ struct HTTPEventRequest {
                                   requestId: requestId, routeKey: routeKey, stage: "$default",
                                   time: AWSIdentifiers.requestTime(now), timeEpoch: AWSIdentifiers.epochMillis(now)),
             body: body.isEmpty ? nil : (text ?? Data(body).base64EncodedString()),
-            isBase64Encoded: !body.isEmpty && text == nil).jsonValue
+            isBase64Encoded: !body.isEmpty && text == nil).jsonBytes
     }
 }

@@ -15,6 +15,12 @@ extension Template.HTTPRoute.Payload {
 }
 
 extension JSONValue {
+    /// The tree of an event the stage wrote itself (so it is JSON), for the readers that need one:
+    /// authorizers get the event of the route they guard, and add their context to it.
+    init(event bytes: [UInt8]) {
+        self = (try? JSONValue(parsing: bytes)) ?? .object([:])
+    }
+
     /// This event with `requestContext[key]` set (the object created if missing).
     func settingRequestContext(_ key: String, _ value: JSONValue) -> JSONValue {
         guard case .object(var event) = self else { return self }

@@ -204,7 +204,7 @@ final class Stage: Sendable {
             queryStringParameters: query.isEmpty ? nil : query,
             multiValueQueryStringParameters: multiValueQuery.isEmpty ? nil : multiValueQuery)
         if let authorizer = route.authorizer.flatMap({ template.authorizers[$0] }) {
-            switch await authorize(authorizer, request: event.jsonValue, headers: headers, query: query,
+            switch await authorize(authorizer, request: JSONValue(event: event.jsonBytes), headers: headers, query: query,
                                    resourceArn: executeAPIArn(stage: stageName, route: "$connect"), id: connectionId) {
             case .refuse(let status, let body):
                 return .refuse(HandshakeRefusal(status: status, body: body))

@@ -128,8 +128,9 @@ extension Stage {
             body: Array(buffer.readableBytesView), sourceIp: Self.ip(of: context.channel), domainName: domainName,
             requestId: AWSIdentifiers.requestId(), now: Date())
         let (headers, query, routeKey, requestId) = (incoming.headers, incoming.query, incoming.routeKey, incoming.requestId)
-        var event = incoming.event
+        var payload = incoming.eventBytes
         if let authorizer = route.authorizer.flatMap({ template.authorizers[$0] }) {
+            let event = JSONValue(event: payload)
             switch await authorize(authorizer, request: event, headers: headers, query: query,
                                    resourceArn: executeAPIArn(stage: route.payload.stage, route: "\(method)\(path)"), id: requestId) {
             case .refuse(let status, let body):
@@ -139,11 +140,11 @@ extension Stage {
                 var flat = context
                 if let principalId { flat["principalId"] = .string(principalId) }
                 let nested: JSONValue = authorizer.jwt == nil ? .object(["lambda": .object(context)]) : .object(context)
-                event = event.settingRequestContext("authorizer", route.payload == .httpAPI ? nested : .object(flat))
+                payload = event.settingRequestContext("authorizer", route.payload == .httpAPI ? nested : .object(flat)).jsonBytes
             }
         }
         let failure = Self.json(route.payload.failureStatus, ["message": route.payload.failureMessage])
-        guard let response = await invoke(function, payload: event.jsonBytes, route: routeKey, id: requestId) else { return failure }
+        guard let response = await invoke(function, payload: payload, route: routeKey, id: requestId) else { return failure }
         // Payload 1.0 takes only the structured result: anything else is a malformed response.
         if route.payload != .httpAPI, response["statusCode"]?.intValue == nil { return failure }
         return Self.proxyResponse(response)
