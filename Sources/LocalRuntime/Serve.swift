@@ -76,7 +76,7 @@ struct Serve: AsyncParsableCommand {
         discussion: "Python and Node need no build; this project's Swift functions are rebuilt with swift build when they run with --runtime bootstrap."))
     var watch = false
 
-    @Option(name: .long, help: "The JWKS (a file, or an http(s) URL read at start-up) whose keys JWT authorizers check tokens with.")
+    @Option(name: .long, help: "The JWKS (a file, or an http(s) URL read at start-up) whose keys JWT and Cognito authorizers check tokens with; an OpenID Provider's metadata (.../.well-known/openid-configuration) is followed to its jwks_uri.")
     var jwks: String?
 
     @OptionGroup var templateOptions: TemplateOptions

@@ -107,3 +107,37 @@ def test_an_iam_policy_authorizer_guards_an_http_route(app, token, status):
     assert response.status_code == status
     if status == 200:
         assert response.json() == {"lambda": {"user": "ada", "tier": "gold"}}
+
+
+def test_jwks_from_an_openid_providers_metadata_follows_its_jwks_uri(local_runtime, root, tmp_path):
+    """`--jwks https://issuer/.well-known/openid-configuration`: what an identity provider publishes."""
+    import http.server
+    import threading
+
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
+    documents = {"/jwks": {"keys": [{**public, "kid": "k1", "alg": "RS256", "use": "sig"}]}}
+
+    class Provider(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps(documents.get(self.path, {})).encode()
+            self.send_response(200 if self.path in documents else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    documents["/.well-known/openid-configuration"] = {"issuer": "https://issuer.example", "jwks_uri": f"{base}/jwks"}
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    running = RunningStage(local_runtime, root, tmp_path, "-t", APP, "--jwks", f"{base}/.well-known/openid-configuration")
+    try:
+        response = requests.get(f"{running.http_url}/jwt", headers={"Authorization": f"Bearer {token()}"}, timeout=30)
+        assert response.status_code == 200
+        assert requests.get(f"{running.http_url}/jwt", headers={"Authorization": f"Bearer {token(OTHER_KEY)}"}, timeout=30).status_code == 401
+    finally:
+        running.stop()
+        server.shutdown()

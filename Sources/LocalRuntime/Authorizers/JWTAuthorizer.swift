@@ -42,16 +42,30 @@ struct JSONWebKeySet: Sendable {
         self.keys = keys
     }
 
-    /// The JWKS at `source`: a file, or an `http(s)://` URL read once at start-up (at most 1 MB).
+    /// The JWKS at `source`: a file, or an `http(s)://` URL read once at start-up (at most 1 MB). The
+    /// document may also be an OpenID Provider's metadata (`…/.well-known/openid-configuration`),
+    /// whose `jwks_uri` is then read: what an identity provider publishes, and what its issuer
+    /// URL leads to.
     static func load(_ source: String) async throws -> JSONWebKeySet {
+        let document = try await read(source)
+        if let metadata = try? JSONValue(parsing: document), metadata["keys"] == nil, let jwksURI = metadata["jwks_uri"]?.stringValue {
+            guard jwksURI.hasPrefix("http://") || jwksURI.hasPrefix("https://") else {
+                throw Failure(description: "--jwks \(source): jwks_uri \(jwksURI.prefix(200)) is not an http(s) URL")
+            }
+            return try JSONWebKeySet(json: try await read(jwksURI))
+        }
+        return try JSONWebKeySet(json: document)
+    }
+
+    /// The bytes of a file, or of an `http(s)://` URL (at most 1 MB, 10 s).
+    private static func read(_ source: String) async throws -> [UInt8] {
         guard source.hasPrefix("http://") || source.hasPrefix("https://") else {
             guard let data = FileManager.default.contents(atPath: source) else { throw Failure(description: "cannot read --jwks \(source)") }
-            return try JSONWebKeySet(json: Array(data))
+            return Array(data)
         }
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: source), timeout: .seconds(10))
         guard response.status == .ok else { throw Failure(description: "--jwks \(source) answered \(response.status.code)") }
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return try JSONWebKeySet(json: Array(body.readableBytesView))
+        return Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)
     }
 
     /// Unpadded base64url (RFC 7515) to bytes; nil when it is not canonical base64url.
