@@ -5,11 +5,6 @@
 /// A REST API proxy event, payload format 1.0 (also what HTTP APIs send with format 1.0).
 public struct APIGatewayRequest: Codable, Sendable, Equatable {
     public struct RequestContext: Codable, Sendable, Equatable {
-        public struct Identity: Codable, Sendable, Equatable {
-            public var sourceIp: String?
-            public var userAgent: String?
-        }
-
         public var accountId: String?
         public var apiId: String?
         public var resourcePath: String?
@@ -19,7 +14,7 @@ public struct APIGatewayRequest: Codable, Sendable, Equatable {
         public var path: String?
         public var domainName: String?
         public var requestTimeEpoch: Int64?
-        public var identity: Identity?
+        public var identity: RequestIdentity?
     }
 
     public var resource: String?
@@ -190,7 +185,7 @@ extension APIGatewayRequest.RequestContext: JSONReadable {
         var path = JSONField<String?>()
         var domainName = JSONField<String?>()
         var requestTimeEpoch = JSONField<Int64?>()
-        var identity = JSONField<Identity?>()
+        var identity = JSONField<RequestIdentity?>()
         try reader.readFields { reader, key throws(JSONReader.Declined) in
             switch key {
             case "accountId": try accountId.read(from: &reader)
@@ -216,45 +211,6 @@ extension APIGatewayRequest.RequestContext: JSONReadable {
         self.domainName = domainName.optional()
         self.requestTimeEpoch = requestTimeEpoch.optional()
         self.identity = identity.optional()
-    }
-}
-
-extension APIGatewayRequest.RequestContext.Identity: JSONValueDecodable {
-    public init(json: JSONValue) throws(JSONShapeError) {
-        let fields = try JSONFields(json)
-        sourceIp = try fields.decodeIfPresent("sourceIp")
-        userAgent = try fields.decodeIfPresent("userAgent")
-    }
-}
-
-extension APIGatewayRequest.RequestContext.Identity: JSONBytesEncodable {
-    public var jsonBytes: [UInt8] {
-        var writer = JSONValueWriter()
-        write(to: &writer)
-        return writer.bytes
-    }
-
-    func write(to writer: inout JSONValueWriter) {
-        var object = JSONObjectWriter(in: &writer)
-        object.member("sourceIp", sourceIp?.jsonValue, in: &writer)
-        object.member("userAgent", userAgent?.jsonValue, in: &writer)
-        object.end(in: &writer)
-    }
-}
-
-extension APIGatewayRequest.RequestContext.Identity: JSONReadable {
-    public init(reading reader: inout JSONReader) throws(JSONReader.Declined) {
-        var sourceIp = JSONField<String?>()
-        var userAgent = JSONField<String?>()
-        try reader.readFields { reader, key throws(JSONReader.Declined) in
-            switch key {
-            case "sourceIp": try sourceIp.read(from: &reader)
-            case "userAgent": try userAgent.read(from: &reader)
-            default: try reader.skipValue()
-            }
-        }
-        self.sourceIp = sourceIp.optional()
-        self.userAgent = userAgent.optional()
     }
 }
 

@@ -8,19 +8,6 @@
 /// close code and reason on `$disconnect` only; all are optional here for that reason.
 public struct WebSocketEvent: Codable, Sendable, Equatable {
     public struct RequestContext: Codable, Sendable, Equatable {
-        public struct Identity: Codable, Sendable, Equatable {
-            public var sourceIp: String?
-            public var userAgent: String?
-
-            public init(
-                sourceIp: String?,
-                userAgent: String?
-            ) {
-                self.sourceIp = sourceIp
-                self.userAgent = userAgent
-            }
-        }
-
         public var routeKey: String
         public var eventType: WebSocketEvent.EventType
         public var connectionId: String
@@ -34,7 +21,7 @@ public struct WebSocketEvent: Codable, Sendable, Equatable {
         public var requestTime: String?
         public var requestTimeEpoch: Int64?
         public var connectedAt: Int64?
-        public var identity: Identity?
+        public var identity: RequestIdentity?
         public var disconnectStatusCode: Int?
         public var disconnectReason: String?
         public var authorizer: [String: JSONValue]?
@@ -52,7 +39,7 @@ public struct WebSocketEvent: Codable, Sendable, Equatable {
             requestTime: String? = nil,
             requestTimeEpoch: Int64?,
             connectedAt: Int64?,
-            identity: Identity?,
+            identity: RequestIdentity?,
             disconnectStatusCode: Int? = nil,
             disconnectReason: String? = nil
         ) {
@@ -118,6 +105,21 @@ public struct WebSocketResponse: Codable, Sendable, Equatable {
         self.statusCode = statusCode
         self.headers = headers
         self.body = body
+    }
+}
+
+/// Who sent a request, as API Gateway saw it: the `requestContext.identity` of WebSocket and REST API
+/// (payload 1.0) events; of the many fields AWS sends there, the two the functions read.
+public struct RequestIdentity: Codable, Sendable, Equatable {
+    public var sourceIp: String?
+    public var userAgent: String?
+
+    public init(
+        sourceIp: String?,
+        userAgent: String?
+    ) {
+        self.sourceIp = sourceIp
+        self.userAgent = userAgent
     }
 }
 
@@ -257,7 +259,7 @@ extension WebSocketEvent.RequestContext: JSONReadable {
         var requestTime = JSONField<String?>()
         var requestTimeEpoch = JSONField<Int64?>()
         var connectedAt = JSONField<Int64?>()
-        var identity = JSONField<Identity?>()
+        var identity = JSONField<RequestIdentity?>()
         var disconnectStatusCode = JSONField<Int?>()
         var disconnectReason = JSONField<String?>()
         var authorizer = JSONField<[String: JSONValue]?>()
@@ -303,7 +305,23 @@ extension WebSocketEvent.RequestContext: JSONReadable {
     }
 }
 
-extension WebSocketEvent.RequestContext.Identity: JSONValueDecodable {
+extension WebSocketResponse: JSONBytesEncodable {
+    public var jsonBytes: [UInt8] {
+        var writer = JSONValueWriter()
+        write(to: &writer)
+        return writer.bytes
+    }
+
+    func write(to writer: inout JSONValueWriter) {
+        var object = JSONObjectWriter(in: &writer)
+        object.member("body", body?.jsonValue, in: &writer)
+        object.member("headers", headers?.jsonValue, in: &writer)
+        object.member("statusCode", statusCode.jsonValue, in: &writer)
+        object.end(in: &writer)
+    }
+}
+
+extension RequestIdentity: JSONValueDecodable {
     public init(json: JSONValue) throws(JSONShapeError) {
         let fields = try JSONFields(json)
         sourceIp = try fields.decodeIfPresent("sourceIp")
@@ -311,7 +329,7 @@ extension WebSocketEvent.RequestContext.Identity: JSONValueDecodable {
     }
 }
 
-extension WebSocketEvent.RequestContext.Identity: JSONBytesEncodable {
+extension RequestIdentity: JSONBytesEncodable {
     public var jsonBytes: [UInt8] {
         var writer = JSONValueWriter()
         write(to: &writer)
@@ -326,7 +344,7 @@ extension WebSocketEvent.RequestContext.Identity: JSONBytesEncodable {
     }
 }
 
-extension WebSocketEvent.RequestContext.Identity: JSONReadable {
+extension RequestIdentity: JSONReadable {
     public init(reading reader: inout JSONReader) throws(JSONReader.Declined) {
         var sourceIp = JSONField<String?>()
         var userAgent = JSONField<String?>()
@@ -339,21 +357,5 @@ extension WebSocketEvent.RequestContext.Identity: JSONReadable {
         }
         self.sourceIp = sourceIp.optional()
         self.userAgent = userAgent.optional()
-    }
-}
-
-extension WebSocketResponse: JSONBytesEncodable {
-    public var jsonBytes: [UInt8] {
-        var writer = JSONValueWriter()
-        write(to: &writer)
-        return writer.bytes
-    }
-
-    func write(to writer: inout JSONValueWriter) {
-        var object = JSONObjectWriter(in: &writer)
-        object.member("body", body?.jsonValue, in: &writer)
-        object.member("headers", headers?.jsonValue, in: &writer)
-        object.member("statusCode", statusCode.jsonValue, in: &writer)
-        object.end(in: &writer)
     }
 }
