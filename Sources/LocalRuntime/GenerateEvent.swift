@@ -49,7 +49,7 @@ struct GenerateEvent: AsyncParsableCommand {
             let request = HTTPEventRequest(
                 route: matched, method: method, path: path, rawQuery: query.joined(separator: "&"), headerFields: headers, queryItems: queryItems,
                 pathParameters: pathParameters, body: Array((body ?? "").utf8), sourceIp: "127.0.0.1", domainName: domainName,
-                requestId: AWSIdentifiers.requestId(), now: now)
+                requestId: AWSIdentifiers.requestId(), now: now, accountId: template.accountId)
             print(String(decoding: request.eventBytes, as: UTF8.self))
             return
         }

@@ -146,6 +146,9 @@ struct Serve: AsyncParsableCommand {
                               guard let widget = try? await store.widget(id: id), widget.isActive else { return nil }
                               return widget.settings.greeting
                           })
+        for path in template.notEmulated {
+            StageLog.write("not emulated: \(path) (requests are not checked against it here)")
+        }
         if StartupSummary.concerns(template) {
             StageLog.write(StartupSummary.aiLine(template: template, processEnvironment: environment))
             StageLog.write(StartupSummary.storeLine(self.store, statePath: state))

@@ -61,6 +61,19 @@ struct LambdaAuthorizerTests {
         #expect(try answer(nil) == .refuse(status: 500, body: #"{"message": null}"#))
     }
 
+    @Test("a REST API authorizer's context reaches the route as strings; an object, array or null in it is a failure")
+    func restContext() throws {
+        var rest = Self.policy
+        rest.rest = .request
+        let allow = #"{"principalId":"u","policyDocument":{"Statement":{"Effect":"Allow","Resource":"*"}},"context":"#
+        #expect(LambdaAuthorizer.decision(try JSONValue(parsing: Data((allow + #"{"s":"x","n":3,"f":1.5,"b":true}}"#).utf8)), authorizer: rest, resourceArn: Self.arn)
+                == .allow(context: ["s": .string("x"), "n": .string("3"), "f": .string("1.5"), "b": .string("true")], principalId: "u"))
+        for bad in [#"{"o":{"k":1}}}"#, #"{"a":[1]}}"#, #"{"z":null}}"#] {
+            #expect(LambdaAuthorizer.decision(try JSONValue(parsing: Data((allow + bad).utf8)), authorizer: rest, resourceArn: Self.arn)
+                    == AuthorizerRefusals(for: rest).failed)
+        }
+    }
+
     @Test("resource patterns: * spans any run of characters, ? one")
     func patterns() {
         #expect(LambdaAuthorizer.matches(pattern: "arn:*:local/*/GET/*", "arn:aws:local/$default/GET/items/1"))

@@ -201,8 +201,52 @@ struct SAMAuthTests {
         #expect(template.authorizers["Api.Token"]?.identitySources == [.header("X-Token")])
         #expect(template.authorizers["Api.Query"]?.rest == .request)
         #expect(template.authorizers["Api.Query"]?.identitySources == [.header("X-Client"), .queryString("token")])
-        #expect(template.authorizers["Api.Pool"]?.jwt == JWTAuthorizer(issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool", audiences: []))
+        #expect(template.authorizers["Api.Pool"]?.jwt == JWTAuthorizer(issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool", audiences: [], requiresExpiry: true))
         #expect(template.authorizers["Api.Pool"]?.identitySources == [.header("Authorization")])
+    }
+
+    @Test("an API with a Name still guards the events that Ref it: Ref gives the API's id, not its Name")
+    func namedAPI() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Resources:
+              Api:
+                Type: AWS::Serverless::Api
+                Properties: {Name: shop-api, StageName: live, Auth: {DefaultAuthorizer: T, Authorizers: {T: {FunctionArn: !GetAtt Gate.Arn}}}}
+              Gate: {Type: AWS::Serverless::Function, Properties: {Runtime: python3.12, Handler: a.gate, CodeUri: src}}
+            """ + Self.function(events: """
+                Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /x, Method: get}}
+                """))
+        let template = try Template(document: document)
+        #expect(Self.guards(template)["/x"] == "Api.T")
+        #expect(template.httpRoutes.first?.payload == .rest(stage: "live"))
+    }
+
+    @Test("ApiKeyRequired is read from the event, else its REST API; settings the stage does not enforce are listed")
+    func apiKeysAndWhatIsNotEmulated() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Resources:
+              Api:
+                Type: AWS::Serverless::Api
+                Properties: {StageName: live, Auth: {ApiKeyRequired: true, ResourcePolicy: {IpRangeWhitelist: [10.0.0.0/8]}}}
+            """ + Self.function(events: """
+                Keyed: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /keyed, Method: get}}
+                Open: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /open, Method: get, Auth: {ApiKeyRequired: false}}}
+                """))
+        let template = try Template(document: document)
+        let keyed = Dictionary(uniqueKeysWithValues: template.httpRoutes.map { ($0.path, $0.apiKeyRequired) })
+        #expect(keyed == ["/keyed": true, "/open": false])
+        #expect(template.notEmulated == ["Resources.Api.Properties.Auth.ResourcePolicy"])
+    }
+
+    @Test("AWS_IAM authorization is refused with its path, not served open")
+    func awsIAMRefused() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Resources:
+              Api: {Type: AWS::Serverless::Api, Properties: {StageName: live, Auth: {DefaultAuthorizer: AWS_IAM}}}
+            """ + Self.function(events: """
+                Get: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /x, Method: get}}
+                """))
+        #expect { try Template(document: document) } throws: { "\($0)".contains("AWS_IAM authorization is not emulated") && "\($0)".contains("Resources.Api.Properties.Auth.DefaultAuthorizer") }
     }
 
     @Test("a REST authorizer's validation expression that is not a regular expression is refused with its path")

@@ -20,7 +20,6 @@ struct AdminReports {
         var widgetId: String?
         var data: Totals
 
-
         /// Written by hand, like every body below (keys sorted, nil fields omitted, times in ISO
         /// 8601): JSONEncoder was most of the cost of the admin reports.
         var jsonValue: JSONValue {
@@ -37,7 +36,6 @@ struct AdminReports {
         var activeWidgets: Int
         var dailyBreakdown: [Day]
         var topDomains: [Domain]
-
 
         var jsonValue: JSONValue {
             .object(["total_messages": totalMessages.jsonValue, "unique_domains": uniqueDomains.jsonValue,
@@ -162,7 +160,6 @@ struct AdminReports {
         var securityEventsTruncated: Bool
         var usage: [DailyUsage]
 
-
         var jsonValue: JSONValue {
             .object(["domain": .string(domain), "exported_at": .string(ISO8601.string(exportedAt)), "conversations": conversations.jsonValue,
                      "security_events": securityEvents.jsonValue, "security_events_truncated": .bool(securityEventsTruncated),
@@ -175,7 +172,6 @@ struct AdminReports {
         var conversationId: String
         var messages: [Message]
 
-
         var jsonValue: JSONValue {
             .object(["widget_id": .string(widgetId), "conversation_id": .string(conversationId), "messages": messages.jsonValue])
         }
@@ -186,7 +182,6 @@ struct AdminReports {
         var content: String
         var sourceIp: String?
         var createdAt: Date
-
 
         var jsonValue: JSONValue {
             var object: [String: JSONValue] = ["role": .string(role.rawValue), "content": .string(content),

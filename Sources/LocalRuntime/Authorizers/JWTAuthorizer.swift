@@ -49,8 +49,9 @@ struct JSONWebKeySet: Sendable {
     static func load(_ source: String) async throws -> JSONWebKeySet {
         let document = try await read(source)
         if let metadata = try? JSONValue(parsing: document), metadata["keys"] == nil, let jwksURI = metadata["jwks_uri"]?.stringValue {
-            guard jwksURI.hasPrefix("http://") || jwksURI.hasPrefix("https://") else {
-                throw Failure(description: "--jwks \(source): jwks_uri \(jwksURI.prefix(200)) is not an http(s) URL")
+            // Keys read over TLS are not then fetched in the clear.
+            guard jwksURI.hasPrefix("https://") || (jwksURI.hasPrefix("http://") && !source.hasPrefix("https://")) else {
+                throw Failure(description: "--jwks \(source): jwks_uri \(jwksURI.prefix(200)) is not an \(source.hasPrefix("https://") ? "https" : "http(s)") URL")
             }
             return try JSONWebKeySet(json: try await read(jwksURI))
         }
@@ -80,6 +81,10 @@ struct JSONWebKeySet: Sendable {
 struct JWTAuthorizer: Sendable, Equatable {
     var issuer: String
     var audiences: [String]
+    /// Other issuers whose tokens pass too: a Cognito authorizer of several user pools.
+    var otherIssuers: [String] = []
+    /// Whether a token without `exp` is refused (Cognito's tokens always carry one).
+    var requiresExpiry = false
 
     /// The token's claims and scopes when it passes, as the route's event carries them
     /// (`requestContext.authorizer.jwt`), or why it does not.
@@ -107,7 +112,10 @@ struct JWTAuthorizer: Sendable, Equatable {
             }
         }
         guard valid else { return .failure(.init(description: "signature not valid for any key of the JWKS")) }
-        guard claims["iss"]?.stringValue == issuer else { return .failure(.init(description: "issuer is not \(issuer)")) }
+        guard let tokenIssuer = claims["iss"]?.stringValue, tokenIssuer == issuer || otherIssuers.contains(tokenIssuer) else {
+            return .failure(.init(description: "issuer is not \(([issuer] + otherIssuers).joined(separator: " or "))"))
+        }
+        if requiresExpiry, claims["exp"]?.doubleValue == nil { return .failure(.init(description: "no exp")) }
         let audience = (claims["aud"].map { $0.arrayValue ?? [$0] } ?? claims["client_id"].map { [$0] } ?? []).compactMap(\.stringValue)
         guard audiences.isEmpty || audience.contains(where: audiences.contains) else { return .failure(.init(description: "audience not accepted")) }
         let seconds = now.timeIntervalSince1970

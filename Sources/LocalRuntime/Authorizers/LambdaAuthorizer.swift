@@ -7,11 +7,11 @@ enum AuthorizerDecision: Sendable, Equatable {
     case allow(context: [String: JSONValue], principalId: String?)
     case refuse(status: Int, body: String)
 
-    /// HTTP and WebSocket APIs' refusals. A required identity source is missing or empty, or a token is not valid.
+    /// A required identity source is missing or empty, or a token is not valid (every kind of API).
     static let unauthorized = AuthorizerDecision.refuse(status: 401, body: #"{"message":"Unauthorized"}"#)
-    /// The authorizer denied (a Deny policy, no Allow for the resource, or `isAuthorized: false`).
+    /// HTTP and WebSocket APIs: the authorizer denied (a Deny policy, no Allow for the resource, or `isAuthorized: false`).
     static let forbidden = AuthorizerDecision.refuse(status: 403, body: #"{"message":"Forbidden"}"#)
-    /// The authorizer failed (an error, a timeout, or a response that is neither a policy nor a simple response).
+    /// HTTP and WebSocket APIs: the authorizer failed (an error, a timeout, or a response that is neither a policy nor a simple response).
     static let failed = AuthorizerDecision.refuse(status: 500, body: #"{"message":"Internal Server Error"}"#)
 }
 
@@ -56,11 +56,15 @@ enum LambdaAuthorizer {
     static func decision(_ response: JSONValue?, authorizer: Template.Authorizer, resourceArn: String) -> AuthorizerDecision {
         let refusals = AuthorizerRefusals(for: authorizer)
         guard let response, case .object = response else { return refusals.failed }
-        let context: [String: JSONValue]
+        var context: [String: JSONValue]
         switch response["context"] {
         case .object(let object)?: context = object
         case nil, .null?: context = [:]
         default: return refusals.failed
+        }
+        if authorizer.rest != nil {
+            guard let strings = restContext(context) else { return refusals.failed }
+            context = strings
         }
         if authorizer.simpleResponses {
             guard case .bool(let authorized)? = response["isAuthorized"] else { return refusals.failed }
@@ -79,6 +83,23 @@ enum LambdaAuthorizer {
             }
         }
         return allowed ? .allow(context: context, principalId: response["principalId"]?.stringValue) : refusals.notAllowed
+    }
+
+    /// A REST API authorizer's context as the route's event gets it: each value a string, number or
+    /// boolean, passed on as a string; anything else (an object, an array, `null`) makes the
+    /// authorizer fail, as API Gateway's `AuthorizerConfigurationException` does. Nil then.
+    static func restContext(_ context: [String: JSONValue]) -> [String: JSONValue]? {
+        var strings: [String: JSONValue] = [:]
+        for (key, value) in context {
+            switch value {
+            case .string: strings[key] = value
+            case .bool(let flag): strings[key] = .string(flag ? "true" : "false")
+            case .number(let number):
+                strings[key] = .string(number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number))
+            case .null, .array, .object: return nil
+            }
+        }
+        return strings
     }
 
     /// IAM's resource matching: `*` any run of characters, `?` one character, everything else literal.

@@ -3,9 +3,11 @@ import Handlers
 
 extension Stage {
     /// Runs `authorizer` for a request, as API Gateway does before the route's integration: no
-    /// identity is 401 without a call; otherwise the authorizer function gets `request` (the route's
-    /// own event) as a REQUEST authorizer event, or a REST API's TOKEN event, and its answer
-    /// decides (`LambdaAuthorizer.decision`).
+    /// identity is 401 without a call. A JWT or Cognito authorizer checks the token against
+    /// `serve --jwks`; a TOKEN authorizer's token must match its validation expression (else 401
+    /// without a call); then the authorizer function gets `request` (the route's own event) as a
+    /// REQUEST authorizer event, or a REST API's TOKEN event, and its answer decides
+    /// (`LambdaAuthorizer.decision`).
     func authorize(_ authorizer: Template.Authorizer, request: JSONValue, headers: [String: String], query: [String: String],
                    resourceArn: String, id: String) async -> AuthorizerDecision {
         let refusals = AuthorizerRefusals(for: authorizer)
@@ -33,6 +35,9 @@ extension Stage {
             }
             event = ["type": .string("TOKEN"), "authorizationToken": .string(identity[0]), "methodArn": .string(resourceArn)]
         case .request?:
+            // The method request without its body, which REST APIs do not give authorizers.
+            event["body"] = nil
+            event["isBase64Encoded"] = nil
             event["type"] = .string("REQUEST")
             event["methodArn"] = .string(resourceArn)
         case nil:
@@ -49,7 +54,7 @@ extension Stage {
         case .success(let response):
             return LambdaAuthorizer.decision(response, authorizer: authorizer, resourceArn: resourceArn)
         case .failure(let error) where authorizer.rest != nil && error.errorMessage == "Unauthorized":
-            // A REST authorizer that fails with the message `Unauthorized` refuses the token: 401.
+            // A REST API's authorizer that fails with the message `Unauthorized` refuses the caller: 401.
             return refusals.unauthorized
         case .failure:
             return refusals.failed

@@ -18,6 +18,8 @@ struct HTTPEventRequest {
     var domainName: String
     var requestId: String
     var now: Date
+    /// The template's account (`AWS::AccountId`), as in the ARNs its requests are authorized for.
+    var accountId: String
 
     var routeKey: String { "\(route.method) \(route.path)" }
 
@@ -51,7 +53,7 @@ struct HTTPEventRequest {
             routeKey: routeKey, rawPath: path, rawQueryString: rawQuery, cookies: cookies.isEmpty ? nil : cookies,
             headers: headers, queryStringParameters: query.isEmpty ? nil : query,
             pathParameters: pathParameters.isEmpty ? nil : pathParameters,
-            requestContext: .init(accountId: "000000000000", apiId: "local", domainName: domainName, domainPrefix: "local",
+            requestContext: .init(accountId: accountId, apiId: "local", domainName: domainName, domainPrefix: "local",
                                   http: .init(method: method, path: path, protocol: "HTTP/1.1", sourceIp: sourceIp,
                                               userAgent: headers["user-agent"]),
                                   requestId: requestId, routeKey: routeKey, stage: "$default",

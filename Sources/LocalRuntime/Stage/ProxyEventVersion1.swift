@@ -72,7 +72,7 @@ extension HTTPEventRequest {
         event["body"] = body.isEmpty ? .null : .string(text ?? Data(body).base64EncodedString())
         event["isBase64Encoded"] = .bool(!body.isEmpty && text == nil)
         event["requestContext"] = .object([
-            "accountId": .string("000000000000"), "apiId": .string("local"), "domainName": .string(domainName),
+            "accountId": .string(accountId), "apiId": .string("local"), "domainName": .string(domainName),
             "domainPrefix": .string("local"), "extendedRequestId": .string(requestId), "httpMethod": .string(method),
             "identity": .object(["sourceIp": .string(sourceIp), "userAgent": single.first { $0.key.lowercased() == "user-agent" }?.value ?? .null]),
             "path": .string(stage == "$default" ? path : "/\(stage)\(path)"), "protocol": .string("HTTP/1.1"),

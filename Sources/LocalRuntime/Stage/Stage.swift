@@ -132,8 +132,8 @@ final class Stage: Sendable {
         try? await invocation(function, payload: payload, route: route, id: id, lambdaRequestId: lambdaRequestId).get()
     }
 
-    /// As `invoke`, with the function's error when it failed: a TOKEN authorizer's `Unauthorized`
-    /// is API Gateway's 401, any other failure its 500.
+    /// As `invoke`, with the function's error when it failed: a REST API authorizer's
+    /// `Unauthorized` is API Gateway's 401, any other failure its 500.
     func invocation(_ function: Template.Function, payload: [UInt8], route: String, id: String,
                     lambdaRequestId: String = AWSIdentifiers.lambdaRequestId()) async -> Result<JSONValue, InvocationError> {
         let started = ContinuousClock.now

@@ -126,7 +126,7 @@ extension Stage {
             headerFields: request.headers.map { ($0.name.rawName, $0.value) },
             queryItems: request.uri.queryParameters.map { (String($0.key), String($0.value)) }, pathParameters: pathParameters,
             body: Array(buffer.readableBytesView), sourceIp: Self.ip(of: context.channel), domainName: domainName,
-            requestId: AWSIdentifiers.requestId(), now: Date())
+            requestId: AWSIdentifiers.requestId(), now: Date(), accountId: template.accountId)
         let (headers, query, routeKey, requestId) = (incoming.headers, incoming.query, incoming.routeKey, incoming.requestId)
         var payload = incoming.eventBytes
         if let authorizer = route.authorizer.flatMap({ template.authorizers[$0] }) {
@@ -142,6 +142,10 @@ extension Stage {
                 let nested: JSONValue = authorizer.jwt == nil ? .object(["lambda": .object(context)]) : .object(context)
                 payload = event.settingRequestContext("authorizer", route.payload == .httpAPI ? nested : .object(flat)).jsonBytes
             }
+        }
+        // API Gateway checks the key after the authorizer; with no usage plans here, any key will do.
+        if route.apiKeyRequired, (headers.first { $0.key.lowercased() == "x-api-key" }?.value ?? "").isEmpty {
+            return Self.json(403, ["message": "Forbidden"])
         }
         let failure = Self.json(route.payload.failureStatus, ["message": route.payload.failureMessage])
         guard let response = await invoke(function, payload: payload, route: routeKey, id: requestId) else { return failure }

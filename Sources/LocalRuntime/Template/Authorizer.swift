@@ -45,7 +45,7 @@ extension Template {
         /// A JWT authorizer's issuer and audiences; nil for a Lambda authorizer (whose `function` decides).
         var jwt: JWTAuthorizer? = nil
         /// A REST API's authorizer (SAM `Auth` on an `AWS::Serverless::Api`): IAM policies only, and
-        /// REST's refusals (`LambdaAuthorizer.refusals`); nil for HTTP and WebSocket APIs' authorizers.
+        /// REST's refusals (`AuthorizerRefusals`); nil for HTTP and WebSocket APIs' authorizers.
         var rest: RESTEvent? = nil
     }
 }

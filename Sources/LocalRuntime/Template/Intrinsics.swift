@@ -203,7 +203,9 @@ struct Intrinsics: Sendable {
         throw Failure(reason: "Ref \(target) names no parameter, pseudo parameter or resource of this template", path: path)
     }
 
-    /// The name a resource has locally: its own name property when the template sets one, else its logical id.
+    /// The name a resource has locally: its own name property when the template sets one, else its
+    /// logical id. An API's `Name` is not what `Ref` gives in AWS (that is the API's id), so APIs
+    /// are known by their logical ids, which is what routes and events that `Ref` them look up.
     func physicalName(_ logicalId: String, at path: String) throws -> String {
         try physicalName(logicalId, at: path, depth: 0)
     }
@@ -211,13 +213,19 @@ struct Intrinsics: Sendable {
     private func physicalName(_ logicalId: String, at path: String, depth: Int) throws -> String {
         let properties = resources[logicalId]?["Properties"]
         for key in ["FunctionName", "TableName", "QueueName", "TopicName", "BucketName", "RoleName", "Name"] {
-            guard key != "Name" || resources[logicalId]?["Type"]?.stringValue?.hasPrefix("AWS::ApiGateway") == false,
+            guard key != "Name" || !Self.isAPI(resources[logicalId]?["Type"]?.stringValue),
                   let value = properties?[key] else { continue }
             if let name = try resolve(value, at: "Resources.\(logicalId).Properties.\(key)", depth: depth + 1) {
                 return try text(name, at: path)
             }
         }
         return logicalId
+    }
+
+    /// Whether a resource type is an API Gateway API (or SAM's), whose `Ref` is its id.
+    private static func isAPI(_ type: String?) -> Bool {
+        guard let type else { return false }
+        return type.hasPrefix("AWS::ApiGateway") || type == "AWS::Serverless::Api" || type == "AWS::Serverless::HttpApi"
     }
 
     /// `Fn::GetAtt`: ARNs as AWS forms them for the types apps reference; other attributes of any

@@ -89,12 +89,13 @@ extension TemplateReader {
         let identity = definition["Identity"]
         let header = try identity?["Header"].flatMap { try intrinsics.string($0, at: "\(path).Identity.Header") } ?? "Authorization"
         if let pools = definition["UserPoolArn"] {
-            guard let pool = try strings(pools, at: "\(path).UserPoolArn").first else {
+            let issuers = try strings(pools, at: "\(path).UserPoolArn").map(Self.cognitoIssuer(ofPool:))
+            guard let issuer = issuers.first else {
                 throw Failure(reason: "a Cognito authorizer needs a UserPoolArn", path: "\(path).UserPoolArn")
             }
+            let jwt = JWTAuthorizer(issuer: issuer, audiences: [], otherIssuers: Array(issuers.dropFirst()), requiresExpiry: true)
             return Template.Authorizer(logicalId: key, function: "", identitySources: [.header(header)], simpleResponses: false,
-                                       payloadFormatVersion: "1.0", jwt: JWTAuthorizer(issuer: Self.cognitoIssuer(ofPool: pool), audiences: []),
-                                       rest: .request)
+                                       payloadFormatVersion: "1.0", jwt: jwt, rest: .request)
         }
         let function = try authorizerFunction(definition, at: path, functions: functions, needs: "a UserPoolArn or a FunctionArn")
         let type = try definition["FunctionPayloadType"].flatMap { try intrinsics.string($0, at: "\(path).FunctionPayloadType") } ?? "TOKEN"
@@ -141,6 +142,43 @@ extension TemplateReader {
         return "https://cognito-idp.\(parts[3]).amazonaws.com/\(pool)"
     }
 
+    /// Whether an `Api` event needs an API key: its own `Auth.ApiKeyRequired`, else its REST API's.
+    func samAPIKeyRequired(_ properties: JSONValue?, at path: String) throws -> Bool {
+        if let own = properties?["Auth"]?["ApiKeyRequired"] {
+            return try intrinsics.string(own, at: "\(path).Auth.ApiKeyRequired") == "true"
+        }
+        let api = try properties?["RestApiId"].flatMap { try intrinsics.string($0, at: "\(path).RestApiId") } ?? SAMAPI.rest.implicitAPI
+        let (auth, authPath) = auth(of: api, .rest)
+        return try auth?["ApiKeyRequired"].flatMap { try intrinsics.string($0, at: "\(authPath).ApiKeyRequired") } == "true"
+    }
+
+    /// The `Auth` settings of SAM's APIs and events that the stage does not enforce, each as the
+    /// path of the setting: the stage says so when it starts, so that nobody takes a route that
+    /// is open locally for one that AWS would guard the same way.
+    func samAuthNotEmulated() throws -> [String] {
+        var paths: [String] = []
+        let unenforced = ["ResourcePolicy", "UsagePlan", "AuthorizationScopes"]
+        for kind in SAMAPI.allCases {
+            for api in try resources(of: [kind.resourceType]).map(\.0) + [kind.implicitAPI] {
+                let (auth, authPath) = auth(of: api, kind)
+                paths += unenforced.filter { auth?[$0] != nil }.map { "\(authPath).\($0)" }
+                guard case .object(let declared)? = auth?["Authorizers"] else { continue }
+                for (name, definition) in declared.sorted(by: { $0.key < $1.key }) where definition["AuthorizationScopes"] != nil {
+                    paths.append("\(authPath).Authorizers.\(name).AuthorizationScopes")
+                }
+            }
+        }
+        for (logicalId, resource) in try resources(of: ["AWS::Serverless::Function"]) {
+            guard case .object(let events)? = resource["Properties"]?["Events"] else { continue }
+            for (eventId, event) in events.sorted(by: { $0.key < $1.key }) {
+                let auth = event["Properties"]?["Auth"]
+                let path = "Resources.\(logicalId).Properties.Events.\(eventId).Properties.Auth"
+                paths += unenforced.filter { auth?[$0] != nil }.map { "\(path).\($0)" }
+            }
+        }
+        return paths
+    }
+
     /// The authorizer guarding an `HttpApi` or `Api` event: its own `Auth.Authorizer` (`NONE`:
     /// none), else its API's `DefaultAuthorizer`; nil when neither names one.
     func samRouteAuthorizer(_ properties: JSONValue?, _ kind: SAMAPI, at path: String) throws -> String? {
@@ -150,6 +188,10 @@ extension TemplateReader {
         guard named != "NONE",
               let name = try named ?? auth?["DefaultAuthorizer"].flatMap({ try intrinsics.string($0, at: "\(authPath).DefaultAuthorizer") }) else {
             return nil
+        }
+        guard name != "AWS_IAM" else {
+            throw Failure(reason: "AWS_IAM authorization is not emulated by local-runtime (Lambda, JWT and Cognito authorizers are)",
+                          path: named != nil ? "\(path).Auth.Authorizer" : "\(authPath).DefaultAuthorizer")
         }
         guard auth?["Authorizers"]?[name] != nil else {
             throw Failure(reason: "\(name) is not one of the API's Auth.Authorizers", path: named != nil ? "\(path).Auth.Authorizer" : "\(authPath).DefaultAuthorizer")

@@ -57,6 +57,9 @@ struct Template: Sendable {
         var payload: Payload = .httpAPI
         /// The logical id of the route's authorizer, if it has one.
         var authorizer: String? = nil
+        /// SAM's `Auth.ApiKeyRequired` (a REST API's or the event's): a request without an
+        /// `x-api-key` header is 403. Locally any key is accepted: there are no usage plans' keys.
+        var apiKeyRequired = false
 
         /// Matches API Gateway's path templates: literal segments, `{name}` and a final `{name+}`.
         func pathParameters(for requestPath: String) -> [String: String]? {
@@ -90,6 +93,9 @@ struct Template: Sendable {
     var functions: [String: Function]
     /// Lambda authorizers of the served APIs, by logical id.
     var authorizers: [String: Authorizer] = [:]
+    /// Paths of the `Auth` settings the stage does not enforce (resource policies, usage plans,
+    /// authorization scopes); `serve` names each when it starts.
+    var notEmulated: [String] = []
     var stageName: String
     var routeSelectionExpression: String
     var webSocketRoutes: [WebSocketRoute]
@@ -147,6 +153,15 @@ struct Template: Sendable {
             webSocketRoutes = webSocket.routes
             httpRoutes = try reader.httpRoutes(functions: functions)
             authorizers = try reader.authorizers(functions: functions).merging(reader.samAuthorizers(functions: functions)) { own, _ in own }
+            notEmulated = try reader.samAuthNotEmulated()
+            // A route is never served without the authorizer its template gives it.
+            let declared = Set(authorizers.keys)
+            let named = httpRoutes.map { ("\($0.method) \($0.path)", $0.authorizer) } + webSocketRoutes.map { ($0.routeKey, $0.authorizer) }
+            for (route, authorizer) in named {
+                if let authorizer, !declared.contains(authorizer) {
+                    throw LoadError.invalid("the route \(route) names the authorizer \(authorizer), which the template does not declare")
+                }
+            }
         } catch let failure as Intrinsics.Failure {
             throw LoadError.invalid("\(failure)")
         }

@@ -219,6 +219,7 @@ struct TemplateReader {
                 let path = "Resources.\(logicalId).Properties.Events.\(eventId).Properties"
                 let properties = event["Properties"]
                 let authorizer = try samRouteAuthorizer(properties, type == "Api" ? .rest : .http, at: path)
+                let apiKeyRequired = try type == "Api" && samAPIKeyRequired(properties, at: path)
                 let routePath = try properties?["Path"].flatMap { try intrinsics.string($0, at: "\(path).Path") }
                 let method = try properties?["Method"].flatMap { try intrinsics.string($0, at: "\(path).Method") }
                 let payload: Template.HTTPRoute.Payload
@@ -230,7 +231,7 @@ struct TemplateReader {
                     payload = version == "1.0" ? .httpAPIVersion1 : .httpAPI
                 }
                 routes.append(Template.HTTPRoute(method: (method ?? "ANY").uppercased(), path: routePath ?? "$default", function: logicalId,
-                                                 payload: payload, authorizer: authorizer))
+                                                 payload: payload, authorizer: authorizer, apiKeyRequired: apiKeyRequired))
             }
         }
         let httpAPIs = try resources(of: ["AWS::ApiGatewayV2::Api"]).filter { $0.1["Properties"]?["ProtocolType"]?.stringValue == "HTTP" }
