@@ -36,3 +36,9 @@ def test_an_events_named_lambda_authorizer_replaces_the_default(app, credential,
 def test_an_event_with_authorizer_none_is_open(app):
     response = requests.get(f"{app.http_url}/open", timeout=30)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("scope, status", [("chat:admin", 200), ("chat:write chat:admin", 200), ("chat:write", 403)])
+def test_an_events_authorization_scopes_need_one_of_them_in_the_token(app, scope, status):
+    response = requests.get(f"{app.http_url}/scoped", headers={"Authorization": f"Bearer {token(scope=scope)}"}, timeout=30)
+    assert response.status_code == status

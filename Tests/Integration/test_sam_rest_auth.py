@@ -82,3 +82,17 @@ def test_an_event_with_authorizer_none_is_open(app):
 def test_a_method_that_requires_an_api_key_refuses_a_request_without_one(app):
     assert (get(app, "/keyed").status_code, get(app, "/keyed").json()) == (403, {"message": "Forbidden"})
     assert get(app, "/keyed", headers={"x-api-key": "any-key"}).status_code == 200
+
+
+def test_a_cognito_authorizer_takes_only_id_tokens_on_a_method_without_scopes(app):
+    response = get(app, "/pool", headers={"Authorization": pool_token(token_use="access", scope="orders/read")})
+    assert (response.status_code, response.json()) == (401, {"message": "Unauthorized"})
+
+
+@pytest.mark.parametrize("claims, status", [
+    ({"token_use": "access", "scope": "openid orders/read"}, 200),
+    ({"token_use": "access", "scope": "orders/write"}, 401),
+    ({}, 401),
+])
+def test_a_method_with_authorization_scopes_takes_an_access_token_holding_one_of_them(app, claims, status):
+    assert get(app, "/scoped", headers={"Authorization": pool_token(**claims)}).status_code == status

@@ -183,7 +183,7 @@ struct SAMAuthTests {
                   Auth:
                     Authorizers:
                       Query: {FunctionArn: !GetAtt Gate.Arn, FunctionPayloadType: REQUEST, Identity: {Headers: [X-Client], QueryStrings: [token]}}
-                      Pool: {UserPoolArn: arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Pool}
+                      Pool: {UserPoolArn: arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Pool, AuthorizationScopes: [shop/read]}
               Gate: {Type: AWS::Serverless::Function, Properties: {Runtime: python3.12, Handler: a.gate, CodeUri: src}}
             """ + Self.function(events: """
                 Default: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /default, Method: get}}
@@ -203,6 +203,8 @@ struct SAMAuthTests {
         #expect(template.authorizers["Api.Query"]?.identitySources == [.header("X-Client"), .queryString("token")])
         #expect(template.authorizers["Api.Pool"]?.jwt == JWTAuthorizer(issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool", audiences: [], requiresExpiry: true))
         #expect(template.authorizers["Api.Pool"]?.identitySources == [.header("Authorization")])
+        let scopes = Dictionary(uniqueKeysWithValues: template.httpRoutes.map { ($0.path, $0.authorizationScopes) })
+        #expect(scopes["/pool"] == ["shop/read"] && scopes["/default"] == [])
     }
 
     @Test("an API with a Name still guards the events that Ref it: Ref gives the API's id, not its Name")

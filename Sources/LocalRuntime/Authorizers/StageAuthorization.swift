@@ -9,7 +9,7 @@ extension Stage {
     /// REQUEST authorizer event, or a REST API's TOKEN event, and its answer decides
     /// (`LambdaAuthorizer.decision`).
     func authorize(_ authorizer: Template.Authorizer, request: JSONValue, headers: [String: String], query: [String: String],
-                   resourceArn: String, id: String) async -> AuthorizerDecision {
+                   scopes: [String] = [], resourceArn: String, id: String) async -> AuthorizerDecision {
         let refusals = AuthorizerRefusals(for: authorizer)
         guard let identity = LambdaAuthorizer.identity(authorizer, headers: headers, query: query) else { return refusals.unauthorized }
         if let jwt = authorizer.jwt {
@@ -19,6 +19,10 @@ extension Stage {
             }
             switch jwt.verify(identity[0], keys: keys, now: Date()) {
             case .success(let verified):
+                if let refusal = Self.scopeRefusal(verified, scopes: scopes, authorizer: authorizer, refusals: refusals) {
+                    StageLog.write("  \(authorizer.logicalId): token refused: \(scopes.isEmpty ? "not an ID token" : "none of the scopes \(scopes.joined(separator: " "))")")
+                    return refusal
+                }
                 // A Cognito user pool authorizer hands on the token's claims; an HTTP API's JWT authorizer, claims and scopes.
                 return .allow(context: authorizer.rest == nil ? ["jwt": verified] : ["claims": verified["claims"] ?? .object([:])],
                               principalId: nil)
@@ -59,6 +63,19 @@ extension Stage {
         case .failure:
             return refusals.failed
         }
+    }
+
+    /// Whether a valid token lacks what the route asks of it: one of `scopes` (HTTP APIs answer 403,
+    /// REST APIs 401), or, for a Cognito authorizer on a route without scopes, being an ID token.
+    static func scopeRefusal(_ verified: JSONValue, scopes: [String], authorizer: Template.Authorizer,
+                             refusals: AuthorizerRefusals) -> AuthorizerDecision? {
+        let claims = verified["claims"]
+        if scopes.isEmpty {
+            return authorizer.rest != nil && claims?["token_use"]?.stringValue != "id" ? refusals.unauthorized : nil
+        }
+        let held = (verified["scopes"]?.arrayValue ?? []).compactMap(\.stringValue)
+        guard !held.contains(where: scopes.contains) else { return nil }
+        return authorizer.rest != nil ? refusals.unauthorized : refusals.explicitDeny
     }
 
     /// The ARN API Gateway authorizes: `arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/ROUTE`.

@@ -131,7 +131,7 @@ extension Stage {
         var payload = incoming.eventBytes
         if let authorizer = route.authorizer.flatMap({ template.authorizers[$0] }) {
             let event = JSONValue(event: payload)
-            switch await authorize(authorizer, request: event, headers: headers, query: query,
+            switch await authorize(authorizer, request: event, headers: headers, query: query, scopes: route.authorizationScopes,
                                    resourceArn: executeAPIArn(stage: route.payload.stage, route: "\(method)\(path)"), id: requestId) {
             case .refuse(let status, let body):
                 return Self.response(status: status, headers: ["Content-Type": "application/json"], body: Array(body.utf8))

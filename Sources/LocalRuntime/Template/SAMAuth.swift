@@ -142,6 +142,18 @@ extension TemplateReader {
         return "https://cognito-idp.\(parts[3]).amazonaws.com/\(pool)"
     }
 
+    /// The scopes an `HttpApi` or `Api` event's token must carry: its own `Auth.AuthorizationScopes`,
+    /// else those of the authorizer guarding it (`authorizer`, keyed `Api.Name`).
+    func samAuthorizationScopes(_ properties: JSONValue?, authorizer: String?, _ kind: SAMAPI, at path: String) throws -> [String] {
+        if let own = properties?["Auth"]?["AuthorizationScopes"] {
+            return try strings(own, at: "\(path).Auth.AuthorizationScopes")
+        }
+        guard let authorizer, let dot = authorizer.firstIndex(of: ".") else { return [] }
+        let (auth, authPath) = auth(of: String(authorizer[..<dot]), kind)
+        let name = String(authorizer[authorizer.index(after: dot)...])
+        return try strings(auth?["Authorizers"]?[name]?["AuthorizationScopes"], at: "\(authPath).Authorizers.\(name).AuthorizationScopes")
+    }
+
     /// Whether an `Api` event needs an API key: its own `Auth.ApiKeyRequired`, else its REST API's.
     func samAPIKeyRequired(_ properties: JSONValue?, at path: String) throws -> Bool {
         if let own = properties?["Auth"]?["ApiKeyRequired"] {
@@ -157,15 +169,11 @@ extension TemplateReader {
     /// is open locally for one that AWS would guard the same way.
     func samAuthNotEmulated() throws -> [String] {
         var paths: [String] = []
-        let unenforced = ["ResourcePolicy", "UsagePlan", "AuthorizationScopes"]
+        let unenforced = ["ResourcePolicy", "UsagePlan"]
         for kind in SAMAPI.allCases {
             for api in try resources(of: [kind.resourceType]).map(\.0) + [kind.implicitAPI] {
                 let (auth, authPath) = auth(of: api, kind)
                 paths += unenforced.filter { auth?[$0] != nil }.map { "\(authPath).\($0)" }
-                guard case .object(let declared)? = auth?["Authorizers"] else { continue }
-                for (name, definition) in declared.sorted(by: { $0.key < $1.key }) where definition["AuthorizationScopes"] != nil {
-                    paths.append("\(authPath).Authorizers.\(name).AuthorizationScopes")
-                }
             }
         }
         for (logicalId, resource) in try resources(of: ["AWS::Serverless::Function"]) {

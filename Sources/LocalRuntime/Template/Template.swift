@@ -60,6 +60,10 @@ struct Template: Sendable {
         /// SAM's `Auth.ApiKeyRequired` (a REST API's or the event's): a request without an
         /// `x-api-key` header is 403. Locally any key is accepted: there are no usage plans' keys.
         var apiKeyRequired = false
+        /// The OAuth scopes a JWT or Cognito authorizer requires of the route's token (one of them):
+        /// the route's own `AuthorizationScopes`, else its authorizer's. None: any valid token (for
+        /// a Cognito authorizer, an ID token).
+        var authorizationScopes: [String] = []
 
         /// Matches API Gateway's path templates: literal segments, `{name}` and a final `{name+}`.
         func pathParameters(for requestPath: String) -> [String: String]? {

@@ -220,6 +220,7 @@ struct TemplateReader {
                 let properties = event["Properties"]
                 let authorizer = try samRouteAuthorizer(properties, type == "Api" ? .rest : .http, at: path)
                 let apiKeyRequired = try type == "Api" && samAPIKeyRequired(properties, at: path)
+                let scopes = try samAuthorizationScopes(properties, authorizer: authorizer, type == "Api" ? .rest : .http, at: path)
                 let routePath = try properties?["Path"].flatMap { try intrinsics.string($0, at: "\(path).Path") }
                 let method = try properties?["Method"].flatMap { try intrinsics.string($0, at: "\(path).Method") }
                 let payload: Template.HTTPRoute.Payload
@@ -231,7 +232,8 @@ struct TemplateReader {
                     payload = version == "1.0" ? .httpAPIVersion1 : .httpAPI
                 }
                 routes.append(Template.HTTPRoute(method: (method ?? "ANY").uppercased(), path: routePath ?? "$default", function: logicalId,
-                                                 payload: payload, authorizer: authorizer, apiKeyRequired: apiKeyRequired))
+                                                 payload: payload, authorizer: authorizer, apiKeyRequired: apiKeyRequired,
+                                                 authorizationScopes: scopes))
             }
         }
         let httpAPIs = try resources(of: ["AWS::ApiGatewayV2::Api"]).filter { $0.1["Properties"]?["ProtocolType"]?.stringValue == "HTTP" }
@@ -243,10 +245,12 @@ struct TemplateReader {
                 let payload: Template.HTTPRoute.Payload = try integrationPayloadFormat(route, at: path) == "1.0" ? .httpAPIVersion1 : .httpAPI
                 let parts = key.split(separator: " ", maxSplits: 1)
                 let authorizer = try routeAuthorizer(route, at: path)
+                let scopes = try strings(route["Properties"]?["AuthorizationScopes"], at: "\(path).AuthorizationScopes")
                 routes.append(parts.count == 2
                     ? Template.HTTPRoute(method: String(parts[0]).uppercased(), path: String(parts[1]), function: function, payload: payload,
-                                         authorizer: authorizer)
-                    : Template.HTTPRoute(method: "ANY", path: key, function: function, payload: payload, authorizer: authorizer))
+                                         authorizer: authorizer, authorizationScopes: scopes)
+                    : Template.HTTPRoute(method: "ANY", path: key, function: function, payload: payload, authorizer: authorizer,
+                                         authorizationScopes: scopes))
             }
         }
         return routes
