@@ -263,3 +263,24 @@ struct SAMAuthTests {
         #expect { try Template(document: document) } throws: { "\($0)".contains("Resources.Api.Properties.Auth.Authorizers.T.Identity.ValidationExpression") }
     }
 }
+
+@Suite("SAM's CORS settings")
+struct SAMCORSTests {
+    @Test("CORS settings are read for each route's API: Globals.HttpApi's CorsConfiguration: true, and a REST API's quoted Cors origin")
+    func corsSettings() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Globals:
+              HttpApi: {CorsConfiguration: true}
+            Resources:
+              Rest: {Type: AWS::Serverless::Api, Properties: {StageName: live, Cors: "'https://app.example'"}}
+            """ + SAMAuthTests.function(events: """
+                Http: {Type: HttpApi, Properties: {Path: /h, Method: get}}
+                Rest: {Type: Api, Properties: {RestApiId: !Ref Rest, Path: /r, Method: get}}
+                """))
+        let template = try Template(document: document)
+        #expect(template.cors(forPath: "/h") == CORSConfiguration(allowOrigins: ["*"], allowMethods: ["*"], allowHeaders: ["*"], decoratesResponses: true))
+        #expect(template.cors(forPath: "/r") == CORSConfiguration(allowOrigins: ["https://app.example"], allowMethods: ["*"], allowHeaders: [],
+                                                                   decoratesResponses: false))
+        #expect(template.cors(forPath: "/elsewhere") == nil)
+    }
+}

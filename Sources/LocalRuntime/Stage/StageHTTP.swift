@@ -111,6 +111,13 @@ extension Stage {
     private func httpAPI(_ request: Request, context: StageRequestContext) async throws -> Response {
         let method = request.method.rawValue
         let path = request.uri.path
+        let origin = request.headers[.origin]
+        // An API with CORS settings answers preflights itself, whatever its routes.
+        if method == "OPTIONS", let origin, let requestMethod = HTTPField.Name("Access-Control-Request-Method"),
+           request.headers[requestMethod] != nil, let cors = template.cors(forPath: path) {
+            let requestedHeaders = HTTPField.Name("Access-Control-Request-Headers").flatMap { request.headers[$0] }
+            return Self.response(status: 204, headers: cors.preflightHeaders(origin: origin, requestedHeaders: requestedHeaders) ?? [:], body: [])
+        }
         guard let (route, pathParameters) = template.httpRoute(method: method, path: path),
               let function = template.functions[route.function] else {
             return Self.json(404, ["message": "Not Found"])
@@ -151,7 +158,14 @@ extension Stage {
         guard let response = await invoke(function, payload: payload, route: routeKey, id: requestId) else { return failure }
         // Payload 1.0 takes only the structured result: anything else is a malformed response.
         if route.payload != .httpAPI, response["statusCode"]?.intValue == nil { return failure }
-        return Self.proxyResponse(response)
+        var answer = Self.proxyResponse(response)
+        // An HTTP API puts its own CORS headers on a CORS request's response, in place of the function's.
+        if let origin, let cors = route.cors {
+            for (name, value) in cors.responseHeaders(origin: origin) {
+                if let field = HTTPField.Name(name) { answer.headers[field] = value }
+            }
+        }
+        return answer
     }
 
     /// Turns a payload 2.0 function result into the HTTP response API Gateway would send: a

@@ -64,6 +64,8 @@ struct Template: Sendable {
         /// the route's own `AuthorizationScopes`, else its authorizer's. None: any valid token (for
         /// a Cognito authorizer, an ID token).
         var authorizationScopes: [String] = []
+        /// The CORS settings of the route's API, which the stage applies as API Gateway does.
+        var cors: CORSConfiguration? = nil
 
         /// Matches API Gateway's path templates: literal segments, `{name}` and a final `{name+}`.
         func pathParameters(for requestPath: String) -> [String: String]? {
@@ -218,6 +220,12 @@ struct Template: Sendable {
 
     func webSocketRoute(_ routeKey: String) -> WebSocketRoute? {
         webSocketRoutes.first { $0.routeKey == routeKey }
+    }
+
+    /// The CORS settings of the API serving `path` (by any method), if it has any: what a preflight
+    /// to the path is answered with.
+    func cors(forPath path: String) -> CORSConfiguration? {
+        httpRoutes.first { $0.cors != nil && ($0.isDefault || $0.pathParameters(for: path) != nil) }?.cors
     }
 
     func httpRoute(method: String, path: String) -> (HTTPRoute, [String: String])? {

@@ -221,6 +221,7 @@ struct TemplateReader {
                 let authorizer = try samRouteAuthorizer(properties, type == "Api" ? .rest : .http, at: path)
                 let apiKeyRequired = try type == "Api" && samAPIKeyRequired(properties, at: path)
                 let scopes = try samAuthorizationScopes(properties, authorizer: authorizer, type == "Api" ? .rest : .http, at: path)
+                let cors = try samCORS(properties, type == "Api" ? .rest : .http, at: path)
                 let routePath = try properties?["Path"].flatMap { try intrinsics.string($0, at: "\(path).Path") }
                 let method = try properties?["Method"].flatMap { try intrinsics.string($0, at: "\(path).Method") }
                 let payload: Template.HTTPRoute.Payload
@@ -233,11 +234,14 @@ struct TemplateReader {
                 }
                 routes.append(Template.HTTPRoute(method: (method ?? "ANY").uppercased(), path: routePath ?? "$default", function: logicalId,
                                                  payload: payload, authorizer: authorizer, apiKeyRequired: apiKeyRequired,
-                                                 authorizationScopes: scopes))
+                                                 authorizationScopes: scopes, cors: cors))
             }
         }
         let httpAPIs = try resources(of: ["AWS::ApiGatewayV2::Api"]).filter { $0.1["Properties"]?["ProtocolType"]?.stringValue == "HTTP" }
-        for (apiId, _) in httpAPIs {
+        for (apiId, api) in httpAPIs {
+            let cors = try api["Properties"]?["CorsConfiguration"].flatMap {
+                try httpAPICORS($0, at: "Resources.\(apiId).Properties.CorsConfiguration")
+            }
             for (logicalId, route) in try resources(of: ["AWS::ApiGatewayV2::Route"]) where try belongs(route, to: apiId, logicalId) {
                 let path = "Resources.\(logicalId).Properties"
                 guard let key = try route["Properties"]?["RouteKey"].flatMap({ try intrinsics.string($0, at: "\(path).RouteKey") }) else { continue }
@@ -248,9 +252,9 @@ struct TemplateReader {
                 let scopes = try strings(route["Properties"]?["AuthorizationScopes"], at: "\(path).AuthorizationScopes")
                 routes.append(parts.count == 2
                     ? Template.HTTPRoute(method: String(parts[0]).uppercased(), path: String(parts[1]), function: function, payload: payload,
-                                         authorizer: authorizer, authorizationScopes: scopes)
+                                         authorizer: authorizer, authorizationScopes: scopes, cors: cors)
                     : Template.HTTPRoute(method: "ANY", path: key, function: function, payload: payload, authorizer: authorizer,
-                                         authorizationScopes: scopes))
+                                         authorizationScopes: scopes, cors: cors))
             }
         }
         return routes
