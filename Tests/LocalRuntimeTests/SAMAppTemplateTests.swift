@@ -283,4 +283,19 @@ struct SAMCORSTests {
                                                                    decoratesResponses: false))
         #expect(template.cors(forPath: "/elsewhere") == nil)
     }
+
+    @Test("a path's own routes decide its CORS settings; another API's $default route does not lend it its own")
+    func corsOfThePathsAPI() throws {
+        let document = try TemplateDocument.parseYAML("""
+            Resources:
+              Open: {Type: AWS::Serverless::HttpApi, Properties: {CorsConfiguration: true}}
+              Plain: {Type: AWS::Serverless::HttpApi}
+            """ + SAMAuthTests.function(events: """
+                Any: {Type: HttpApi, Properties: {ApiId: !Ref Open}}
+                Items: {Type: HttpApi, Properties: {ApiId: !Ref Plain, Path: /items, Method: get}}
+                """))
+        let template = try Template(document: document)
+        #expect(template.cors(forPath: "/items") == nil)
+        #expect(template.cors(forPath: "/other")?.allowOrigins == ["*"])
+    }
 }

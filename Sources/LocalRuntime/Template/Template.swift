@@ -223,9 +223,11 @@ struct Template: Sendable {
     }
 
     /// The CORS settings of the API serving `path` (by any method), if it has any: what a preflight
-    /// to the path is answered with.
+    /// to the path is answered with. The routes of the path speak for it; `$default` routes only
+    /// for a path no other route serves.
     func cors(forPath path: String) -> CORSConfiguration? {
-        httpRoutes.first { $0.cors != nil && ($0.isDefault || $0.pathParameters(for: path) != nil) }?.cors
+        let serving = httpRoutes.filter { !$0.isDefault && $0.pathParameters(for: path) != nil }
+        return (serving.isEmpty ? httpRoutes.filter(\.isDefault) : serving).first { $0.cors != nil }?.cors
     }
 
     func httpRoute(method: String, path: String) -> (HTTPRoute, [String: String])? {
