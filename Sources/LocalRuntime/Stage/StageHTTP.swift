@@ -113,10 +113,9 @@ extension Stage {
         let path = request.uri.path
         let origin = request.headers[.origin]
         // An API with CORS settings answers preflights itself, whatever its routes.
-        if method == "OPTIONS", let origin, let requestMethod = HTTPField.Name("Access-Control-Request-Method"),
-           request.headers[requestMethod] != nil, let cors = template.cors(forPath: path) {
-            let requestedHeaders = HTTPField.Name("Access-Control-Request-Headers").flatMap { request.headers[$0] }
-            return Self.response(status: 204, headers: cors.preflightHeaders(origin: origin, requestedHeaders: requestedHeaders) ?? [:], body: [])
+        if method == "OPTIONS", let origin, request.headers[.accessControlRequestMethod] != nil, let cors = template.cors(forPath: path) {
+            let headers = cors.preflightHeaders(origin: origin, requestedHeaders: request.headers[.accessControlRequestHeaders])
+            return Self.response(status: 204, headers: headers ?? [:], body: [])
         }
         guard let (route, pathParameters) = template.httpRoute(method: method, path: path),
               let function = template.functions[route.function] else {
@@ -151,7 +150,7 @@ extension Stage {
             }
         }
         // API Gateway checks the key after the authorizer; with no usage plans here, any key will do.
-        if route.apiKeyRequired, (headers.first { $0.key.lowercased() == "x-api-key" }?.value ?? "").isEmpty {
+        if route.apiKeyRequired, (headers["x-api-key"] ?? "").isEmpty {
             return Self.json(403, ["message": "Forbidden"])
         }
         let failure = Self.json(route.payload.failureStatus, ["message": route.payload.failureMessage])

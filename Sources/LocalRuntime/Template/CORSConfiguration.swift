@@ -53,10 +53,8 @@ struct CORSConfiguration: Sendable, Equatable {
 }
 
 extension TemplateReader {
-    /// The CORS settings of the API an `HttpApi` or `Api` event belongs to (its own properties' over
-    /// its kind's `Globals`), nil when it has none.
-    func samCORS(_ properties: JSONValue?, _ kind: SAMAPI, at path: String) throws -> CORSConfiguration? {
-        let api = try properties?[kind.apiIdProperty].flatMap { try intrinsics.string($0, at: "\(path).\(kind.apiIdProperty)") } ?? kind.implicitAPI
+    /// The CORS settings of the SAM API `api` (its own over its kind's `Globals`), nil when it has none.
+    func samCORS(api: String, _ kind: SAMAPI) throws -> CORSConfiguration? {
         let key = kind == .http ? "CorsConfiguration" : "Cors"
         let own = resources[api]?["Properties"]?[key]
         let setting = own ?? samGlobals?[kind.globalsSection]?[key]
@@ -68,12 +66,9 @@ extension TemplateReader {
     /// An HTTP API's `CorsConfiguration`: `true` (any origin, method and header) or its
     /// `AllowOrigins`, `AllowMethods`, `AllowHeaders`, `ExposeHeaders`, `AllowCredentials`, `MaxAge`.
     func httpAPICORS(_ setting: JSONValue, at path: String) throws -> CORSConfiguration? {
-        let resolved = try intrinsics.resolve(setting, at: path)
-        if case .bool(let enabled)? = resolved {
-            return enabled ? CORSConfiguration(allowOrigins: ["*"], allowMethods: ["*"], allowHeaders: ["*"], decoratesResponses: true) : nil
-        }
-        if resolved?.stringValue == "true" {
-            return CORSConfiguration(allowOrigins: ["*"], allowMethods: ["*"], allowHeaders: ["*"], decoratesResponses: true)
+        guard case .object? = try intrinsics.resolve(setting, at: path) else {
+            return try intrinsics.string(setting, at: path) == "true"
+                ? CORSConfiguration(allowOrigins: ["*"], allowMethods: ["*"], allowHeaders: ["*"], decoratesResponses: true) : nil
         }
         func list(_ key: String) throws -> [String] { try strings(setting[key], at: "\(path).\(key)") }
         let credentials = try setting["AllowCredentials"].flatMap { try intrinsics.string($0, at: "\(path).AllowCredentials") } == "true"

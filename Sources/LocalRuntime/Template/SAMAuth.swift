@@ -26,6 +26,22 @@ extension TemplateReader {
         var globalsSection: String { self == .http ? "HttpApi" : "Api" }
     }
 
+    /// The API an `HttpApi` or `Api` event belongs to: the logical id its `ApiId`/`RestApiId` names,
+    /// else SAM's implicit API of that kind.
+    func samAPI(of properties: JSONValue?, _ kind: SAMAPI, at path: String) throws -> String {
+        try properties?[kind.apiIdProperty].flatMap { try intrinsics.string($0, at: "\(path).\(kind.apiIdProperty)") } ?? kind.implicitAPI
+    }
+
+    /// The SAM APIs of a kind in the template, and its implicit one.
+    private func samAPIs(_ kind: SAMAPI) throws -> [String] {
+        try resources(of: [kind.resourceType]).map(\.0) + [kind.implicitAPI]
+    }
+
+    /// How routes and `Template.authorizers` name the authorizer `name` of the API `api`.
+    static func authorizerKey(api: String, name: String) -> String {
+        "\(api).\(name)"
+    }
+
     /// The `Auth` of the SAM API `api`: its own properties' over its kind's `Globals`.
     private func auth(of api: String, _ kind: SAMAPI) -> (auth: JSONValue?, path: String) {
         let own = resources[api]?["Properties"]?["Auth"]
@@ -39,12 +55,12 @@ extension TemplateReader {
     func samAuthorizers(functions: [String: Template.Function]) throws -> [String: Template.Authorizer] {
         var authorizers: [String: Template.Authorizer] = [:]
         for kind in SAMAPI.allCases {
-            for api in try resources(of: [kind.resourceType]).map(\.0) + [kind.implicitAPI] {
+            for api in try samAPIs(kind) {
                 let (auth, authPath) = auth(of: api, kind)
                 guard case .object(let declared)? = auth?["Authorizers"] else { continue }
                 for (name, definition) in declared.sorted(by: { $0.key < $1.key }) {
                     let path = "\(authPath).Authorizers.\(name)"
-                    let key = "\(api).\(name)"
+                    let key = Self.authorizerKey(api: api, name: name)
                     authorizers[key] = try kind == .http
                         ? httpAPIAuthorizer(definition, key: key, at: path, functions: functions)
                         : restAPIAuthorizer(definition, key: key, at: path, functions: functions)
@@ -142,24 +158,23 @@ extension TemplateReader {
         return "https://cognito-idp.\(parts[3]).amazonaws.com/\(pool)"
     }
 
-    /// The scopes an `HttpApi` or `Api` event's token must carry: its own `Auth.AuthorizationScopes`,
-    /// else those of the authorizer guarding it (`authorizer`, keyed `Api.Name`).
-    func samAuthorizationScopes(_ properties: JSONValue?, authorizer: String?, _ kind: SAMAPI, at path: String) throws -> [String] {
+    /// The scopes an `HttpApi` or `Api` event of the API `api` must have in its token: its own
+    /// `Auth.AuthorizationScopes`, else those of the authorizer `authorizer` guarding it.
+    func samAuthorizationScopes(_ properties: JSONValue?, api: String, authorizer: String?, _ kind: SAMAPI, at path: String) throws -> [String] {
         if let own = properties?["Auth"]?["AuthorizationScopes"] {
             return try strings(own, at: "\(path).Auth.AuthorizationScopes")
         }
-        guard let authorizer, let dot = authorizer.firstIndex(of: ".") else { return [] }
-        let (auth, authPath) = auth(of: String(authorizer[..<dot]), kind)
-        let name = String(authorizer[authorizer.index(after: dot)...])
-        return try strings(auth?["Authorizers"]?[name]?["AuthorizationScopes"], at: "\(authPath).Authorizers.\(name).AuthorizationScopes")
+        guard let authorizer else { return [] }
+        let (auth, authPath) = auth(of: api, kind)
+        return try strings(auth?["Authorizers"]?[authorizer]?["AuthorizationScopes"], at: "\(authPath).Authorizers.\(authorizer).AuthorizationScopes")
     }
 
-    /// Whether an `Api` event needs an API key: its own `Auth.ApiKeyRequired`, else its REST API's.
-    func samAPIKeyRequired(_ properties: JSONValue?, at path: String) throws -> Bool {
+    /// Whether an `Api` event of the REST API `api` needs an API key: its own `Auth.ApiKeyRequired`,
+    /// else its API's.
+    func samAPIKeyRequired(_ properties: JSONValue?, api: String, at path: String) throws -> Bool {
         if let own = properties?["Auth"]?["ApiKeyRequired"] {
             return try intrinsics.string(own, at: "\(path).Auth.ApiKeyRequired") == "true"
         }
-        let api = try properties?["RestApiId"].flatMap { try intrinsics.string($0, at: "\(path).RestApiId") } ?? SAMAPI.rest.implicitAPI
         let (auth, authPath) = auth(of: api, .rest)
         return try auth?["ApiKeyRequired"].flatMap { try intrinsics.string($0, at: "\(authPath).ApiKeyRequired") } == "true"
     }
@@ -171,7 +186,7 @@ extension TemplateReader {
         var paths: [String] = []
         let unenforced = ["ResourcePolicy", "UsagePlan"]
         for kind in SAMAPI.allCases {
-            for api in try resources(of: [kind.resourceType]).map(\.0) + [kind.implicitAPI] {
+            for api in try samAPIs(kind) {
                 let (auth, authPath) = auth(of: api, kind)
                 paths += unenforced.filter { auth?[$0] != nil }.map { "\(authPath).\($0)" }
             }
@@ -187,10 +202,9 @@ extension TemplateReader {
         return paths
     }
 
-    /// The authorizer guarding an `HttpApi` or `Api` event: its own `Auth.Authorizer` (`NONE`:
-    /// none), else its API's `DefaultAuthorizer`; nil when neither names one.
-    func samRouteAuthorizer(_ properties: JSONValue?, _ kind: SAMAPI, at path: String) throws -> String? {
-        let api = try properties?[kind.apiIdProperty].flatMap { try intrinsics.string($0, at: "\(path).\(kind.apiIdProperty)") } ?? kind.implicitAPI
+    /// The name of the authorizer guarding an `HttpApi` or `Api` event of the API `api`: its own
+    /// `Auth.Authorizer` (`NONE`: none), else its API's `DefaultAuthorizer`; nil when neither names one.
+    func samRouteAuthorizer(_ properties: JSONValue?, api: String, _ kind: SAMAPI, at path: String) throws -> String? {
         let (auth, authPath) = auth(of: api, kind)
         let named = try properties?["Auth"]?["Authorizer"].flatMap { try intrinsics.string($0, at: "\(path).Auth.Authorizer") }
         guard named != "NONE",
@@ -204,6 +218,6 @@ extension TemplateReader {
         guard auth?["Authorizers"]?[name] != nil else {
             throw Failure(reason: "\(name) is not one of the API's Auth.Authorizers", path: named != nil ? "\(path).Auth.Authorizer" : "\(authPath).DefaultAuthorizer")
         }
-        return "\(api).\(name)"
+        return name
     }
 }

@@ -191,11 +191,9 @@ struct TemplateReader {
         return functions.values.sorted { $0.logicalId < $1.logicalId }.first { $0.functionName == name }?.logicalId
     }
 
-    /// The stage of a REST API event: its `RestApiId`'s `StageName`, else SAM's implicit API's `Prod`.
-    private func restStage(_ restApiId: JSONValue?, at path: String) throws -> String {
-        guard let restApiId, let api = try intrinsics.string(restApiId, at: path), let stage = resources[api]?["Properties"]?["StageName"] else {
-            return "Prod"
-        }
+    /// The stage of the REST API `api`: its `StageName`, else (SAM's implicit API) `Prod`.
+    private func restStage(of api: String) throws -> String {
+        guard let stage = resources[api]?["Properties"]?["StageName"] else { return "Prod" }
         return try intrinsics.string(stage, at: "Resources.\(api).Properties.StageName") ?? "Prod"
     }
 
@@ -218,22 +216,25 @@ struct TemplateReader {
                 guard type == "HttpApi" || type == "Api" else { continue }
                 let path = "Resources.\(logicalId).Properties.Events.\(eventId).Properties"
                 let properties = event["Properties"]
-                let authorizer = try samRouteAuthorizer(properties, type == "Api" ? .rest : .http, at: path)
-                let apiKeyRequired = try type == "Api" && samAPIKeyRequired(properties, at: path)
-                let scopes = try samAuthorizationScopes(properties, authorizer: authorizer, type == "Api" ? .rest : .http, at: path)
-                let cors = try samCORS(properties, type == "Api" ? .rest : .http, at: path)
+                let kind: SAMAPI = type == "Api" ? .rest : .http
+                let api = try samAPI(of: properties, kind, at: path)
+                let authorizer = try samRouteAuthorizer(properties, api: api, kind, at: path)
+                let apiKeyRequired = try kind == .rest && samAPIKeyRequired(properties, api: api, at: path)
+                let scopes = try samAuthorizationScopes(properties, api: api, authorizer: authorizer, kind, at: path)
+                let cors = try samCORS(api: api, kind)
                 let routePath = try properties?["Path"].flatMap { try intrinsics.string($0, at: "\(path).Path") }
                 let method = try properties?["Method"].flatMap { try intrinsics.string($0, at: "\(path).Method") }
                 let payload: Template.HTTPRoute.Payload
                 if type == "Api" {
                     guard routePath != nil, method != nil else { throw Failure(reason: "an Api event needs Path and Method", path: path) }
-                    payload = .rest(stage: try restStage(properties?["RestApiId"], at: "\(path).RestApiId"))
+                    payload = .rest(stage: try restStage(of: api))
                 } else {
                     let version = try properties?["PayloadFormatVersion"].flatMap { try intrinsics.string($0, at: "\(path).PayloadFormatVersion") }
                     payload = version == "1.0" ? .httpAPIVersion1 : .httpAPI
                 }
                 routes.append(Template.HTTPRoute(method: (method ?? "ANY").uppercased(), path: routePath ?? "$default", function: logicalId,
-                                                 payload: payload, authorizer: authorizer, apiKeyRequired: apiKeyRequired,
+                                                 payload: payload, authorizer: authorizer.map { Self.authorizerKey(api: api, name: $0) },
+                                                 apiKeyRequired: apiKeyRequired,
                                                  authorizationScopes: scopes, cors: cors))
             }
         }
